@@ -1,0 +1,46 @@
+"""How reports look on a terminal (rich) and as JSON for scripts."""
+
+from __future__ import annotations
+
+import sys
+
+import msgspec
+from rich.console import Console
+from rich.markup import escape
+
+from nem2cdr.validation import Finding, ValidationReport
+
+_json = msgspec.json.Encoder()
+
+
+def print_json(value: object) -> None:
+    sys.stdout.buffer.write(msgspec.json.format(_json.encode(value), indent=2) + b"\n")
+    sys.stdout.flush()
+
+
+def _finding_line(finding: Finding, file: str) -> str:
+    where = f" line {finding.line}" if finding.line is not None else ""
+    member = "" if finding.file == file else f" in {escape(finding.file.removeprefix(file + ':'))}"
+    return f"  {finding.code}{member}{where}: {escape(finding.message)}"
+
+
+def print_validation(reports: list[ValidationReport], console: Console) -> None:
+    for report in reports:
+        stats = report.stats
+        mark = "[green]ok[/]" if report.ok else "[bold red]FAILED[/]"
+        counts = (
+            f"{stats.nmis} NMIs, {stats.streams} streams, {stats.days:,} days, "
+            f"{stats.basic_reads:,} basic reads, {stats.values:,} values"
+        )
+        tally = f"{len(report.errors) + report.errors_not_listed} errors, " + (
+            f"{len(report.warnings) + report.warnings_not_listed} warnings"
+        )
+        console.print(f"{mark} {escape(report.file)}: {counts}; {tally}", highlight=False)
+        for finding in report.errors:
+            console.print(f"[red]{_finding_line(finding, report.file)}[/]", highlight=False)
+        if report.errors_not_listed:
+            console.print(f"  [red]... and {report.errors_not_listed} more errors[/]")
+        for finding in report.warnings:
+            console.print(f"[yellow]{_finding_line(finding, report.file)}[/]", highlight=False)
+        if report.warnings_not_listed:
+            console.print(f"  [yellow]... and {report.warnings_not_listed} more warnings[/]")

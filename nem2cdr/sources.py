@@ -1,0 +1,112 @@
+"""Turning what the caller gives (a path, ``-``, an open binary file) into streams of lines.
+
+A zip is recognised by its magic bytes, not its name, and every member is read in order. Lines
+are bytes: decoding every line to text would cost more than parsing it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import IO, BinaryIO, NamedTuple, Union
+
+Source = Union[str, "os.PathLike[str]", BinaryIO, IO[bytes]]
+
+_BUFFER = 1 << 20
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+# A zip from a pipe must be seekable; keep small ones in memory, spill big ones to disk.
+_SPOOL_IN_MEMORY = 64 << 20
+
+
+class Member(NamedTuple):
+    """One CSV text to parse: a plain file or one member of a zip."""
+
+    name: str
+    lines: IO[bytes]
+
+
+class SourceError(Exception):
+    """The input cannot be opened or unpacked; the message is for the user."""
+
+
+def source_name(source: Source) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        return "<stdin>" if text == "-" else text
+    return str(getattr(source, "name", "<stream>"))
+
+
+def open_members(source: Source, stack: ExitStack) -> Iterator[Member]:
+    """Yield each CSV text of ``source``; files opened here are closed by ``stack``."""
+    name = source_name(source)
+    if isinstance(source, (str, os.PathLike)):
+        if os.fspath(source) == "-":
+            raw: IO[bytes] = sys.stdin.buffer
+        else:
+            try:
+                raw = stack.enter_context(open(source, "rb", buffering=_BUFFER))
+            except OSError as exc:
+                raise SourceError(f"cannot open: {exc.strerror or exc}") from exc
+            if not os.path.isfile(source):
+                raise SourceError("not a regular file")
+    else:
+        raw = source
+    stream = _peekable(raw)
+    magic = stream.peek(4)[:4]
+    if magic in (_ZIP_MAGIC, _EMPTY_ZIP_MAGIC):
+        yield from _zip_members(name, stream, stack)
+    else:
+        yield Member(name, stream)
+
+
+def _peekable(raw: IO[bytes]) -> io.BufferedReader:
+    if isinstance(raw, io.BufferedReader):
+        return raw
+    if isinstance(raw, io.RawIOBase):
+        return io.BufferedReader(raw, _BUFFER)
+    # Any other file-like object: BufferedReader needs a raw stream with readinto.
+    return io.BufferedReader(_RawAdapter(raw), _BUFFER)
+
+
+class _RawAdapter(io.RawIOBase):
+    def __init__(self, inner: IO[bytes]) -> None:
+        self.inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]
+        data = self.inner.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        return size
+
+
+def _zip_members(name: str, stream: io.BufferedReader, stack: ExitStack) -> Iterator[Member]:
+    seekable: IO[bytes] = stream
+    if not stream.seekable():
+        spool = stack.enter_context(tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY))
+        shutil.copyfileobj(stream, spool, _BUFFER)
+        spool.seek(0)
+        seekable = spool  # type: ignore[assignment]
+    try:
+        archive = stack.enter_context(zipfile.ZipFile(seekable))
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise SourceError(f"not a readable zip: {exc}") from exc
+    if not infos:
+        raise SourceError("the zip holds no file")
+    for info in infos:
+        try:
+            member = stack.enter_context(archive.open(info))
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as exc:
+            raise SourceError(f"cannot unpack {info.filename}: {exc}") from exc
+        # ZipExtFile.readline is written in Python; a BufferedReader on top makes it C.
+        yield Member(f"{name}:{info.filename}", io.BufferedReader(member, _BUFFER))  # type: ignore[arg-type]

@@ -1,0 +1,50 @@
+"""``nem2cdr validate`` as a library call: read a file through and report what was found."""
+
+from __future__ import annotations
+
+import msgspec
+
+from nem2cdr.model import Diagnostic, Stats
+from nem2cdr.reader import read
+from nem2cdr.sources import Source
+
+
+class Finding(msgspec.Struct, frozen=True):
+    """A diagnostic as ``validate --format json`` prints it."""
+
+    line: int | None
+    code: str
+    message: str
+    file: str  # the file, or "archive.zip:member.csv" for a zip member
+
+
+class ValidationReport(msgspec.Struct):
+    file: str
+    ok: bool
+    errors: list[Finding]
+    warnings: list[Finding]
+    stats: Stats
+    # Diagnostics beyond the reader's keep limit are counted, not listed.
+    errors_not_listed: int = 0
+    warnings_not_listed: int = 0
+
+
+def _finding(diagnostic: Diagnostic) -> Finding:
+    return Finding(diagnostic.line, diagnostic.code, diagnostic.message, diagnostic.file)
+
+
+def validate(source: Source, *, strict: bool = False) -> ValidationReport:
+    """Read ``source`` to the end, keeping only the diagnostics and the counts."""
+    reader = read(source, strict=strict)
+    for _ in reader:
+        pass
+    found = reader.diagnostics
+    return ValidationReport(
+        file=reader.name,
+        ok=found.ok,
+        errors=[_finding(d) for d in found.errors],
+        warnings=[_finding(d) for d in found.warnings],
+        stats=reader.stats,
+        errors_not_listed=found.error_count - len(found.errors),
+        warnings_not_listed=found.warning_count - len(found.warnings),
+    )
