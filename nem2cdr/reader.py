@@ -336,17 +336,22 @@ class _MemberParser:
             values = self._decode_slowly(fields[2:quality_at])
         quality_method = trail[0].decode("latin-1")
         reason_ok, reason_code, description = self._reason(trail, 1)
+        fields_ok = True
         if len(trail) < _FIELDS_300_TRAIL:
             self.add("NEM12-W006", f"300 row has {total} fields ({count + 7} expected)")
         elif len(trail) > _FIELDS_300_TRAIL:
-            self._check_padding(trail, _FIELDS_300_TRAIL, "300")
+            fields_ok = self._check_padding(trail, _FIELDS_300_TRAIL, "300")
         update_raw = trail[3] if len(trail) > 3 else b""
         update = self._datetime(update_raw, "UpdateDateTime") if update_raw else None
-        msats = self._datetime(trail[4], "MSATSLoadDateTime") if len(trail) > 4 and trail[4] else None
+        msats_raw = trail[4] if len(trail) > 4 else b""
+        msats = self._datetime(msats_raw, "MSATSLoadDateTime") if msats_raw else None
+        # A datetime that is there but unreadable is an error like any other: skip the day.
+        fields_ok = fields_ok and (update is not None or not update_raw)
+        fields_ok = fields_ok and (msats is not None or not msats_raw)
         if not is_quality_method(quality_method):
             self.add("NEM12-E015", f"QualityMethod {quality_method!r} is not valid")
-            day = None
-        if day is None or values is None or not reason_ok:
+            fields_ok = False
+        if day is None or values is None or not (reason_ok and fields_ok):
             self.skipping_day = self.lineno
             return
         whole_day = (
@@ -630,7 +635,8 @@ class _MemberParser:
         elif len(fields) > expected:
             self._check_padding(fields, expected, record)
 
-    def _check_padding(self, fields: list[bytes], expected: int, record: str) -> None:
+    def _check_padding(self, fields: list[bytes], expected: int, record: str) -> bool:
+        """False (and an error) when the fields beyond ``expected`` are not just padding."""
         extra = fields[expected:]
         if any(field.strip() for field in extra):
             self.add(
@@ -638,8 +644,9 @@ class _MemberParser:
                 f"{record} record has {len(fields)} fields ({expected} expected) "
                 "and the extra ones are not empty",
             )
-        else:
-            self.add("NEM12-W005", f"{record} record padded with {len(extra)} trailing commas")
+            return False
+        self.add("NEM12-W005", f"{record} record padded with {len(extra)} trailing commas")
+        return True
 
     def _reason(self, fields: list[bytes], at: int) -> tuple[bool, int | None, str]:
         """(valid, ReasonCode, ReasonDescription) from ``at``; an invalid code is reported."""
