@@ -33,7 +33,7 @@ from nem2cdr.model import (
     Stream,
 )
 from nem2cdr.seen_days import SeenDays
-from nem2cdr.sources import Source, SourceError, open_members, source_name
+from nem2cdr.sources import READ_ERRORS, Source, SourceError, open_members, source_name
 from nem2cdr.values import ValueProblem, decode_fields, decode_one, decode_segment
 
 _RECORDS = frozenset({b"100", b"200", b"250", b"300", b"400", b"500", b"550", b"900"})
@@ -80,9 +80,8 @@ class Reader:
                     parser = _MemberParser(self, member.name)
                     try:
                         yield from parser.parse(member.lines)
-                    except (OSError, EOFError, ValueError) as exc:
-                        # zipfile raises BadZipFile (an OSError subclass is not guaranteed) or
-                        # ValueError on a corrupt member, part way through its lines.
+                    except READ_ERRORS as exc:
+                        # A corrupt zip member fails part way through its lines.
                         self.diagnostics.add(
                             "NEM12-E007", member.name, parser.lineno, f"read failed: {exc}"
                         )

@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import IO, BinaryIO, NamedTuple, Union
@@ -23,6 +24,14 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 # A zip from a pipe must be seekable; keep small ones in memory, spill big ones to disk.
 _SPOOL_IN_MEMORY = 64 << 20
+
+
+# What reading a member's lines can raise when the bytes underneath are corrupt.
+# (NotImplementedError: an unknown compression or zip version; RuntimeError: encrypted.)
+READ_ERRORS = (
+    OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+    RuntimeError,
+)  # fmt: skip
 
 
 class Member(NamedTuple):
@@ -99,14 +108,14 @@ def _zip_members(name: str, stream: io.BufferedReader, stack: ExitStack) -> Iter
     try:
         archive = stack.enter_context(zipfile.ZipFile(seekable))
         infos = [info for info in archive.infolist() if not info.is_dir()]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except READ_ERRORS as exc:
         raise SourceError(f"not a readable zip: {exc}") from exc
     if not infos:
         raise SourceError("the zip holds no file")
     for info in infos:
         try:
             member = stack.enter_context(archive.open(info))
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as exc:
+        except READ_ERRORS as exc:
             raise SourceError(f"cannot unpack {info.filename}: {exc}") from exc
         # ZipExtFile.readline is written in Python; a BufferedReader on top makes it C.
         yield Member(f"{name}:{info.filename}", io.BufferedReader(member, _BUFFER))  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ class Decoded(NamedTuple):
 
 def decode_segment(segment: bytes) -> list[float] | None:
     """The fast path: the values of ``a,b,c`` if they are all plain decimals, else None."""
-    if _NEEDS_CARE.search(segment) is not None:
+    if not segment or _NEEDS_CARE.search(segment) is not None:
         return None
     try:
         return _ARRAY.decode(b"[" + segment + b"]")
