@@ -12,7 +12,10 @@ from cli.errors import run_guarded
 @click.version_option(nem2cdr.__version__, prog_name="mmtlite")
 @click.option("--home", type=click.Path(file_okay=False), help="Folder that holds the databases.")
 @click.option(
-    "--env", type=click.Choice(["build", "sogl", "prod"]), default="build", show_default=True,
+    "--env",
+    type=click.Choice(["build", "sogl", "prod"]),
+    default="build",
+    show_default=True,
     help="Environment (one database each).",
 )
 def cli(home: str | None, env: str) -> None:

@@ -64,18 +64,27 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str) -> None:
 
 @cli.command()
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
     help="File to write ('-' for standard output).",
 )
 @click.option("--nmis", default=1, show_default=True, type=click.IntRange(1), help="NMIs.")
 @click.option("--days", default=365, show_default=True, type=click.IntRange(1), help="Days.")
 @click.option(
-    "--interval", default="30", show_default=True, type=click.Choice(["5", "15", "30"]),
+    "--interval",
+    default="30",
+    show_default=True,
+    type=click.Choice(["5", "15", "30"]),
     help="Interval length in minutes.",
 )
 @click.option(
-    "--start", default="2024-01-01", show_default=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]), help="First day.",
+    "--start",
+    default="2024-01-01",
+    show_default=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option("--solar/--no-solar", default=True, show_default=True, help="B1 export streams.")
@@ -104,9 +113,10 @@ def generate(
         if as_zip:
             member = Path(output).stem if output != "-" else "NEM12.csv"
             member = member if member.lower().endswith(".csv") else f"{member}.csv"
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive, archive.open(
-                member, "w", force_zip64=True
-            ) as inner:
+            with (
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+                archive.open(member, "w", force_zip64=True) as inner,
+            ):
                 generate_file(inner, **options)  # type: ignore[arg-type]
         else:
             generate_file(out, **options)  # type: ignore[arg-type]

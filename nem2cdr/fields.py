@@ -15,8 +15,9 @@ _QUALITY = re.compile(r"[AEFNSV](?:[0-9]{2})?")
 
 # The spec's spelling of each unit of measure, keyed by its lower case.
 _UOMS = (
-    "MWh kWh Wh MVArh kVArh VArh MVAr kVAr VAr MW kW W MVAh kVAh VAh MVA kVA VA kV V kA A pf"
-).split()
+    "MWh", "kWh", "Wh", "MVArh", "kVArh", "VArh", "MVAr", "kVAr", "VAr", "MW", "kW", "W",
+    "MVAh", "kVAh", "VAh", "MVA", "kVA", "VA", "kV", "V", "kA", "A", "pf",
+)  # fmt: skip
 UOM_BY_LOWER: dict[str, str] = {uom.lower(): uom for uom in _UOMS}
 
 

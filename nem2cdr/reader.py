@@ -44,6 +44,11 @@ _HERE = -1  # "the current line" for _MemberParser.add
 # Fields of each record, counting its indicator.
 _FIELDS_100, _FIELDS_200, _FIELDS_250 = 5, 10, 23
 _FIELDS_300_TRAIL, _FIELDS_400, _FIELDS_500, _FIELDS_550 = 5, 6, 5, 5
+# The error for a record too short to use.
+_SHORT_RECORD = {
+    "100": "NEM12-E006", "200": "NEM12-E005", "250": "NEM12-E030", "400": "NEM12-E025",
+    "500": "NEM12-E031", "550": "NEM12-E031",
+}  # fmt: skip
 
 
 def read(source: Source, *, strict: bool = False) -> Reader:
@@ -256,7 +261,10 @@ class _MemberParser:
         if self.version is None:
             self.version = version
         if self.version != version:
-            self.add("NEM12-E004", f"{self.version} file has a {'200' if version == 'NEM12' else '250'} record")
+            self.add(
+                "NEM12-E004",
+                f"{self.version} file has a {'200' if version == 'NEM12' else '250'} record",
+            )
             return False
         return True
 
@@ -279,10 +287,8 @@ class _MemberParser:
         if not self._require_block("NEM12"):
             return
         fields = line.split(b",")
-        if len(fields) < _FIELDS_200 - 1:
-            self.add("NEM12-E005", f"200 record has {len(fields)} fields ({_FIELDS_200} expected)")
+        if not self._check_field_count(fields, _FIELDS_200, "200", minimum=_FIELDS_200 - 1):
             return
-        self._check_field_count(fields, _FIELDS_200, "200", minimum=_FIELDS_200 - 1)
         texts = [self._text(field) for field in fields[1:8]]
         nmi, config, register, suffix, stream_id, serial, uom_raw = texts
         length_text = fields[8].strip()
@@ -377,9 +383,7 @@ class _MemberParser:
 
     def _reject_value_count(self, fields: list[bytes], stream: Stream) -> None:
         self.skipping_day = self.lineno
-        found = next(
-            (i for i in range(2, len(fields)) if fields[i][:1] in _QUALITY_LETTERS), None
-        )
+        found = next((i for i in range(2, len(fields)) if fields[i][:1] in _QUALITY_LETTERS), None)
         if found is None:
             # The row ends before its QualityMethod: either broken across lines (the next lines
             # are its continuation) or truncated. Which one is known when the next record starts.
@@ -393,7 +397,7 @@ class _MemberParser:
         )
 
     def _report_broken_row(self) -> None:
-        line, self.broken_line = self.broken_line, None
+        line, self.broken_line = self.broken_line or 0, None
         if self.continuations:
             self.add(
                 "NEM12-E016",
@@ -417,7 +421,7 @@ class _MemberParser:
         for code, problems in by_code.items():
             first = problems[0]
             more = f" (and {len(problems) - 1} more in this row)" if len(problems) > 1 else ""
-            self.add(code, f"interval {first.index + 1}: {first.message}{more}")
+            self.add(code, f"interval {first.position + 1}: {first.message}{more}")
         return decoded.values
 
     def _on_400(self, line: bytes) -> None:
@@ -431,9 +435,11 @@ class _MemberParser:
             pending.failed = True
             return
         fields = line.split(b",")
-        self._check_field_count(fields, _FIELDS_400, "400", minimum=4)
+        if not self._check_field_count(fields, _FIELDS_400, "400", minimum=4):
+            pending.failed = True
+            return
         count = pending.stream.intervals
-        if len(fields) < 4 or not fields[1].isdigit() or not fields[2].isdigit():
+        if not fields[1].isdigit() or not fields[2].isdigit():
             self.add("NEM12-E025", "400 record needs StartInterval, EndInterval and QualityMethod")
             pending.failed = True
             return
@@ -475,14 +481,18 @@ class _MemberParser:
                 self.add("NEM12-E004", "500 record without a 300 row before it")
             return
         fields = line.split(b",")
-        self._check_field_count(fields, _FIELDS_500, "500", minimum=2)
+        if not self._check_field_count(fields, _FIELDS_500, "500", minimum=2):
+            return
         padded = [*fields, b"", b"", b"", b""]
         read_at = self._datetime(padded[3], "ReadDateTime") if padded[3].strip() else None
         pending.b2b.append(
             B2BDetail(
-                self._text(padded[1]), self._text(padded[2]), read_at, self._text(padded[4]),
+                self._text(padded[1]),
+                self._text(padded[2]),
+                read_at,
+                self._text(padded[4]),
                 self.lineno,
-            )  # fmt: skip
+            )
         )
 
     def _finish_day(self, pending: _PendingDay) -> IntervalDay | None:
@@ -543,7 +553,9 @@ class _MemberParser:
             return
         if pending.update >= earlier.update:
             winner, loser = pending.line, earlier.line
-            why = "later in the file" if pending.update == earlier.update else "later UpdateDateTime"
+            why = (
+                "later in the file" if pending.update == earlier.update else "later UpdateDateTime"
+            )
         else:
             winner, loser = earlier.line, pending.line
             why = "later UpdateDateTime"
@@ -562,10 +574,8 @@ class _MemberParser:
         if not self._require_block("NEM13"):
             return
         fields = line.split(b",")
-        if len(fields) < 20:
-            self.add("NEM12-E030", f"250 record has {len(fields)} fields ({_FIELDS_250} expected)")
+        if not self._check_field_count(fields, _FIELDS_250, "250", minimum=20):
             return
-        self._check_field_count(fields, _FIELDS_250, "250", minimum=20)
         padded = [*fields, b"", b"", b""]
         texts = [self._text(field) for field in padded[1:8]]
         quantity, problem = decode_one(padded[18].strip(), allow_negative=True)
@@ -582,8 +592,9 @@ class _MemberParser:
         if quantity is None or bad_quality or not (prev_ok and cur_ok):
             return
         uom_raw = self._text(padded[19])
+        nmi, config, register, suffix, stream_id, serial, direction = texts
         self.basic = BasicRead(
-            *texts,
+            nmi, config, register, suffix, stream_id, serial, direction,
             previous, self._optional_datetime(padded[9], "PreviousRegisterReadDateTime"),
             qualities[0], prev_reason, prev_description,
             current, self._optional_datetime(padded[14], "CurrentRegisterReadDateTime"),
@@ -596,8 +607,8 @@ class _MemberParser:
         )  # fmt: skip
         self.reader.stats.basic_reads += 1
         self.reader.stats.values += 1
-        self.reader._nmis.add(texts[0])
-        self.reader._streams.add((texts[0], texts[3]))
+        self.reader._nmis.add(nmi)
+        self.reader._streams.add((nmi, suffix))
 
     def _on_550(self, line: bytes) -> None:
         basic = self.basic
@@ -608,9 +619,10 @@ class _MemberParser:
             self.add("NEM12-E004", "a second 550 record for one 250 record")
             return
         fields = line.split(b",")
-        self._check_field_count(fields, _FIELDS_550, "550", minimum=2)
+        if not self._check_field_count(fields, _FIELDS_550, "550", minimum=2):
+            return
         texts = [self._text(field) for field in [*fields, b"", b"", b"", b""][1:5]]
-        basic.b2b = BasicB2B(*texts, self.lineno)
+        basic.b2b = BasicB2B(texts[0], texts[1], texts[2], texts[3], self.lineno)
 
     def _register_read(self, raw: bytes, what: str) -> float | None:
         text = raw.strip()
@@ -625,14 +637,18 @@ class _MemberParser:
 
     def _check_field_count(
         self, fields: list[bytes], expected: int, record: str, minimum: int
-    ) -> None:
-        if len(fields) < expected:
-            if len(fields) >= minimum:
-                self.add(
-                    "NEM12-W006", f"{record} record has {len(fields)} fields ({expected} expected)"
-                )
-        elif len(fields) > expected:
-            self._check_padding(fields, expected, record)
+    ) -> bool:
+        """Warn about missing optional fields or padding; False (and an error) if unusable."""
+        count = len(fields)
+        if count < minimum:
+            self.add(
+                _SHORT_RECORD[record], f"{record} record has {count} fields ({expected} expected)"
+            )
+            return False
+        if count < expected:
+            self.add("NEM12-W006", f"{record} record has {count} fields ({expected} expected)")
+            return True
+        return count == expected or self._check_padding(fields, expected, record)
 
     def _check_padding(self, fields: list[bytes], expected: int, record: str) -> bool:
         """False (and an error) when the fields beyond ``expected`` are not just padding."""

@@ -15,7 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import IO, BinaryIO, NamedTuple, Union
+from typing import IO, BinaryIO, NamedTuple, Union, cast
 
 Source = Union[str, "os.PathLike[str]", BinaryIO, IO[bytes]]
 
@@ -91,7 +91,7 @@ class _RawAdapter(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         data = self.inner.read(len(buffer))
         size = len(data)
         buffer[:size] = data
@@ -104,7 +104,7 @@ def _zip_members(name: str, stream: io.BufferedReader, stack: ExitStack) -> Iter
         spool = stack.enter_context(tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY))
         shutil.copyfileobj(stream, spool, _BUFFER)
         spool.seek(0)
-        seekable = spool  # type: ignore[assignment]
+        seekable = spool
     try:
         archive = stack.enter_context(zipfile.ZipFile(seekable))
         infos = [info for info in archive.infolist() if not info.is_dir()]
@@ -118,4 +118,5 @@ def _zip_members(name: str, stream: io.BufferedReader, stack: ExitStack) -> Iter
         except READ_ERRORS as exc:
             raise SourceError(f"cannot unpack {info.filename}: {exc}") from exc
         # ZipExtFile.readline is written in Python; a BufferedReader on top makes it C.
-        yield Member(f"{name}:{info.filename}", io.BufferedReader(member, _BUFFER))  # type: ignore[arg-type]
+        lines = io.BufferedReader(cast(io.RawIOBase, member), _BUFFER)
+        yield Member(f"{name}:{info.filename}", lines)

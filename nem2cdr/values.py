@@ -25,9 +25,9 @@ _SIGNED = re.compile(rb"-[0-9]*\.?[0-9]+")
 
 
 class ValueProblem(NamedTuple):
-    """Why the value at ``index`` (0-based) of a row could not be taken as it is."""
+    """Why the value at ``position`` (0-based) of a row could not be taken as it is."""
 
-    index: int
+    position: int
     code: str
     message: str
 
@@ -52,18 +52,20 @@ def decode_fields(fields: list[bytes]) -> Decoded:
     values: list[float] = []
     problems: list[ValueProblem] = []
     failed = False
-    for index, text in enumerate(fields):
+    for position, text in enumerate(fields):
         value, problem = decode_one(text)
         if problem is not None:
-            problems.append(problem._replace(index=index))
+            problems.append(problem._replace(position=position))
             failed = failed or problem.code[6] == "E"
         if value is not None:
             values.append(value)
     return Decoded(None if failed else values, problems)
 
 
-def decode_one(text: bytes, allow_negative: bool = False) -> tuple[float | None, ValueProblem | None]:
-    """One value; the problem's index is 0 (the caller knows where it is)."""
+def decode_one(
+    text: bytes, allow_negative: bool = False
+) -> tuple[float | None, ValueProblem | None]:
+    """One value; the problem's position is 0 (the caller knows where it is)."""
     shown = text.decode("latin-1")
     if _DECIMAL.fullmatch(text):
         problem = None

@@ -110,7 +110,11 @@ def test_the_incomplete_interval_skips_only_its_day() -> None:
 @pytest.mark.parametrize(
     ("name", "values", "warnings"),
     [
-        ("Example_NEM12_powercor.csv", 192, {"NEM12-W001", "NEM12-W003", "NEM12-W004", "NEM12-W011"}),
+        (
+            "Example_NEM12_powercor.csv",
+            192,
+            {"NEM12-W001", "NEM12-W003", "NEM12-W004", "NEM12-W011"},
+        ),
         ("Example_NEM12_powercor.csv.zip", 192, {"NEM12-W001", "NEM12-W004", "NEM12-W011"}),
         ("Example_NEM12_powercor_missing_fields.csv", 192, {"NEM12-W006", "NEM12-W011"}),
         ("Example_NEM12_missing_header.csv", 96, {"NEM12-W001"}),

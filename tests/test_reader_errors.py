@@ -115,6 +115,8 @@ def test_not_mdff_at_all(data: bytes) -> None:
 
 
 def test_nem13_record_in_a_nem12_file() -> None:
-    basic = "250,6102000001,11,1,11,11,M1,E,100,20240101000000,A,,,200,20240401000000,A,,,100,kWh,,,"
+    basic = (
+        "250,6102000001,11,1,11,11,M1,E,100,20240101000000,A,,,200,20240401000000,A,,,100,kWh,,,"
+    )
     reader, _ = read_bytes(nem12(basic))
     assert ("NEM12-E004", 2) in [(d.code, d.line) for d in reader.diagnostics.errors]

@@ -119,7 +119,9 @@ def test_an_empty_zip(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_member_is_reported_not_raised(tmp_path: Path) -> None:
-    data = bytearray(zipped(("x.csv", nem12(STREAM_30, *[row_300(f"202401{d:02}") for d in range(1, 29)]))))
+    data = bytearray(
+        zipped(("x.csv", nem12(STREAM_30, *[row_300(f"202401{d:02}") for d in range(1, 29)])))
+    )
     data[200:210] = b"\x00" * 10  # inside the deflated stream: a CRC or inflate failure
     path = tmp_path / "corrupt.zip"
     path.write_bytes(bytes(data))
