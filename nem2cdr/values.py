@@ -17,8 +17,13 @@ import msgspec
 _ARRAY = msgspec.json.Decoder(list[float])
 
 # Anything but digits, dots and commas, or a run of 16+ digit/dot characters (which may carry
-# more significant digits than a float holds exactly), sends a row to the slow path.
-_NEEDS_CARE = re.compile(rb"[^0-9.,]|[0-9.]{16}")
+# more significant digits than a float holds exactly), sends a row to the slow path. Both are
+# found with one translate and two substring searches: a regex costs ten times more per row.
+_CLASSES = bytes(
+    ord("x") if chr(byte) in "0123456789." else byte if chr(byte) == "," else ord("?")
+    for byte in range(256)
+)
+_LONG_TOKEN = b"x" * 16
 _DECIMAL = re.compile(rb"[0-9]+(?:\.[0-9]+)?")
 _BARE_FRACTION = re.compile(rb"\.[0-9]+")
 _SIGNED = re.compile(rb"-[0-9]*\.?[0-9]+")
@@ -39,7 +44,10 @@ class Decoded(NamedTuple):
 
 def decode_segment(segment: bytes) -> list[float] | None:
     """The fast path: the values of ``a,b,c`` if they are all plain decimals, else None."""
-    if not segment or _NEEDS_CARE.search(segment) is not None:
+    if not segment:
+        return None
+    classes = segment.translate(_CLASSES)
+    if b"?" in classes or _LONG_TOKEN in classes:
         return None
     try:
         return _ARRAY.decode(b"[" + segment + b"]")
