@@ -6,8 +6,9 @@ import datetime as dt
 import os
 import sys
 import zipfile
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import click
 from rich.console import Console
@@ -88,10 +89,15 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str) -> None:
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option("--solar/--no-solar", default=True, show_default=True, help="B1 export streams.")
+@click.option(
+    "--controlled-load/--no-controlled-load",
+    default=None,
+    help="E2 controlled-load streams on every NMI / on none  [default: every third NMI].",
+)
 @click.option("--zip", "as_zip", is_flag=True, help="Write a .zip holding the CSV.")
 def generate(
     output: str, nmis: int, days: int, interval: str, start: dt.datetime, seed: int,
-    solar: bool, as_zip: bool,
+    solar: bool, controlled_load: bool | None, as_zip: bool,
 ) -> None:  # fmt: skip
     """Write a realistic, deterministic synthetic NEM12 file of any size.
 
@@ -104,10 +110,10 @@ def generate(
     """
     from nem2cdr.generator import generate as generate_file
 
-    options = {
-        "nmis": nmis, "days": days, "interval": int(interval), "start": start.date(),
-        "seed": seed, "solar": solar,
-    }  # fmt: skip
+    make = partial(
+        generate_file, nmis=nmis, days=days, interval=int(interval), start=start.date(),
+        seed=seed, solar=solar, controlled_load=controlled_load,
+    )  # fmt: skip
 
     def write(out: BinaryIO) -> None:
         if as_zip:
@@ -117,9 +123,9 @@ def generate(
                 zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
                 archive.open(member, "w", force_zip64=True) as inner,
             ):
-                generate_file(inner, **options)  # type: ignore[arg-type]
+                make(cast(BinaryIO, inner))
         else:
-            generate_file(out, **options)  # type: ignore[arg-type]
+            make(out)
 
     if output == "-":
         write(sys.stdout.buffer)
