@@ -15,6 +15,7 @@ from rich.console import Console
 
 import nem2cdr
 from cli.errors import run_guarded
+from cli.progress import file_bar, wanted
 from cli.render import print_json, print_validation
 from nem2cdr.validation import validate as validate_file
 
@@ -43,7 +44,8 @@ def cli() -> None:
     show_default=True,
     help="table for people, json for scripts (nothing else on stdout).",
 )
-def validate(files: tuple[str, ...], strict: bool, output_format: str) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bool) -> None:
     """Check NEM12/NEM13 files (.csv or .zip, '-' for standard input).
 
     Every problem is reported with its file, line and a stable code (NEM12-Ennn: the day or
@@ -54,7 +56,10 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str) -> None:
     Example:
       nem2cdr validate --format json data/*.zip
     """
-    reports = [validate_file(name, strict=strict) for name in files]
+    reports = []
+    for name in files:
+        with file_bar(name, wanted(quiet)) as on_progress:
+            reports.append(validate_file(name, strict=strict, on_progress=on_progress))
     if output_format == "json":
         print_json(reports)
     else:

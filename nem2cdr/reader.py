@@ -33,7 +33,14 @@ from nem2cdr.model import (
     Stream,
 )
 from nem2cdr.seen_days import SeenDays
-from nem2cdr.sources import READ_ERRORS, Source, SourceError, open_members, source_name
+from nem2cdr.sources import (
+    READ_ERRORS,
+    Progress,
+    Source,
+    SourceError,
+    open_members,
+    source_name,
+)
 from nem2cdr.values import ValueProblem, decode_fields, decode_one, decode_segment
 
 _RECORDS = frozenset({b"100", b"200", b"250", b"300", b"400", b"500", b"550", b"900"})
@@ -72,6 +79,7 @@ class Reader:
         self.superseded: set[tuple[str, int]] = set()
         self._nmis: set[str] = set()
         self._streams: set[tuple[str, str]] = set()
+        self.progress = Progress()
         self._seen = SeenDays()
         self._used = False
 
@@ -81,7 +89,7 @@ class Reader:
         self._used = True
         with ExitStack() as stack:
             try:
-                for member in open_members(self.source, stack):
+                for member in open_members(self.source, stack, self.progress):
                     parser = _MemberParser(self, member.name)
                     try:
                         yield from parser.parse(member.lines)

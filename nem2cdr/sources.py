@@ -52,7 +52,32 @@ def source_name(source: Source) -> str:
     return str(getattr(source, "name", "<stream>"))
 
 
-def open_members(source: Source, stack: ExitStack) -> Iterator[Member]:
+class Progress:
+    """How far reading has got through the outer file (for progress bars), when it can tell."""
+
+    def __init__(self) -> None:
+        self._stream: io.BufferedReader | None = None
+        self.total: int | None = None  # bytes, when the source is a regular file
+
+    def follow(self, stream: io.BufferedReader) -> None:
+        self._stream = stream
+        try:
+            self.total = os.fstat(stream.fileno()).st_size if stream.seekable() else None
+        except (OSError, ValueError, io.UnsupportedOperation):
+            self.total = None
+
+    def done(self) -> int | None:
+        if self._stream is None or self.total is None:
+            return None
+        try:
+            return self._stream.tell()
+        except (OSError, ValueError):
+            return None
+
+
+def open_members(
+    source: Source, stack: ExitStack, progress: Progress | None = None
+) -> Iterator[Member]:
     """Yield each CSV text of ``source``; files opened here are closed by ``stack``."""
     name = source_name(source)
     if isinstance(source, (str, os.PathLike)):
@@ -68,6 +93,8 @@ def open_members(source: Source, stack: ExitStack) -> Iterator[Member]:
     else:
         raw = source
     stream = _peekable(raw)
+    if progress is not None:
+        progress.follow(stream)
     magic = stream.peek(4)[:4]
     if magic in (_ZIP_MAGIC, _EMPTY_ZIP_MAGIC):
         yield from _zip_members(name, stream, stack)

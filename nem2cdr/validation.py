@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from nem2cdr.model import Diagnostic, Stats
 from nem2cdr.reader import read
 from nem2cdr.sources import Source
+
+_PROGRESS_EVERY = 500  # records between progress callbacks
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -33,11 +37,22 @@ def _finding(diagnostic: Diagnostic) -> Finding:
     return Finding(diagnostic.line, diagnostic.code, diagnostic.message, diagnostic.file)
 
 
-def validate(source: Source, *, strict: bool = False) -> ValidationReport:
-    """Read ``source`` to the end, keeping only the diagnostics and the counts."""
+def validate(
+    source: Source,
+    *,
+    strict: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ValidationReport:
+    """Read ``source`` to the end, keeping only the diagnostics and the counts.
+
+    ``on_progress(bytes_done, bytes_total)`` is called now and then when the size is known.
+    """
     reader = read(source, strict=strict)
-    for _ in reader:
-        pass
+    for count, _ in enumerate(reader):
+        if on_progress is not None and count % _PROGRESS_EVERY == 0:
+            done, total = reader.progress.done(), reader.progress.total
+            if done is not None and total is not None:
+                on_progress(done, total)
     found = reader.diagnostics
     return ValidationReport(
         file=reader.name,
