@@ -1,0 +1,1 @@
+"""Reader benchmarks: run from the project root, ``python -m benchmarks.<script>`` (see README)."""

@@ -1,0 +1,167 @@
+"""nem2cdr against the peer NEM12 readers on the same ~10 MB generated file.
+
+    pip install -e '.[bench]'                  # nemreader, aemo-mdff-reader
+    python -m benchmarks.compare_peers [--runs 3] [--file big]
+
+Every reader runs as a whole process (``python -c``, start-up and imports included, as a user
+would run it), ``--runs`` times; the table shows the median wall time, MB/s, the ratio
+peer/nem2cdr and the peak RSS. A peer that is not installed is left out. Then one more run
+of each sums every interval value it gives (``math.fsum``, exact, so the order of addition does
+not matter) and counts them: a fast reader that loses data is no win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.files import SPECS, bench_file, megabytes
+from benchmarks.process import code_version, median, python_code, run_measured
+
+_SUM_AND_PRINT = """
+import json, math
+print(json.dumps({"values": len(values), "total": math.fsum(values)}))
+"""
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    module: str  # what must be importable
+    distribution: str  # the package that installs it (for its version)
+    read: str  # code reading sys.argv[1] through; what is timed
+    collect: str  # code leaving every interval value of sys.argv[1] in ``values``
+
+
+CONTENDERS = [
+    Contender(
+        "nem2cdr.read",
+        "nem2cdr",
+        "nem2cdr",
+        "import sys, nem2cdr\nfor _ in nem2cdr.read(sys.argv[1]):\n    pass",
+        "import sys, nem2cdr\n"
+        "values = [v for day in nem2cdr.read(sys.argv[1]) for v in day.values]",
+    ),
+    Contender(
+        # Builds every Reading (a namedtuple per interval) in nested dicts, behind pandas.
+        "nemreader.read_nem_file",
+        "nemreader",
+        "nemreader",
+        "import sys, nemreader\nnemreader.read_nem_file(sys.argv[1])",
+        "import sys, nemreader\n"
+        "data = nemreader.read_nem_file(sys.argv[1])\n"
+        "values = [r.read_value for streams in data.readings.values()\n"
+        "          for readings in streams.values() for r in readings\n"
+        "          if r.read_value is not None]",
+    ),
+    Contender(
+        # Its fast path: one list per column, one entry per interval.
+        "aemo_mdff_reader.parse_to_columns",
+        "aemo_mdff_reader",
+        "aemo-mdff-reader",
+        "import sys, aemo_mdff_reader\naemo_mdff_reader.parse_to_columns(sys.argv[1])",
+        "import sys, aemo_mdff_reader\n"
+        "values = aemo_mdff_reader.parse_to_columns(sys.argv[1])['Value']",
+    ),
+    Contender(
+        # Its streaming API: one IntervalReading per interval.
+        "aemo_mdff_reader.parse",
+        "aemo_mdff_reader",
+        "aemo-mdff-reader",
+        "import sys, aemo_mdff_reader\nfor _ in aemo_mdff_reader.parse(sys.argv[1]):\n    pass",
+        "import sys, aemo_mdff_reader\n"
+        "values = [r.value for r in aemo_mdff_reader.parse(sys.argv[1])]",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Result:
+    contender: Contender
+    version: str
+    import_seconds: float
+    seconds: float
+    runs: list[float]
+    peak_rss_mb: float
+    values: int
+    total: float
+
+
+def measure(contender: Contender, path: Path, runs: int) -> Result | None:
+    if importlib.util.find_spec(contender.module) is None:
+        print(f"  {contender.name}: not installed, skipped (pip install -e '.[bench]')")
+        return None
+    version = importlib.metadata.version(contender.distribution)
+    imports = [run_measured(python_code(f"import {contender.module}")) for _ in range(runs)]
+    timed = [run_measured(python_code(contender.read, str(path))) for _ in range(runs)]
+    checked = run_measured(python_code(contender.collect + _SUM_AND_PRINT, str(path)))
+    for measured in [*imports, *timed, checked]:
+        if measured.returncode != 0:
+            print(f"  {contender.name} {version}: failed (exit {measured.returncode})")
+            print("    " + measured.stderr.strip().replace("\n", "\n    ")[-3000:])
+            return None
+    check = json.loads(checked.stdout)
+    seconds = [measured.seconds for measured in timed]
+    return Result(
+        contender, version, median([m.seconds for m in imports]), median(seconds), seconds,
+        max(m.peak_rss_mb for m in timed), check["values"], check["total"],
+    )  # fmt: skip
+
+
+def print_table(results: list[Result], size_mb: float) -> None:
+    ours = next((r for r in results if r.contender.module == "nem2cdr"), None)
+    header = (
+        f"{'reader':34} {'version':>8} {'seconds':>8} {'MB/s':>7} {'x ours':>7} "
+        f"{'import s':>8} {'peak RSS':>9}   runs"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = f"{r.seconds / ours.seconds:6.1f}x" if ours else "-"
+        print(
+            f"{r.contender.name:34} {r.version:>8} {r.seconds:8.2f} {size_mb / r.seconds:7.1f} "
+            f"{ratio:>7} {r.import_seconds:8.2f} {r.peak_rss_mb:5.0f} MiB   "
+            + " ".join(f"{s:.2f}" for s in r.runs)
+        )
+    print()
+    print("correctness: every interval value each reader gives, counted and summed exactly")
+    print(f"{'reader':34} {'values':>12} {'total (math.fsum)':>24}   vs nem2cdr")
+    for r in results:
+        if ours is None or r is ours:
+            verdict = ""
+        elif r.values == ours.values and r.total == ours.total:
+            verdict = "same"
+        else:
+            verdict = (
+                f"DIFFERENT: {r.values - ours.values:+,} values, {r.total - ours.total:+.6f} total"
+            )
+        print(f"{r.contender.name:34} {r.values:12,} {r.total!r:>24}   {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=3, help="runs per reader (median shown)")
+    parser.add_argument("--file", default="ten_mb", help=f"one of {', '.join(SPECS)}")
+    args = parser.parse_args()
+    if args.file not in SPECS:
+        parser.error(f"unknown file {args.file!r}: choose from {', '.join(SPECS)}")
+    path = bench_file(args.file)
+    size = megabytes(path)
+    print(
+        f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}, {code_version()}\n"
+        f"{path.name} "
+        f"({size:.1f} MB), whole process, median of {args.runs}"
+    )
+    results = [r for c in CONTENDERS if (r := measure(c, path, args.runs)) is not None]
+    print()
+    print_table(results, size)
+
+
+if __name__ == "__main__":
+    main()
