@@ -8,9 +8,10 @@ guess), warnings are deviations read without loss.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
+from typing import TypeVar
 
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.fields import (
@@ -47,6 +48,7 @@ _RECORDS = frozenset({b"100", b"200", b"250", b"300", b"400", b"500", b"550", b"
 _QUALITY_LETTERS = frozenset({b"A", b"E", b"F", b"N", b"S", b"V"})
 _SPEC_INTERVALS = (5, 15, 30)
 _BOM = b"\xef\xbb\xbf"
+_Moment = TypeVar("_Moment", date, datetime)
 _HERE = -1  # "the current line" for _MemberParser.add
 # Fields of each record, counting its indicator.
 _FIELDS_100, _FIELDS_200, _FIELDS_250 = 5, 10, 23
@@ -696,19 +698,20 @@ class _MemberParser:
         return canonical
 
     def _date(self, raw: bytes, what: str) -> date | None:
-        value = parse_date(raw)
-        if value is None:
-            value = parse_date(self._strip_spaces(raw, what))
-            if value is None:
-                self.add("NEM12-E010", f"{what} {_shown(raw)} is not a CCYYMMDD date")
-        return value
+        return self._moment(raw, what, parse_date, "a CCYYMMDD date")
 
     def _datetime(self, raw: bytes, what: str) -> datetime | None:
-        value = parse_datetime(raw)
+        return self._moment(raw, what, parse_datetime, "a CCYYMMDDhhmmss datetime")
+
+    def _moment(
+        self, raw: bytes, what: str, parse: Callable[[bytes], _Moment | None], shape: str
+    ) -> _Moment | None:
+        """Parse a date or datetime, tolerating spaces around it (W007) and reporting E010."""
+        value = parse(raw)
         if value is None:
-            value = parse_datetime(self._strip_spaces(raw, what))
+            value = parse(self._strip_spaces(raw, what))
             if value is None:
-                self.add("NEM12-E010", f"{what} {_shown(raw)} is not a CCYYMMDDhhmmss datetime")
+                self.add("NEM12-E010", f"{what} {_shown(raw)} is not {shape}")
         return value
 
     def _optional_datetime(self, raw: bytes, what: str) -> datetime | None:
