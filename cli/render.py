@@ -8,6 +8,8 @@ import msgspec
 from rich.console import Console
 from rich.markup import escape
 
+from nem2cdr.checking import Problem
+from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.validation import Finding, ValidationReport
 
 _json = msgspec.json.Encoder()
@@ -44,3 +46,38 @@ def print_validation(reports: list[ValidationReport], console: Console) -> None:
             console.print(f"[yellow]{_finding_line(finding, report.file)}[/]", highlight=False)
         if report.warnings_not_listed:
             console.print(f"  [yellow]... and {report.warnings_not_listed} more warnings[/]")
+
+
+class CheckReport(msgspec.Struct):
+    file: str
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def print_check(reports: list[CheckReport], console: Console) -> None:
+    for report in reports:
+        if report.ok:
+            console.print(f"[green]ok[/] {escape(report.file)}")
+            continue
+        console.print(f"[bold red]FAILED[/] {escape(report.file)}: {len(report.problems)} problems")
+        for problem in report.problems:
+            console.print(
+                f"[red]  {problem.code} {escape(problem.path)}: {escape(problem.message)}[/]"
+            )
+
+
+def print_diagnostics_summary(found: Diagnostics, console: Console) -> None:
+    """Errors one per line; warnings counted by code (``validate`` lists them)."""
+    for diagnostic in found.errors:
+        where = f" line {diagnostic.line}" if diagnostic.line is not None else ""
+        console.print(
+            f"{diagnostic.code} {escape(diagnostic.file)}{where}: {escape(diagnostic.message)}"
+        )
+    if found.warning_count:
+        codes = ", ".join(
+            f"{code} x{n}" for code, n in sorted(found.by_code.items()) if code[6] == "W"
+        )
+        console.print(f"{found.warning_count} warnings ({codes}); nem2cdr validate lists them")

@@ -7,8 +7,13 @@ The public surface is small::
     for record in reader:                       # IntervalDay (NEM12) or BasicRead (NEM13)
         ...
     reader.diagnostics.errors, reader.stats
+
+    nem2cdr.convert("NEM12#...csv", "usage.json", nem2cdr.ConvertOptions(interval_reads="FULL"))
+    nem2cdr.check("usage.json")                 # [] when the payload is valid
 """
 
+from nem2cdr.checking import Problem, check
+from nem2cdr.conversion import ConvertResult, convert
 from nem2cdr.diagnostics import CODES, Diagnostics
 from nem2cdr.model import (
     B2BDetail,
@@ -23,6 +28,7 @@ from nem2cdr.model import (
     Stream,
 )
 from nem2cdr.reader import Reader, read
+from nem2cdr.usage import ConvertOptions
 
 __version__ = "0.1.0"
 
@@ -31,14 +37,19 @@ __all__ = [
     "B2BDetail",
     "BasicB2B",
     "BasicRead",
+    "ConvertOptions",
+    "ConvertResult",
     "Diagnostic",
     "Diagnostics",
     "Header",
     "IntervalDay",
+    "Problem",
     "QualitySpan",
     "Reader",
     "Record",
     "Stats",
     "Stream",
+    "check",
+    "convert",
     "read",
 ]

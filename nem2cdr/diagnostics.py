@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "NEM12-E026": "400 records after a 300 whose QualityMethod is not V",
     "NEM12-E030": "malformed 250 record",
     "NEM12-E031": "malformed 500 or 550 record",
+    "NEM12-E040": "record the CDR payload cannot carry as asked (convert)",
     # tolerated deviations
     "NEM12-W001": "no 100 header",
     "NEM12-W002": "no 900 end record",
@@ -51,6 +52,7 @@ CODES: dict[str, str] = {
     "NEM12-W011": "the same (NMI, suffix, date) twice: the later UpdateDateTime wins",
     "NEM12-W012": "text field is not UTF-8 (read as Latin-1)",
     "NEM12-W013": "unknown UOM",
+    "NEM12-W020": "null data (quality N) sent as SUBSTITUTE (convert)",
 }
 
 # Keep at most this many diagnostics of each severity in memory; the rest are counted. A garbage

@@ -60,19 +60,21 @@ _SHORT_RECORD = {
 }  # fmt: skip
 
 
-def read(source: Source, *, strict: bool = False) -> Reader:
+def read(source: Source, *, strict: bool = False, keep_text: bool = False) -> Reader:
     """Read a NEM12/NEM13 file: a path, ``"-"`` for standard input, or an open binary file.
 
     ``.zip`` files (recognised by content) are read member by member, in order.
+    ``keep_text`` fills ``IntervalDay.values_text`` (for converters).
     """
-    return Reader(source, strict=strict)
+    return Reader(source, strict=strict, keep_text=keep_text)
 
 
 class Reader:
     """Iterate once to get the records; diagnostics and stats fill in as you go."""
 
-    def __init__(self, source: Source, *, strict: bool = False) -> None:
+    def __init__(self, source: Source, *, strict: bool = False, keep_text: bool = False) -> None:
         self.source = source
+        self.keep_text = keep_text
         self.name = source_name(source)
         self.diagnostics = Diagnostics(strict=strict)
         self.stats = Stats()
@@ -130,6 +132,7 @@ class _MemberParser:
 
     def __init__(self, reader: Reader, name: str) -> None:
         self.reader = reader
+        self.keep_text = reader.keep_text
         self.name = name
         self.diag = reader.diagnostics
         self.lineno = 0
@@ -346,9 +349,13 @@ class _MemberParser:
         trail = fields[quality_at:]
         start = len(fields[0]) + len(fields[1]) + 2
         end = len(line) - sum(map(len, trail)) - len(trail)
-        values = decode_segment(line[start:end])
+        segment = line[start:end]
+        values = decode_segment(segment)
+        text = b""
         if values is None:
             values = self._decode_slowly(fields[2:quality_at])
+        elif self.keep_text:
+            text = b"[" + segment + b"]"
         quality_method = trail[0].decode("latin-1")
         reason_ok, reason_code, description = self._reason(trail, 1)
         fields_ok = True
@@ -376,7 +383,7 @@ class _MemberParser:
         )
         record = IntervalDay(
             stream, day, values, quality_method, reason_code, description, whole_day,
-            update, msats, (), self.lineno,
+            update, msats, (), self.lineno, text,
         )  # fmt: skip
         stamp = int(update_raw) if update is not None else 0
         self.pending = _PendingDay(stream, record, stamp, self.lineno)

@@ -1,0 +1,238 @@
+"""``nem2cdr check``: is a usage payload valid, ours or anyone's?
+
+Two layers: the official OpenAPI schema (``schema/cds_energy.json``, v1.36.0), applied by
+``jsonschema`` (OpenAPI 3.0 schema objects are JSON Schema draft 4 plus extensions it ignores),
+and the rules the schema cannot express (CDR-MAPPING.md, "Validity"). Numbers are read as
+``Decimal`` so that ``aggregateValue`` is compared with the exact sum. Every problem names its
+JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import msgspec
+
+CHECKS: dict[str, str] = {
+    "CDR-E001": "not JSON",
+    "CDR-E002": "not valid against the official schema",
+    "CDR-E003": "readUType does not match basicRead / intervalRead",
+    "CDR-E004": "intervalReads does not hold 1440 / readIntervalLength values",
+    "CDR-E005": "aggregateValue is not the exact sum of intervalReads",
+    "CDR-E006": "readQualities range outside 1..N or reversed",
+    "CDR-E007": "readQualities ranges overlap",
+    "CDR-E008": "invalid date, or readEndDate before readStartDate",
+    "CDR-E009": "reads of one service point not in readStartDate descending order",
+    "CDR-E010": "meta does not add up",
+}
+
+Json = Any  # what json.loads returns
+
+
+class Problem(msgspec.Struct, frozen=True):
+    path: str  # JSON path, "$.data.reads[3].intervalRead.aggregateValue"
+    code: str
+    message: str
+
+
+@cache
+def _validator(schema_name: str) -> jsonschema.Draft4Validator:
+    text = (resources.files("nem2cdr") / "schema" / "cds_energy.json").read_text("utf-8")
+    document = json.loads(text)
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
+    return jsonschema.Draft4Validator(schema)
+
+
+def check(payload: bytes | str | os.PathLike[str]) -> list[Problem]:
+    """Problems of a usage payload: a response, or JSON Lines of reads (one per line).
+
+    ``payload`` is the JSON itself (bytes) or the path of a file holding it.
+    """
+    data = payload if isinstance(payload, bytes) else Path(payload).read_bytes()
+    try:
+        document = json.loads(data, parse_float=Decimal)
+    except ValueError as exc:
+        lines = [line for line in data.splitlines() if line.strip()]
+        if len(lines) > 1:
+            return list(_check_lines(lines))
+        return [Problem("$", "CDR-E001", f"not JSON: {exc}")]
+    return list(_check_response(document))
+
+
+def _check_lines(lines: list[bytes]) -> Iterator[Problem]:
+    for number, line in enumerate(lines):
+        path = f"$[{number}]"
+        try:
+            read = json.loads(line, parse_float=Decimal)
+        except ValueError as exc:
+            yield Problem(path, "CDR-E001", f"line {number + 1} is not JSON: {exc}")
+            continue
+        yield from _schema("EnergyUsageRead", read, path)
+        if isinstance(read, dict):
+            yield from _check_read(read, path)
+
+
+def _check_response(document: Json) -> Iterator[Problem]:
+    yield from _schema("EnergyUsageListResponse", document, "$")
+    if not isinstance(document, dict):
+        return
+    reads = (
+        document.get("data", {}).get("reads") if isinstance(document.get("data"), dict) else None
+    )
+    if isinstance(reads, list):
+        for index, read in enumerate(reads):
+            if isinstance(read, dict):
+                yield from _check_read(read, f"$.data.reads[{index}]")
+        yield from _check_order(reads)
+    meta = document.get("meta")
+    if isinstance(meta, dict) and isinstance(reads, list):
+        yield from _check_meta(meta, len(reads))
+
+
+def _schema(name: str, instance: Json, root: str) -> Iterator[Problem]:
+    for error in _validator(name).iter_errors(instance):
+        path = root + error.json_path[1:]
+        yield Problem(path, "CDR-E002", error.message)
+
+
+def _check_read(read: dict[str, Json], path: str) -> Iterator[Problem]:
+    kind = read.get("readUType")
+    for other in ("basicRead", "intervalRead"):
+        if other == kind and other not in read:
+            yield Problem(
+                f"{path}.{other}", "CDR-E003", f"readUType is {kind} but {other} is absent"
+            )
+        if other != kind and other in read:
+            yield Problem(
+                f"{path}.{other}", "CDR-E003", f"readUType is {kind!r}: no {other} allowed"
+            )
+    yield from _check_dates(read, path)
+    interval = read.get("intervalRead")
+    if kind == "intervalRead" and isinstance(interval, dict):
+        yield from _check_interval(interval, f"{path}.intervalRead")
+
+
+def _check_dates(read: dict[str, Json], path: str) -> Iterator[Problem]:
+    start = _date(read.get("readStartDate"))
+    if start is None:
+        yield Problem(f"{path}.readStartDate", "CDR-E008", "readStartDate is not a YYYY-MM-DD date")
+        return
+    if "readEndDate" in read:
+        end = _date(read["readEndDate"])
+        if end is None or end < start:
+            yield Problem(
+                f"{path}.readEndDate",
+                "CDR-E008",
+                "readEndDate is not a date on or after readStartDate",
+            )
+
+
+def _date(value: Json) -> date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Problem]:
+    values = interval.get("intervalReads")
+    length = interval.get("readIntervalLength")
+    count: int | None = None
+    if isinstance(length, int) and not isinstance(length, bool) and length > 0:
+        if 1440 % length:
+            yield Problem(
+                f"{path}.readIntervalLength", "CDR-E004", f"{length} does not divide 1440"
+            )
+        else:
+            count = 1440 // length
+    if isinstance(values, list):
+        if count is None:
+            yield Problem(
+                f"{path}.readIntervalLength",
+                "CDR-E004",
+                "intervalReads without a valid readIntervalLength",
+            )
+        elif len(values) != count:
+            yield Problem(
+                f"{path}.intervalReads", "CDR-E004",
+                f"{len(values)} values, readIntervalLength {length} means {count}",
+            )  # fmt: skip
+        numbers = [v for v in values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
+        aggregate = interval.get("aggregateValue")
+        if len(numbers) == len(values) and isinstance(aggregate, (int, Decimal)):
+            total = sum((Decimal(v) for v in numbers), Decimal(0))
+            if Decimal(aggregate) != total:
+                yield Problem(
+                    f"{path}.aggregateValue", "CDR-E005",
+                    f"aggregateValue {aggregate} but the intervalReads add up to {total}",
+                )  # fmt: skip
+    qualities = interval.get("readQualities")
+    if isinstance(qualities, list):
+        yield from _check_ranges(qualities, count, f"{path}.readQualities")
+
+
+def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterator[Problem]:
+    spans = []
+    for index, quality in enumerate(qualities):
+        if not isinstance(quality, dict):
+            continue
+        start, end = quality.get("startInterval"), quality.get("endInterval")
+        if not (isinstance(start, int) and isinstance(end, int)):
+            continue
+        top = count if count is not None else end
+        if not 1 <= start <= end <= top:
+            yield Problem(
+                f"{path}[{index}]", "CDR-E006",
+                f"range {start}-{end} is not inside 1..{top}" if count else f"range {start}-{end}",
+            )  # fmt: skip
+        spans.append((start, end, index))
+    spans.sort()
+    for (_, end, _), (start, _, index) in pairwise(spans):
+        if start <= end:
+            yield Problem(
+                f"{path}[{index}]", "CDR-E007", f"range starting at {start} overlaps the one before"
+            )
+
+
+def _check_order(reads: list[Json]) -> Iterator[Problem]:
+    last: tuple[str, date] | None = None
+    for index, read in enumerate(reads):
+        if not isinstance(read, dict):
+            continue
+        point, start = read.get("servicePointId"), _date(read.get("readStartDate"))
+        if not isinstance(point, str) or start is None:
+            continue
+        if last is not None and last[0] == point and start > last[1]:
+            yield Problem(
+                f"$.data.reads[{index}].readStartDate", "CDR-E009",
+                f"{start} comes after {last[1]} of the same service point",
+            )  # fmt: skip
+        last = (point, start)
+
+
+def _check_meta(meta: dict[str, Json], listed: int) -> Iterator[Problem]:
+    records, pages = meta.get("totalRecords"), meta.get("totalPages")
+    if not (isinstance(records, int) and isinstance(pages, int)):
+        return
+    if listed > records:
+        yield Problem(
+            "$.meta.totalRecords",
+            "CDR-E010",
+            f"{listed} reads listed but totalRecords is {records}",
+        )
+    if (records == 0) != (pages == 0):
+        yield Problem(
+            "$.meta.totalPages", "CDR-E010", f"totalPages {pages} with totalRecords {records}"
+        )

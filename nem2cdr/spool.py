@@ -1,0 +1,176 @@
+"""Putting encoded records in the standard's order in bounded memory.
+
+The standard orders reads by NMI ascending, then readStartDate descending (ties: registerSuffix
+ascending). Files come NMI by NMI in practice, so records are gathered per run of one NMI,
+resolved (the same day twice: the later UpdateDateTime wins, then the later line), sorted, and
+their encoded bytes appended to a temporary file. Only small per-record keys stay in memory.
+An NMI that comes back later in the file is merged with its earlier runs at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from array import array
+from collections.abc import Iterator
+from typing import NamedTuple
+
+_BLOCK = 4 << 20  # bytes read from the spool at once
+
+
+class Entry(NamedTuple):
+    """One encoded record and what orders and resolves it."""
+
+    date: int  # ordinal of readStartDate
+    suffix: str
+    tiebreak: int  # 0 for interval days (so copies collide), a unique number for basic reads
+    update: int  # UpdateDateTime as CCYYMMDDhhmmss, 0 when absent
+    sequence: int  # position in the file
+    body: bytes
+
+
+class _Run:
+    """One NMI's records from one stretch of the file, in standard order, bodies on disk."""
+
+    __slots__ = ("dates", "lengths", "offset", "sequences", "suffixes", "tiebreaks", "updates")
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        self.dates = array("l")
+        self.suffixes: list[str] = []
+        self.tiebreaks = array("q")
+        self.updates = array("q")
+        self.sequences = array("q")
+        self.lengths = array("L")
+
+
+class Placed(NamedTuple):
+    offset: int
+    length: int
+
+
+class Spool:
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._end = 0
+        self._runs: dict[str, list[_Run]] = {}
+        self._nmi: str | None = None
+        self._pending: list[Entry] = []
+        self._order: list[tuple[str, list[Placed] | _Run]] | None = None
+        self.replaced = 0  # records dropped because a later copy of the same day won
+
+    def add(self, nmi: str, entry: Entry) -> None:
+        if nmi != self._nmi:
+            self._flush()
+            self._nmi = nmi
+        self._pending.append(entry)
+
+    def _flush(self) -> None:
+        if self._nmi is None or not self._pending:
+            return
+        entries = _resolved(self._pending)
+        self.replaced += len(self._pending) - len(entries)
+        self._pending = []
+        run = _Run(self._end)
+        self._file.write(b"".join(entry.body for entry in entries))
+        for entry in entries:
+            run.dates.append(entry.date)
+            run.suffixes.append(entry.suffix)
+            run.tiebreaks.append(entry.tiebreak)
+            run.updates.append(entry.update)
+            run.sequences.append(entry.sequence)
+            run.lengths.append(len(entry.body))
+        self._end += sum(run.lengths)
+        self._runs.setdefault(self._nmi, []).append(run)
+
+    def finish(self) -> int:
+        """Close the last run, merge NMIs that came back, and return the number of records."""
+        self._flush()
+        self._file.flush()
+        order: list[tuple[str, list[Placed] | _Run]] = []
+        total = 0
+        for nmi in sorted(self._runs):
+            runs = self._runs[nmi]
+            if len(runs) == 1:
+                order.append((nmi, runs[0]))
+                total += len(runs[0].lengths)
+            else:
+                placed = self._merge(runs)
+                order.append((nmi, placed))
+                total += len(placed)
+        self._order = order
+        return total
+
+    def _merge(self, runs: list[_Run]) -> list[Placed]:
+        keyed: list[Entry] = []
+        for run in runs:
+            offset = run.offset
+            for i, length in enumerate(run.lengths):
+                # The body is not read here: its place stands in for it.
+                place = offset.to_bytes(8, "big") + length.to_bytes(8, "big")
+                keyed.append(
+                    Entry(run.dates[i], run.suffixes[i], run.tiebreaks[i], run.updates[i],
+                          run.sequences[i], place)
+                )  # fmt: skip
+                offset += length
+        entries = _resolved(keyed)
+        self.replaced += len(keyed) - len(entries)
+        return [
+            Placed(int.from_bytes(e.body[:8], "big"), int.from_bytes(e.body[8:], "big"))
+            for e in entries
+        ]
+
+    def bodies(self, skip: int = 0, limit: int | None = None) -> Iterator[bytes]:
+        """Encoded records in standard order, from record ``skip``, at most ``limit`` of them."""
+        if self._order is None:
+            raise RuntimeError("call finish() first")
+        remaining = limit
+        for _nmi, placed in self._order:
+            count = len(placed.lengths) if isinstance(placed, _Run) else len(placed)
+            if skip >= count:
+                skip -= count
+                continue
+            for body in self._read(placed, skip):
+                if remaining is not None:
+                    if remaining == 0:
+                        return
+                    remaining -= 1
+                yield body
+            skip = 0
+
+    def _read(self, placed: list[Placed] | _Run, skip: int) -> Iterator[bytes]:
+        fd = self._file.fileno()
+        if isinstance(placed, _Run):
+            # A run is contiguous on disk: read it in large blocks, then slice.
+            offset = placed.offset + sum(placed.lengths[:skip])
+            lengths = placed.lengths[skip:]
+            first = 0
+            while first < len(lengths):
+                last, size = first, 0
+                while last < len(lengths) and (size == 0 or size + lengths[last] <= _BLOCK):
+                    size += lengths[last]
+                    last += 1
+                block = os.pread(fd, size, offset)
+                offset += size
+                position = 0
+                for length in lengths[first:last]:
+                    yield block[position : position + length]
+                    position += length
+                first = last
+        else:
+            for offset, length in placed[skip:]:
+                yield os.pread(fd, length, offset)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _resolved(entries: list[Entry]) -> list[Entry]:
+    """One entry per (date, suffix, tiebreak), the winner of each, in standard order."""
+    best: dict[tuple[int, str, int], Entry] = {}
+    for entry in entries:
+        key = (entry.date, entry.suffix, entry.tiebreak)
+        held = best.get(key)
+        if held is None or (entry.update, entry.sequence) >= (held.update, held.sequence):
+            best[key] = entry
+    return sorted(best.values(), key=lambda e: (-e.date, e.suffix, e.tiebreak))

@@ -1,0 +1,204 @@
+"""One NEM12 day or NEM13 read becomes one CDR ``EnergyUsageRead``, as ``CDR-MAPPING.md`` says.
+
+Values pass through exactly: for interval data the file's own decimal text is reused where it
+can be (no float is formatted twice), sums are exact decimals (see ``exact``), export is
+negated without ever writing ``-0``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from functools import lru_cache
+from typing import Literal
+
+import msgspec
+
+from nem2cdr.cdr_model import (
+    BasicReadPayload,
+    EnergyUsageRead,
+    IntervalReadPayload,
+    IntervalReadsMode,
+    Quality,
+    ReadQuality,
+)
+from nem2cdr.exact import decimal_places, exact_sum, group_sums
+from nem2cdr.model import BasicRead, IntervalDay, QualitySpan
+
+# The namespace of the default, deterministic servicePointId: uuid5(namespace, NMI).
+DEFAULT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/nem2cdr/servicePointId")
+DEFAULT_BASE_URL = "https://data.holder.example/cds-au/v1/energy/electricity/servicepoints/usage"
+
+QUALITY_BY_FLAG: dict[str, Quality] = {
+    "A": "ACTUAL",
+    "S": "SUBSTITUTE",
+    "E": "SUBSTITUTE",
+    "N": "SUBSTITUTE",
+    "F": "FINAL_SUBSTITUTE",
+}
+# MIN_30: a half-hour takes the least final quality of its parts.
+_RANK: dict[Quality, int] = {"ACTUAL": 0, "FINAL_SUBSTITUTE": 1, "SUBSTITUTE": 2}
+_BY_RANK: list[Quality] = ["ACTUAL", "FINAL_SUBSTITUTE", "SUBSTITUTE"]
+_DIGITS_AS_D = bytes(ord("d") if chr(byte).isdigit() else byte for byte in range(256))
+_SPEC_PLACES = 5  # NUM(15,5): the file text shows whether a day stays within it
+
+
+class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything that shapes a payload; the defaults are the standard's and CDR-MAPPING's."""
+
+    interval_reads: IntervalReadsMode = "NONE"
+    oldest_date: date | None = None
+    newest_date: date | None = None
+    service_point_id: Literal["uuid", "nmi"] = "uuid"
+    namespace: uuid.UUID = DEFAULT_NAMESPACE
+    export_sign: Literal["negative", "as-is"] = "negative"
+    controlled_load: frozenset[str] = frozenset()  # suffixes or register ids
+    base_url: str = DEFAULT_BASE_URL
+
+
+class ConversionError(ValueError):
+    """A record the standard cannot carry as asked (the message names why)."""
+
+
+def service_point_id(nmi: str, options: ConvertOptions) -> str:
+    if options.service_point_id == "nmi":
+        return nmi
+    return _uuid_of(nmi, options.namespace)
+
+
+@lru_cache(maxsize=65536)
+def _uuid_of(nmi: str, namespace: uuid.UUID) -> str:
+    return str(uuid.uuid5(namespace, nmi))
+
+
+def in_range(day: date, options: ConvertOptions) -> bool:
+    oldest, newest = options.oldest_date, options.newest_date
+    return (oldest is None or day >= oldest) and (newest is None or day <= newest)
+
+
+def _controlled(suffix: str, register: str, options: ConvertOptions) -> bool | None:
+    if not options.controlled_load:
+        return None  # never guessed: only when the user names them
+    return suffix in options.controlled_load or register in options.controlled_load
+
+
+def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRead:
+    stream = day.stream
+    negate = options.export_sign == "negative" and stream.suffix[:1] == "B"
+    values = day.values
+    places = _places(day)
+    total = exact_sum(values, places)
+    mode = options.interval_reads
+    payload = IntervalReadPayload(aggregate_value=0.0 - total if negate else total)
+    if mode == "FULL":
+        payload.read_interval_length = stream.interval_length
+        payload.interval_reads = _signed(values, negate, day.values_text)
+        payload.read_qualities = _ranges(day.qualities, 1)
+    elif mode == "MIN_30":
+        length = stream.interval_length
+        if 30 % length:
+            raise ConversionError(
+                f"MIN_30 needs interval lengths that divide 30; {stream.nmi} {stream.suffix} "
+                f"has {length} minutes"
+            )
+        size = 30 // length
+        sums = values if size == 1 else group_sums(values, size, places)
+        payload.read_interval_length = 30
+        payload.interval_reads = _signed(sums, negate, day.values_text if size == 1 else b"")
+        payload.read_qualities = _ranges(day.qualities, size)
+    text_date = day.date.isoformat()
+    return EnergyUsageRead(
+        service_point_id=service_point_id(stream.nmi, options),
+        register_id=stream.register_id or None,
+        register_suffix=stream.suffix,
+        meter_id=stream.meter_serial or None,
+        controlled_load=_controlled(stream.suffix, stream.register_id, options),
+        read_start_date=text_date,
+        read_end_date=text_date,
+        unit_of_measure=stream.uom or None,
+        read_utype="intervalRead",
+        interval_read=payload,
+    )
+
+
+def _places(day: IntervalDay) -> int | None:
+    """An upper bound of the decimal places of the day's values, cheaply when the text is kept."""
+    if day.values_text:
+        shape = day.values_text.translate(_DIGITS_AS_D)
+        if b"." + b"d" * (_SPEC_PLACES + 1) not in shape:
+            return _SPEC_PLACES
+    return decimal_places(day.values)
+
+
+def _signed(values: list[float], negate: bool, text: bytes) -> list[float] | msgspec.Raw:
+    if negate:
+        return [0.0 - value for value in values]  # 0.0 - 0.0 is 0.0: never -0
+    if text:
+        return msgspec.Raw(text)  # the file's own decimals, already valid JSON
+    return values
+
+
+def _ranges(spans: tuple[QualitySpan, ...], size: int) -> list[ReadQuality]:
+    """Maximal runs of equal non-actual quality, in intervals of ``size`` native intervals."""
+    if size == 1:
+        runs = [(s.start, s.end, QUALITY_BY_FLAG.get(s.flag, "SUBSTITUTE")) for s in spans]
+    else:
+        runs = _coarsen(spans, size)
+    ranges: list[ReadQuality] = []
+    for start, end, quality in runs:
+        if quality == "ACTUAL":
+            continue
+        last = ranges[-1] if ranges else None
+        if last is not None and last.quality == quality and last.end_interval + 1 == start:
+            ranges[-1] = ReadQuality(
+                start_interval=last.start_interval, end_interval=end, quality=quality
+            )
+        else:
+            ranges.append(ReadQuality(start_interval=start, end_interval=end, quality=quality))
+    return ranges
+
+
+def _coarsen(spans: tuple[QualitySpan, ...], size: int) -> list[tuple[int, int, Quality]]:
+    """Native-interval spans as runs of half-hours, each the least final of its parts."""
+    count = spans[-1].end // size
+    ranks = [0] * (count + 1)
+    for span in spans:
+        rank = _RANK[QUALITY_BY_FLAG.get(span.flag, "SUBSTITUTE")]
+        if rank:
+            for half_hour in range((span.start - 1) // size + 1, (span.end - 1) // size + 2):
+                ranks[half_hour] = max(ranks[half_hour], rank)
+    return [(h, h, _BY_RANK[ranks[h]]) for h in range(1, count + 1)]
+
+
+def basic_record(read: BasicRead, options: ConvertOptions) -> EnergyUsageRead:
+    dates = basic_dates(read)
+    if dates is None:
+        raise ConversionError(f"250 record of {read.nmi} {read.suffix} has no read dates")
+    start, end = dates
+    negate = options.export_sign == "negative" and (read.direction == "I" or read.suffix[:1] == "B")
+    value = 0.0 - read.quantity if negate else read.quantity + 0.0
+    return EnergyUsageRead(
+        service_point_id=service_point_id(read.nmi, options),
+        register_id=read.register_id or None,
+        register_suffix=read.suffix,
+        meter_id=read.meter_serial or None,
+        controlled_load=_controlled(read.suffix, read.register_id, options),
+        read_start_date=start.isoformat(),
+        read_end_date=end.isoformat(),
+        unit_of_measure=read.uom or None,
+        read_utype="basicRead",
+        basic_read=BasicReadPayload(
+            quality=QUALITY_BY_FLAG.get(read.current_quality_method[:1], "SUBSTITUTE"),
+            value=value,
+        ),
+    )
+
+
+def basic_dates(read: BasicRead) -> tuple[date, date] | None:
+    """(readStartDate, readEndDate) of a 250, or None when it has no read dates."""
+    current, previous = read.current_read_datetime, read.previous_read_datetime
+    end_moment = current or previous
+    if end_moment is None:
+        return None
+    end = end_moment.date()
+    return (previous.date() if previous is not None else end), end
