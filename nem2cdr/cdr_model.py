@@ -26,9 +26,9 @@ class ReadQuality(_Camel, kw_only=True):
 
 class IntervalReadPayload(_Camel, kw_only=True):
     read_interval_length: int | None = None
-    aggregate_value: float
-    # A Raw array is the file's own decimal text, passed through (see usage.py).
-    interval_reads: list[float] | msgspec.Raw | None = None
+    # Raw: exact decimal text (see usage.py and exact.py), never a rounded float.
+    aggregate_value: float | msgspec.Raw
+    interval_reads: list[float | msgspec.Raw] | msgspec.Raw | None = None
     read_qualities: list[ReadQuality] | None = None
 
 

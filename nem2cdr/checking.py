@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache
 from importlib import resources
 from itertools import pairwise
@@ -22,6 +22,8 @@ from typing import Any
 
 import jsonschema
 import msgspec
+
+from nem2cdr.exact import EXACT
 
 CHECKS: dict[str, str] = {
     "CDR-E001": "not JSON",
@@ -172,7 +174,8 @@ def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Problem]:
         numbers = [v for v in values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
         aggregate = interval.get("aggregateValue")
         if len(numbers) == len(values) and isinstance(aggregate, (int, Decimal)):
-            total = sum((Decimal(v) for v in numbers), Decimal(0))
+            with localcontext(EXACT):
+                total = sum((Decimal(v) for v in numbers), Decimal(0))
             if Decimal(aggregate) != total:
                 yield Problem(
                     f"{path}.aggregateValue", "CDR-E005",

@@ -9,12 +9,14 @@ cannot reach half a unit in that last place. Outside that bound, ``Decimal`` doe
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 
 import msgspec
 
 _ENCODE = msgspec.json.Encoder().encode
 _DIGITS_AS_D = bytes(ord("d") if chr(byte).isdigit() else byte for byte in range(256))
+# Decimal's default context rounds to 28 digits; sums here must be exact.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _MAX_PLACES = 9
 # fsum-then-round is exact while |sum| * 10**places stays well inside a float's 53 bits.
 _SAFE_SCALED_SUM = 1e13
@@ -23,35 +25,44 @@ _SAFE_SCALED_SUM = 1e13
 def decimal_places(values: list[float]) -> int | None:
     """The most decimal places any value has (0 for integers); None if it cannot tell cheaply."""
     shape = _ENCODE(values).translate(_DIGITS_AS_D)  # "[d.ddd,dd.d,...]"
-    if b"e" in shape:  # exponent form: leave it to Decimal
-        return None
+    if b"e" in shape or b"." + b"d" * (_MAX_PLACES + 1) in shape:
+        return None  # exponent form, or more places than the fast sum covers: Decimal does it
     for places in range(_MAX_PLACES, 0, -1):
         if b"." + b"d" * places in shape:
             return places
     return 0
 
 
-def exact_sum(values: list[float], places: int | None) -> float:
-    """The exact decimal sum of ``values`` as the float that prints as that decimal.
+Number = float | msgspec.Raw  # a Raw number is exact decimal text a float cannot carry
 
-    Raises ``ValueError`` when the exact sum is not a decimal a float carries exactly (more than
-    15 significant digits): a caller must not publish a rounded aggregate.
+
+def exact_sum(values: list[float], places: int | None, negate: bool = False) -> Number:
+    """The exact decimal sum of ``values`` (negated if asked), for a JSON payload.
+
+    Normally the float that prints as that decimal; when the sum has more significant digits
+    than a float carries, the decimal text itself (``msgspec.Raw``), never a rounded number.
     """
     if places is not None and values:
         # The float error of the sum is at most sum(|v|) * 2**-52, and sum(|v|) is at most
         # len * max|v|: below the bound it cannot reach half a unit in the last place.
         largest = max(-min(values), max(values))
         if len(values) * largest * 10.0**places < _SAFE_SCALED_SUM:
-            return round(math.fsum(values), places) + 0.0  # + 0.0 turns -0.0 into 0.0
-    exact = sum((Decimal(repr(value)) for value in values), Decimal(0))
+            total = round(math.fsum(values), places)
+            return (0.0 - total if negate else total) + 0.0  # + 0.0 turns -0.0 into 0.0
+    with localcontext(EXACT):
+        exact = sum((Decimal(repr(value)) for value in values), Decimal(0))
+    if negate:
+        exact = -exact
     result = float(exact)
-    if Decimal(repr(result)) != exact:
-        raise ValueError(f"the exact sum {exact} has more digits than a float carries")
-    return result + 0.0
+    if Decimal(repr(result)) == exact:
+        return result + 0.0
+    text = format(exact.normalize(EXACT), "f")
+    return msgspec.Raw(b"0" if text in ("-0", "0") else text.encode())
 
 
-def group_sums(values: list[float], size: int, places: int | None) -> list[float]:
+def group_sums(values: list[float], size: int, places: int | None, negate: bool) -> list[Number]:
     """Exact sums of consecutive groups of ``size`` values (5- or 15-minute to 30-minute)."""
     return [
-        exact_sum(values[start : start + size], places) for start in range(0, len(values), size)
+        exact_sum(values[start : start + size], places, negate)
+        for start in range(0, len(values), size)
     ]

@@ -22,7 +22,7 @@ from nem2cdr.cdr_model import (
     Quality,
     ReadQuality,
 )
-from nem2cdr.exact import decimal_places, exact_sum, group_sums
+from nem2cdr.exact import Number, decimal_places, exact_sum, group_sums
 from nem2cdr.model import BasicRead, IntervalDay, QualitySpan
 
 # The namespace of the default, deterministic servicePointId: uuid5(namespace, NMI).
@@ -87,9 +87,8 @@ def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRea
     negate = options.export_sign == "negative" and stream.suffix[:1] == "B"
     values = day.values
     places = _places(day)
-    total = exact_sum(values, places)
     mode = options.interval_reads
-    payload = IntervalReadPayload(aggregate_value=0.0 - total if negate else total)
+    payload = IntervalReadPayload(aggregate_value=exact_sum(values, places, negate))
     if mode == "FULL":
         payload.read_interval_length = stream.interval_length
         payload.interval_reads = _signed(values, negate, day.values_text)
@@ -101,11 +100,12 @@ def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRea
                 f"MIN_30 needs interval lengths that divide 30; {stream.nmi} {stream.suffix} "
                 f"has {length} minutes"
             )
-        size = 30 // length
-        sums = values if size == 1 else group_sums(values, size, places)
         payload.read_interval_length = 30
-        payload.interval_reads = _signed(sums, negate, day.values_text if size == 1 else b"")
-        payload.read_qualities = _ranges(day.qualities, size)
+        if length == 30:
+            payload.interval_reads = _signed(values, negate, day.values_text)
+        else:
+            payload.interval_reads = group_sums(values, 30 // length, places, negate)
+        payload.read_qualities = _ranges(day.qualities, 30 // length)
     text_date = day.date.isoformat()
     return EnergyUsageRead(
         service_point_id=service_point_id(stream.nmi, options),
@@ -130,12 +130,12 @@ def _places(day: IntervalDay) -> int | None:
     return decimal_places(day.values)
 
 
-def _signed(values: list[float], negate: bool, text: bytes) -> list[float] | msgspec.Raw:
+def _signed(values: list[float], negate: bool, text: bytes) -> list[Number] | msgspec.Raw:
     if negate:
         return [0.0 - value for value in values]  # 0.0 - 0.0 is 0.0: never -0
     if text:
         return msgspec.Raw(text)  # the file's own decimals, already valid JSON
-    return values
+    return list[Number](values)
 
 
 def _ranges(spans: tuple[QualitySpan, ...], size: int) -> list[ReadQuality]:
