@@ -1,14 +1,13 @@
 """Exact decimal sums of model values, at C speed.
 
 The model's floats are the file's decimals (see ``model``). Their exact decimal sum has no more
-decimal places than the most precise input, so it is ``math.fsum`` (correctly rounded) rounded
-to that many places, as long as the sum is small enough that the floats' representation error
-cannot reach half a unit in that last place. Outside that bound, ``Decimal`` does it exactly.
+decimal places than the most precise input, so it is the float sum rounded to that many places,
+as long as the sum is small enough that the floats' error cannot reach half a unit in that last
+place. Outside that bound, ``Decimal`` does it exactly.
 """
 
 from __future__ import annotations
 
-import math
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 
 import msgspec
@@ -18,8 +17,9 @@ _DIGITS_AS_D = bytes(ord("d") if chr(byte).isdigit() else byte for byte in range
 # Decimal's default context rounds to 28 digits; sums here must be exact.
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _MAX_PLACES = 9
-# fsum-then-round is exact while |sum| * 10**places stays well inside a float's 53 bits.
-_SAFE_SCALED_SUM = 1e13
+# Bound on total * (n + 1) * 10**places under which a float sum rounds to the exact decimal
+# (the error must stay below half a unit in the last place; 1e15 leaves a margin of 4).
+_SAFE_SCALED_SUM = 1e15
 
 
 def decimal_places(values: list[float]) -> int | None:
@@ -37,22 +37,24 @@ Number = float | msgspec.Raw  # a Raw number is exact decimal text a float canno
 
 
 def exact_sum(values: list[float], places: int | None, negate: bool = False) -> Number:
-    """The exact decimal sum of ``values`` (negated if asked), for a JSON payload.
+    """The exact decimal sum of non-negative ``values`` (negated if asked), for a JSON payload.
 
     Normally the float that prints as that decimal; when the sum has more significant digits
     than a float carries, the decimal text itself (``msgspec.Raw``), never a rounded number.
+    ``places`` bounds the decimal places of the values (``decimal_places``); None means unknown.
     """
-    if places is not None and values:
-        # The float error of the sum is at most sum(|v|) * 2**-52, and sum(|v|) is at most
-        # len * max|v|: below the bound it cannot reach half a unit in the last place.
-        largest = max(-min(values), max(values))
-        if len(values) * largest * 10.0**places < _SAFE_SCALED_SUM:
-            total = round(math.fsum(values), places)
+    if places is not None:
+        # Plain summation of n non-negative floats errs by at most (n + 1) * 2**-53 * total
+        # (representation and rounding); below the bound that cannot reach half a unit in the
+        # last place, so rounding to ``places`` gives the exact decimal sum.
+        total = sum(values)
+        if total * (len(values) + 1) * 10.0**places < _SAFE_SCALED_SUM:
+            total = round(total, places)
             return (0.0 - total if negate else total) + 0.0  # + 0.0 turns -0.0 into 0.0
     with localcontext(EXACT):
         exact = sum((Decimal(repr(value)) for value in values), Decimal(0))
     if negate:
-        exact = -exact
+        exact = exact.copy_negate()  # unary minus would round to the context
     result = float(exact)
     if Decimal(repr(result)) == exact:
         return result + 0.0
@@ -66,3 +68,24 @@ def group_sums(values: list[float], size: int, places: int | None, negate: bool)
         exact_sum(values[start : start + size], places, negate)
         for start in range(0, len(values), size)
     ]
+
+
+# Zero as a file may spell it, longest first; a zero with more places falls back to floats.
+_ZEROS = (b"0.00000", b"0.0000", b"0.000", b"0.00", b"0.0", b"0")
+_END_OF_NUMBER = (b",", b"]")
+
+
+def negated_array(text: bytes) -> bytes | None:
+    """``[a,b,...]`` of non-negative decimals as ``[-a,-b,...]``, zeros left unsigned.
+
+    Text in, text out: the file's decimals need no float formatting. None when a zero is
+    spelt with more places than this handles (the caller negates floats instead).
+    """
+    negated = b"[-" + text[1:].replace(b",", b",-")
+    for zero in _ZEROS:
+        for end in _END_OF_NUMBER:
+            # "-0," cannot match inside "-10," or "-0.5,": the sign is right before the zero
+            # and the end right after it.
+            negated = negated.replace(b"-" + zero + end, zero + end)
+    # Any zero left signed has six or more places (rarely a small value does too: no harm).
+    return None if b"-0.000000" in negated else negated
