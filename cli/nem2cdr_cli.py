@@ -272,8 +272,8 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     """
     reports = []
     for name in files:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-        reports.append(CheckReport(name, nem2cdr.check(data)))
+        source = sys.stdin.buffer.read() if name == "-" else name
+        reports.append(CheckReport(name, nem2cdr.check(source)))
     if output_format == "json":
         print_json(reports)
     else:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, localcontext
 from functools import cache
 from importlib import resources
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,12 @@ CHECKS: dict[str, str] = {
     "CDR-E008": "invalid date, or readEndDate before readStartDate",
     "CDR-E009": "reads of one service point not in readStartDate descending order",
     "CDR-E010": "meta does not add up",
+    "CDR-E011": "a number too large or too small to add up exactly (|exponent| > 100)",
+    "CDR-E012": "the file cannot be read",
 }
+# No meter value needs more: beyond it an exact sum could need gigabytes of digits.
+_MAX_EXPONENT = 100
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Json = Any  # what json.loads returns
 
@@ -60,24 +65,50 @@ def check(payload: bytes | str | os.PathLike[str]) -> list[Problem]:
 
     ``payload`` is the JSON itself (bytes) or the path of a file holding it.
     """
-    data = payload if isinstance(payload, bytes) else Path(payload).read_bytes()
+    if isinstance(payload, bytes):
+        data = payload
+    else:
+        try:
+            data = Path(payload).read_bytes()
+        except OSError as exc:
+            return [Problem("$", "CDR-E012", f"cannot read {os.fspath(payload)}: {exc.strerror}")]
+    lines = [line for line in data.splitlines() if line.strip()]
+    if not lines:
+        return [Problem("$", "CDR-E001", "empty: no JSON at all")]
     try:
-        document = json.loads(data, parse_float=Decimal)
+        document = _loads(data)
     except ValueError as exc:
-        lines = [line for line in data.splitlines() if line.strip()]
         if len(lines) > 1:
-            return list(_check_lines(lines))
+            return list(_check_lines(data.splitlines()))
         return [Problem("$", "CDR-E001", f"not JSON: {exc}")]
+    if isinstance(document, dict) and "data" not in document and "readUType" in document:
+        return list(_check_lines(data.splitlines()))  # JSON Lines holding one read
     return list(_check_response(document))
 
 
+def _loads(text: bytes) -> Json:
+    """Strict JSON: numbers as exact Decimals, no NaN or Infinity, nesting errors as ValueError."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> Json:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _check_lines(lines: list[bytes]) -> Iterator[Problem]:
-    for number, line in enumerate(lines):
+    number = -1
+    for line_number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        number += 1
         path = f"$[{number}]"
         try:
-            read = json.loads(line, parse_float=Decimal)
+            read = _loads(line)
         except ValueError as exc:
-            yield Problem(path, "CDR-E001", f"line {number + 1} is not JSON: {exc}")
+            yield Problem(path, "CDR-E001", f"line {line_number} is not JSON: {exc}")
             continue
         yield from _schema("EnergyUsageRead", read, path)
         if isinstance(read, dict):
@@ -140,7 +171,7 @@ def _check_dates(read: dict[str, Json], path: str) -> Iterator[Problem]:
 
 
 def _date(value: Json) -> date | None:
-    if not isinstance(value, str) or len(value) != 10:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         return None
     try:
         return date.fromisoformat(value)
@@ -150,40 +181,53 @@ def _date(value: Json) -> date | None:
 
 def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Problem]:
     values = interval.get("intervalReads")
-    length = interval.get("readIntervalLength")
+    raw_length = interval.get("readIntervalLength")
+    length = raw_length if isinstance(raw_length, int) and not isinstance(raw_length, bool) else 0
+    length_ok = length > 0
     count: int | None = None
-    if isinstance(length, int) and not isinstance(length, bool) and length > 0:
-        if 1440 % length:
-            yield Problem(
-                f"{path}.readIntervalLength", "CDR-E004", f"{length} does not divide 1440"
-            )
-        else:
-            count = 1440 // length
+    if length_ok and 1440 % length:
+        yield Problem(f"{path}.readIntervalLength", "CDR-E004", f"{length} does not divide 1440")
+    elif length_ok:
+        count = 1440 // length
     if isinstance(values, list):
-        if count is None:
+        if not length_ok:
             yield Problem(
-                f"{path}.readIntervalLength",
-                "CDR-E004",
+                f"{path}.readIntervalLength", "CDR-E004",
                 "intervalReads without a valid readIntervalLength",
-            )
-        elif len(values) != count:
+            )  # fmt: skip
+        elif count is not None and len(values) != count:
             yield Problem(
                 f"{path}.intervalReads", "CDR-E004",
                 f"{len(values)} values, readIntervalLength {length} means {count}",
             )  # fmt: skip
-        numbers = [v for v in values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
-        aggregate = interval.get("aggregateValue")
-        if len(numbers) == len(values) and isinstance(aggregate, (int, Decimal)):
-            with localcontext(EXACT):
-                total = sum((Decimal(v) for v in numbers), Decimal(0))
-            if Decimal(aggregate) != total:
-                yield Problem(
-                    f"{path}.aggregateValue", "CDR-E005",
-                    f"aggregateValue {aggregate} but the intervalReads add up to {total}",
-                )  # fmt: skip
+        yield from _check_sum(values, interval.get("aggregateValue"), path)
     qualities = interval.get("readQualities")
     if isinstance(qualities, list):
         yield from _check_ranges(qualities, count, f"{path}.readQualities")
+
+
+def _check_sum(values: list[Json], aggregate: Json, path: str) -> Iterator[Problem]:
+    numbers = [v for v in values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
+    if len(numbers) != len(values) or not isinstance(aggregate, (int, Decimal)):
+        return  # the schema has said what is wrong
+    wild = [n for n in [*numbers, aggregate] if _out_of_range(n)]
+    if wild:
+        yield Problem(
+            f"{path}.intervalReads", "CDR-E011",
+            f"a number with exponent {Decimal(wild[0]).adjusted()}: sum not checked",
+        )  # fmt: skip
+        return
+    with localcontext(EXACT):
+        total = sum((Decimal(v) for v in numbers), Decimal(0))
+    if Decimal(aggregate) != total:
+        yield Problem(
+            f"{path}.aggregateValue", "CDR-E005",
+            f"aggregateValue {aggregate} but the intervalReads add up to {total}",
+        )  # fmt: skip
+
+
+def _out_of_range(number: int | Decimal) -> bool:
+    return number != 0 and abs(Decimal(number).adjusted()) > _MAX_EXPONENT
 
 
 def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterator[Problem]:
@@ -202,11 +246,13 @@ def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterat
             )  # fmt: skip
         spans.append((start, end, index))
     spans.sort()
-    for (_, end, _), (start, _, index) in pairwise(spans):
-        if start <= end:
+    covered: int | None = None  # the furthest interval any earlier range reaches
+    for start, end, index in spans:
+        if covered is not None and start <= covered:
             yield Problem(
-                f"{path}[{index}]", "CDR-E007", f"range starting at {start} overlaps the one before"
+                f"{path}[{index}]", "CDR-E007", f"range starting at {start} overlaps another"
             )
+        covered = end if covered is None else max(covered, end)
 
 
 def _check_order(reads: list[Json]) -> Iterator[Problem]:
@@ -235,7 +281,12 @@ def _check_meta(meta: dict[str, Json], listed: int) -> Iterator[Problem]:
             "CDR-E010",
             f"{listed} reads listed but totalRecords is {records}",
         )
-    if (records == 0) != (pages == 0):
+    if (records == 0) != (pages == 0) or pages > records:
         yield Problem(
             "$.meta.totalPages", "CDR-E010", f"totalPages {pages} with totalRecords {records}"
         )
+    elif pages == 1 and listed < records:
+        yield Problem(
+            "$.meta.totalRecords", "CDR-E010",
+            f"the only page lists {listed} reads but totalRecords is {records}",
+        )  # fmt: skip
