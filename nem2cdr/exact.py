@@ -68,24 +68,3 @@ def group_sums(values: list[float], size: int, places: int | None, negate: bool)
         exact_sum(values[start : start + size], places, negate)
         for start in range(0, len(values), size)
     ]
-
-
-# Zero as a file may spell it, longest first; a zero with more places falls back to floats.
-_ZEROS = (b"0.00000", b"0.0000", b"0.000", b"0.00", b"0.0", b"0")
-_END_OF_NUMBER = (b",", b"]")
-
-
-def negated_array(text: bytes) -> bytes | None:
-    """``[a,b,...]`` of non-negative decimals as ``[-a,-b,...]``, zeros left unsigned.
-
-    Text in, text out: the file's decimals need no float formatting. None when a zero is
-    spelt with more places than this handles (the caller negates floats instead).
-    """
-    negated = b"[-" + text[1:].replace(b",", b",-")
-    for zero in _ZEROS:
-        for end in _END_OF_NUMBER:
-            # "-0," cannot match inside "-10," or "-0.5,": the sign is right before the zero
-            # and the end right after it.
-            negated = negated.replace(b"-" + zero + end, zero + end)
-    # Any zero left signed has six or more places (rarely a small value does too: no harm).
-    return None if b"-0.000000" in negated else negated

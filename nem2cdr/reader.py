@@ -334,26 +334,37 @@ class _MemberParser:
         if stream is None:
             self._reject_300_without_stream()
             return
-        fields = line.split(b",")
         count = stream.intervals
-        quality_at = count + 2
-        total = len(fields)
-        if not (
-            total > quality_at
-            and fields[quality_at][:1] in _QUALITY_LETTERS
-            and fields[quality_at - 1][:1] not in _QUALITY_LETTERS
+        # The usual row, "300,date,v1..vN,quality,code,text,update,msats", is cut with a few
+        # C calls: its five trailing fields from the right, its values counted by commas.
+        parts = line.rsplit(b",", _FIELDS_300_TRAIL)
+        if (
+            len(parts) == _FIELDS_300_TRAIL + 1
+            and parts[1][:1] in _QUALITY_LETTERS
+            and parts[0].count(b",") == count + 1
         ):
-            self._reject_value_count(fields, stream)
-            return
-        day = self._date(fields[1], "IntervalDate")
-        trail = fields[quality_at:]
-        start = len(fields[0]) + len(fields[1]) + 2
-        end = len(line) - sum(map(len, trail)) - len(trail)
-        segment = line[start:end]
+            _, date_raw, segment = parts[0].split(b",", 2)
+            trail = parts[1:]
+            total = count + 7
+        else:
+            fields = line.split(b",")
+            quality_at = count + 2
+            total = len(fields)
+            if not (
+                total > quality_at
+                and fields[quality_at][:1] in _QUALITY_LETTERS
+                and fields[quality_at - 1][:1] not in _QUALITY_LETTERS
+            ):
+                self._reject_value_count(fields, stream)
+                return
+            date_raw, trail = fields[1], fields[quality_at:]
+            start = len(fields[0]) + len(fields[1]) + 2
+            segment = line[start : len(line) - sum(map(len, trail)) - len(trail)]
+        day = self._date(date_raw, "IntervalDate")
         values = decode_segment(segment)
         text = b""
         if values is None:
-            values = self._decode_slowly(fields[2:quality_at])
+            values = self._decode_slowly(segment.split(b","))
         elif self.keep_text:
             text = b"[" + segment + b"]"
         quality_method = trail[0].decode("latin-1")

@@ -22,7 +22,7 @@ from nem2cdr.cdr_model import (
     Quality,
     ReadQuality,
 )
-from nem2cdr.exact import Number, decimal_places, exact_sum, group_sums, negated_array
+from nem2cdr.exact import Number, decimal_places, exact_sum, group_sums
 from nem2cdr.model import BasicRead, IntervalDay, QualitySpan
 
 # The namespace of the default, deterministic servicePointId: uuid5(namespace, NMI).
@@ -131,12 +131,11 @@ def _places(day: IntervalDay) -> int | None:
 
 
 def _signed(values: list[float], negate: bool, text: bytes) -> list[Number] | msgspec.Raw:
-    if text:  # the file's own decimals, already valid JSON
-        negated = negated_array(text) if negate else text
-        if negated is not None:
-            return msgspec.Raw(negated)
     if negate:
+        # Measured: negating floats beats negating the text (zeros must stay unsigned).
         return [0.0 - value for value in values]  # 0.0 - 0.0 is 0.0: never -0
+    if text:
+        return msgspec.Raw(text)  # the file's own decimals, already valid JSON
     return list[Number](values)
 
 

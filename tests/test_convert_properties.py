@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 import nem2cdr
 from nem2cdr import ConvertOptions, IntervalDay
-from nem2cdr.exact import negated_array
 from nem2cdr.writer import write_nem12
 from tests.strategies import interval_days
 
@@ -144,26 +143,3 @@ def test_pages_concatenated_are_the_unpaged_list(days: list[IntervalDay], size: 
         assert f"page={number}&page-size={size}" in links["self"]
         assert ("prev" in links) == ("first" in links) == (number > 1)
         assert ("next" in links) == ("last" in links) == (number < len(pages))
-
-
-@given(
-    st.lists(
-        st.decimals(min_value=0, max_value=10**6, places=7, allow_nan=False).map(
-            lambda d: f"{d:f}"
-        ),
-        min_size=1,
-        max_size=50,
-    )
-)
-def test_negated_file_text_is_exactly_the_negated_decimals(texts: list[str]) -> None:
-    array = ("[" + ",".join(texts) + "]").encode()
-    negated = negated_array(array)
-    if negated is None:  # six or more zero places: the caller negates floats instead
-        assert any(t.startswith("0.000000") for t in texts)
-        return
-    numbers = json.loads(negated, parse_float=Decimal)
-    assert numbers == [-Decimal(t) for t in texts]
-    assert not any(
-        token.startswith(b"-") and Decimal(token.decode()) == 0
-        for token in negated[1:-1].split(b",")
-    )
