@@ -4,10 +4,18 @@
     python -m benchmarks.compare_peers [--runs 3] [--file big]
 
 Every reader runs as a whole process (``python -c``, start-up and imports included, as a user
-would run it), ``--runs`` times; the table shows the median wall time, MB/s, the ratio
-peer/nem2cdr and the peak RSS. A peer that is not installed is left out. Then one more run
-of each sums every interval value it gives (``math.fsum``, exact, so the order of addition does
-not matter) and counts them: a fast reader that loses data is no win.
+would run it), ``--runs`` times; the table shows the median wall time, MB/s, the ratio of each
+time to nem2cdr's read and to nem2cdr's FULL conversion, and the peak RSS. nem2cdr runs twice:
+``nem2cdr.read`` (iterate every record, like the peers' parse), and the whole ``nem2cdr
+convert --interval-reads FULL FILE -o out.json`` command (the CLI's ``main``, click and rich
+included), which also writes the CDR JSON file. A peer that is not installed is left out. Then
+one more run of each sums every interval value it gives (``math.fsum``, exact, so the order of
+addition does not matter) and counts them: a fast reader that loses data is no win. For the
+conversion those are the ``intervalReads`` of the JSON it wrote, as absolute values (it
+negates export streams).
+
+Targets: nemreader takes >= 15x the time of nem2cdr's read and of its FULL conversion;
+aemo_mdff_reader.parse_to_columns takes >= 4x the time of the FULL conversion.
 """
 
 from __future__ import annotations
@@ -24,6 +32,15 @@ from pathlib import Path
 from benchmarks.files import SPECS, bench_file, megabytes
 from benchmarks.process import code_version, median, python_code, run_measured
 
+READ = "nem2cdr.read"
+CONVERT = "nem2cdr convert (FULL, to a file)"
+# (peer, baseline, the least peer time / baseline time the issue asks for)
+TARGETS = [
+    ("nemreader.read_nem_file", READ, 15.0),
+    ("nemreader.read_nem_file", CONVERT, 15.0),
+    ("aemo_mdff_reader.parse_to_columns", CONVERT, 4.0),
+]
+
 _SUM_AND_PRINT = """
 import json, math
 print(json.dumps({"values": len(values), "total": math.fsum(values)}))
@@ -39,14 +56,40 @@ class Contender:
     collect: str  # code leaving every interval value of sys.argv[1] in ``values``
 
 
+# The console script's own code (``nem2cdr = cli.nem2cdr_cli:main``), writing into a temporary
+# folder that the process removes before it ends; ``_CONVERTED`` is then the written JSON.
+_CONVERT = """
+import os, sys, tempfile
+from cli.nem2cdr_cli import main
+folder = tempfile.TemporaryDirectory()
+_CONVERTED = os.path.join(folder.name, "usage.json")
+sys.argv = ["nem2cdr", "convert", "--interval-reads", "FULL", sys.argv[1], "-o", _CONVERTED]
+try:
+    main()
+except SystemExit as done:
+    if done.code:
+        raise
+"""
+
 CONTENDERS = [
     Contender(
-        "nem2cdr.read",
+        READ,
         "nem2cdr",
         "nem2cdr",
         "import sys, nem2cdr\nfor _ in nem2cdr.read(sys.argv[1]):\n    pass",
         "import sys, nem2cdr\n"
         "values = [v for day in nem2cdr.read(sys.argv[1]) for v in day.values]",
+    ),
+    Contender(
+        # Reads, converts, orders (the spool) and writes the whole EnergyUsageListResponse.
+        CONVERT,
+        "cli.nem2cdr_cli",  # what the command imports: nem2cdr, click, rich
+        "nem2cdr",
+        _CONVERT + "folder.cleanup()",
+        _CONVERT + "import msgspec\n"
+        "with open(_CONVERTED, 'rb') as payload:\n"
+        "    reads = msgspec.json.decode(payload.read())['data']['reads']\n"
+        "values = [abs(v) for r in reads for v in r['intervalRead']['intervalReads']]",
     ),
     Contender(
         # Builds every Reading (a namedtuple per interval) in nested dicts, behind pandas.
@@ -114,20 +157,35 @@ def measure(contender: Contender, path: Path, runs: int) -> Result | None:
     )  # fmt: skip
 
 
+def _ratio(result: Result, baseline: Result | None) -> str:
+    return f"{result.seconds / baseline.seconds:6.1f}x" if baseline else "-"
+
+
 def print_table(results: list[Result], size_mb: float) -> None:
-    ours = next((r for r in results if r.contender.module == "nem2cdr"), None)
+    by_name = {r.contender.name: r for r in results}
+    ours, converted = by_name.get(READ), by_name.get(CONVERT)
     header = (
-        f"{'reader':34} {'version':>8} {'seconds':>8} {'MB/s':>7} {'x ours':>7} "
-        f"{'import s':>8} {'peak RSS':>9}   runs"
+        f"{'reader':34} {'version':>8} {'seconds':>8} {'MB/s':>7} {'x read':>7} "
+        f"{'x FULL':>7} {'import s':>8} {'peak RSS':>9}   runs"
     )
     print(header)
     print("-" * len(header))
     for r in results:
-        ratio = f"{r.seconds / ours.seconds:6.1f}x" if ours else "-"
         print(
             f"{r.contender.name:34} {r.version:>8} {r.seconds:8.2f} {size_mb / r.seconds:7.1f} "
-            f"{ratio:>7} {r.import_seconds:8.2f} {r.peak_rss_mb:5.0f} MiB   "
-            + " ".join(f"{s:.2f}" for s in r.runs)
+            f"{_ratio(r, ours):>7} {_ratio(r, converted):>7} {r.import_seconds:8.2f} "
+            f"{r.peak_rss_mb:5.0f} MiB   " + " ".join(f"{s:.2f}" for s in r.runs)
+        )
+    print("(x read, x FULL: the time as a multiple of nem2cdr.read's, of the FULL conversion's)")
+    print()
+    for peer, baseline, least in TARGETS:
+        if peer not in by_name or baseline not in by_name:
+            continue
+        ratio = by_name[peer].seconds / by_name[baseline].seconds
+        verdict = "met" if ratio >= least else "NOT MET"
+        print(
+            f"target: {peer} >= {least:.0f}x {baseline}: {ratio:.1f}x "
+            f"(1/{ratio:.1f} of its time): {verdict}"
         )
     print()
     print("correctness: every interval value each reader gives, counted and summed exactly")

@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from benchmarks.files import bench_file, megabytes
-from benchmarks.process import Measured, code_version, median, python_code, run_measured
+from benchmarks.process import (
+    Measured,
+    code_version,
+    median,
+    nem2cdr_executable,
+    python_code,
+    run_measured,
+)
 from benchmarks.readers import read_with_csv, read_with_nem2cdr
 
 TARGET_MB_PER_S = 35.0
@@ -83,9 +89,7 @@ def peak_memory(paths: list[tuple[str, Path]]) -> None:
 
 
 def validate_command(path: Path, runs: int) -> None:
-    executable = shutil.which("nem2cdr", path=str(Path(sys.executable).parent)) or shutil.which(
-        "nem2cdr"
-    )
+    executable = nem2cdr_executable()
     if executable is None:
         print("nem2cdr validate: the nem2cdr command is not installed (pip install -e .)")
         return

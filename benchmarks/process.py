@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -67,12 +68,18 @@ def python_code(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
 
 
+def nem2cdr_executable() -> str | None:
+    """The ``nem2cdr`` command of this interpreter's environment (else the one on PATH)."""
+    here = os.path.dirname(sys.executable)
+    return shutil.which("nem2cdr", path=here) or shutil.which("nem2cdr")
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
 def code_version() -> str:
-    """Which reader was measured: the commit, and whether nem2cdr/ had local changes."""
+    """Which code was measured: the commit, and whether nem2cdr/ or cli/ had local changes."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         commit = subprocess.run(
@@ -80,9 +87,12 @@ def code_version() -> str:
             check=True,
         ).stdout.strip()  # fmt: skip
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "nem2cdr"], cwd=root, capture_output=True,
-            text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            ["git", "status", "--porcelain", "--", "nem2cdr", "cli"], cwd=root,
+            capture_output=True, text=True, check=True,
+        ).stdout.split("\n")  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "commit unknown"
-    return f"commit {commit}" + (" + uncommitted changes in nem2cdr/" if dirty else "")
+    folders = sorted({line[3:].split("/")[0] + "/" for line in dirty if line.strip()})
+    return f"commit {commit}" + (
+        f" + uncommitted changes in {' '.join(folders)}" if folders else ""
+    )
