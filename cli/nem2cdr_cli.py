@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 import click
-from rich.console import Console
 
 import nem2cdr
 from cli.errors import run_guarded
 from cli.progress import file_bar, wanted
 from cli.render import (
     CheckReport,
+    console,
     print_check,
     print_diagnostics_summary,
     print_json,
@@ -72,7 +72,7 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bo
     if output_format == "json":
         print_json(reports)
     else:
-        print_validation(reports, Console(highlight=False, soft_wrap=True))
+        print_validation(reports, console())
     if not all(report.ok for report in reports):
         sys.exit(INPUT_ERRORS)
 
@@ -245,7 +245,7 @@ def convert(
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
-    print_diagnostics_summary(result.diagnostics, Console(stderr=True, soft_wrap=True))
+    print_diagnostics_summary(result.diagnostics)
     if not result.ok:
         click.echo("nem2cdr convert: the file has errors; nothing written", err=True)
         sys.exit(INPUT_ERRORS)
@@ -277,7 +277,7 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     if output_format == "json":
         print_json(reports)
     else:
-        print_check(reports, Console(highlight=False, soft_wrap=True))
+        print_check(reports, console())
     if any(report.problems for report in reports):
         sys.exit(INPUT_ERRORS)
 

@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import msgspec
-from rich.console import Console
-from rich.markup import escape
 
 from nem2cdr.checking import Problem
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.validation import Finding, ValidationReport
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 _json = msgspec.json.Encoder()
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console, imported only when something is printed (rich costs 25 ms to import)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    return console(stderr=True)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def print_json(value: object) -> None:
@@ -69,8 +88,11 @@ def print_check(reports: list[CheckReport], console: Console) -> None:
             )
 
 
-def print_diagnostics_summary(found: Diagnostics, console: Console) -> None:
-    """Errors one per line; warnings counted by code (``validate`` lists them)."""
+def print_diagnostics_summary(found: Diagnostics, out: Console | None = None) -> None:
+    """Errors one per line on stderr; warnings counted by code (``validate`` lists them)."""
+    if not (found.errors or found.warning_count):
+        return
+    console = out or stderr_console()
     for diagnostic in found.errors:
         where = f" line {diagnostic.line}" if diagnostic.line is not None else ""
         console.print(

@@ -20,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import msgspec
 
 from nem2cdr.exact import EXACT
@@ -53,7 +52,10 @@ class Problem(msgspec.Struct, frozen=True):
 
 
 @cache
-def _validator(schema_name: str) -> jsonschema.Draft4Validator:
+def _validator(schema_name: str) -> Any:
+    # Imported here: jsonschema takes 50 ms to import, which every convert would pay.
+    import jsonschema
+
     text = (resources.files("nem2cdr") / "schema" / "cds_energy.json").read_text("utf-8")
     document = json.loads(text)
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
