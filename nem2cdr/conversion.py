@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,9 +22,10 @@ from nem2cdr.cdr_model import ENCODER, MetaPaginated
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.model import BasicRead, IntervalDay
 from nem2cdr.pages import DEFAULT_PAGE_SIZE, check_page, links, page_count, write_response
-from nem2cdr.reader import Reader, read
-from nem2cdr.sources import Source
-from nem2cdr.spool import Entry, Spool
+from nem2cdr.parallel import Forked, halves
+from nem2cdr.reader import Part, Reader
+from nem2cdr.sources import Source, source_name
+from nem2cdr.spool import Entry, OnReplace, Runs, Spool
 from nem2cdr.usage import (
     ConversionError,
     ConvertOptions,
@@ -34,6 +36,8 @@ from nem2cdr.usage import (
 )
 
 Output = str | os.PathLike[str] | BinaryIO
+# Sequence numbers of the second half's records: after every record of the first half.
+_SECOND_HALF = 1 << 40
 
 
 @dataclass
@@ -68,12 +72,9 @@ def convert(
     size = page_size or DEFAULT_PAGE_SIZE
     if paged:
         check_page(page or 1, size, total=(page or 1) * size)  # the size, before the work
-    reader = read(source, strict=strict, keep_text=True)
-    found = reader.diagnostics
-    spool = Spool()
+    spool, found = _spooled(source, options, strict)
     try:
-        _fill(spool, reader, options, found)
-        total = spool.finish()
+        total = spool.finish(_reporter(found, source_name(source)))
         if not found.ok and not keep_going:
             return ConvertResult(False, total, 0, [], found)
         query = _query(options)
@@ -108,9 +109,76 @@ def convert(
         spool.close()
 
 
-def _fill(spool: Spool, reader: Reader, options: ConvertOptions, found: Diagnostics) -> None:
+def _spooled(source: Source, options: ConvertOptions, strict: bool) -> tuple[Spool, Diagnostics]:
+    """Every record converted and spooled, on two cores when the file allows (see parallel)."""
+    parts = halves(source)
+    if parts is not None:
+        done = _spooled_in_halves(source, parts, options, strict)
+        if done is not None:
+            return done
+    reader = Reader(source, strict=strict, keep_text=True)
+    spool = Spool()
+    _fill(spool, reader, options, reader.diagnostics)
+    return spool, reader.diagnostics
+
+
+def _spooled_in_halves(
+    source: Source, parts: tuple[Part, Part], options: ConvertOptions, strict: bool
+) -> tuple[Spool, Diagnostics] | None:
+    first, second = parts
+    shared = tempfile.TemporaryFile()  # the child's spool file, read by the parent after
+
+    def second_half() -> tuple[Runs, int, Diagnostics]:
+        reader = Reader(source, strict=strict, keep_text=True, part=second)
+        spool = Spool(shared)
+        _fill(spool, reader, options, reader.diagnostics, _SECOND_HALF)
+        return (*spool.export(), reader.diagnostics)
+
+    try:
+        child = Forked(second_half)
+    except OSError:
+        shared.close()
+        return None
+    spool = Spool()
+    try:
+        reader = Reader(source, strict=strict, keep_text=True, part=first)
+        _fill(spool, reader, options, reader.diagnostics)
+    except BaseException:
+        child.kill()
+        spool.close()
+        shared.close()
+        raise
+    result = child.join()
+    if result is None:  # the child failed: the caller does it all in one process
+        spool.close()
+        shared.close()
+        return None
+    runs, replaced, theirs = result
+    spool.adopt(shared, runs, replaced)
+    reader.diagnostics.absorb(theirs)
+    return spool, reader.diagnostics
+
+
+def _reporter(found: Diagnostics, name: str) -> OnReplace:
+    """W011 for a day whose copies the two halves of a file each held (see spool.adopt)."""
+
+    def report(nmi: str, kept: Entry, lost: Entry) -> None:
+        later, earlier = (kept, lost) if kept.sequence > lost.sequence else (lost, kept)
+        why = "later in the file" if kept.update == lost.update else "later UpdateDateTime"
+        day = date.fromordinal(kept.date).isoformat()
+        found.add(
+            "NEM12-W011", name, later.line,
+            f"NMI {nmi} {kept.suffix} {day} also at line {earlier.line}: "
+            f"line {kept.line} wins ({why})",
+        )  # fmt: skip
+
+    return report
+
+
+def _fill(
+    spool: Spool, reader: Reader, options: ConvertOptions, found: Diagnostics, sequence: int = 0
+) -> None:
     encode = ENCODER.encode
-    sequence = 0
     for record in reader:
         sequence += 1
         try:
@@ -126,7 +194,7 @@ def _fill(spool: Spool, reader: Reader, options: ConvertOptions, found: Diagnost
                     )  # fmt: skip
                 entry = Entry(
                     record.date.toordinal(), record.stream.suffix, 0,
-                    _stamp(record.update_datetime), sequence,
+                    _stamp(record.update_datetime), sequence, record.line,
                     encode(interval_record(record, options)),
                 )  # fmt: skip
                 spool.add(record.stream.nmi, entry)
@@ -136,7 +204,7 @@ def _fill(spool: Spool, reader: Reader, options: ConvertOptions, found: Diagnost
                     continue
                 entry = Entry(
                     dates[0].toordinal() if dates else 0, record.suffix, sequence,
-                    _stamp(record.update_datetime), sequence,
+                    _stamp(record.update_datetime), sequence, record.line,
                     encode(basic_record(record, options)),
                 )  # fmt: skip
                 spool.add(record.nmi, entry)

@@ -79,6 +79,13 @@ class Diagnostics:
         if len(kept) < self.keep:
             kept.append(Diagnostic(code, severity, message, file, line))
 
+    def absorb(self, other: Diagnostics) -> None:
+        """Add ``other``'s findings after these (the later part of the same file)."""
+        for kept, theirs in ((self.errors, other.errors), (self.warnings, other.warnings)):
+            kept.extend(theirs[: max(0, self.keep - len(kept))])
+        self.counts.update(other.counts)
+        self.by_code.update(other.by_code)
+
     @property
     def error_count(self) -> int:
         return self.counts["error"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.fields import (
@@ -40,6 +40,7 @@ from nem2cdr.sources import (
     Source,
     SourceError,
     open_members,
+    open_part,
     source_name,
 )
 from nem2cdr.values import ValueProblem, decode_fields, decode_one, decode_segment
@@ -69,11 +70,34 @@ def read(source: Source, *, strict: bool = False, keep_text: bool = False) -> Re
     return Reader(source, strict=strict, keep_text=keep_text)
 
 
+class Part(NamedTuple):
+    """A stretch of a plain file that one process reads while another reads the rest.
+
+    ``start`` is the first byte of a line (a 200 record, except for the first part); the
+    parser starts in the state the lines before would have left it in.
+    """
+
+    start: int
+    end: int  # exclusive
+    lines_before: int
+    in_block: bool  # a block is open at ``start`` (no 900 since its 100, or implicit)
+    version: str | None  # of that block
+    last: bool  # reaches the end of the file: the end-of-file checks apply
+
+
 class Reader:
     """Iterate once to get the records; diagnostics and stats fill in as you go."""
 
-    def __init__(self, source: Source, *, strict: bool = False, keep_text: bool = False) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        strict: bool = False,
+        keep_text: bool = False,
+        part: Part | None = None,
+    ) -> None:
         self.source = source
+        self.part = part
         self.keep_text = keep_text
         self.name = source_name(source)
         self.diagnostics = Diagnostics(strict=strict)
@@ -93,8 +117,13 @@ class Reader:
         self._used = True
         with ExitStack() as stack:
             try:
-                for member in open_members(self.source, stack, self.progress):
-                    parser = _MemberParser(self, member.name)
+                members = (
+                    open_members(self.source, stack, self.progress)
+                    if self.part is None
+                    else [open_part(self.source, self.part.start, self.part.end, stack)]
+                )
+                for member in members:
+                    parser = _MemberParser(self, member.name, self.part)
                     try:
                         yield from parser.parse(member.lines)
                     except READ_ERRORS as exc:
@@ -130,15 +159,16 @@ class _PendingDay:
 class _MemberParser:
     """The grammar's state machine over the lines of one CSV text."""
 
-    def __init__(self, reader: Reader, name: str) -> None:
+    def __init__(self, reader: Reader, name: str, part: Part | None = None) -> None:
         self.reader = reader
         self.keep_text = reader.keep_text
         self.name = name
         self.diag = reader.diagnostics
-        self.lineno = 0
-        self.version: str | None = None  # of the current block
-        self.blocks = 0
-        self.in_block = False
+        self.part = part
+        self.lineno = part.lines_before if part else 0
+        self.version: str | None = part.version if part else None  # of the current block
+        self.blocks = 1 if part and part.start else 0  # a later part: the file had a block
+        self.in_block = bool(part and part.in_block)
         self.ended = False  # a 900 closed the last block
         self.data_records = 0  # 200 and 250 records seen, good or bad
         self.stream: Stream | None = None
@@ -157,7 +187,7 @@ class _MemberParser:
     # -- the loop ---------------------------------------------------------------------------
 
     def parse(self, lines: Iterator[bytes]) -> Iterator[Record]:
-        first = True
+        first = not (self.part and self.part.start)  # the file's first line: BOM, E002
         for raw in lines:
             self.lineno += 1
             line = raw.rstrip(b"\r\n")
@@ -209,7 +239,8 @@ class _MemberParser:
             yield from self._flush()
             self.add("NEM12-E003", f"unknown record indicator {_shown(line[:3])}")
         yield from self._flush()
-        self._end_of_member()
+        if self.part is None or self.part.last:
+            self._end_of_member()
 
     def _flush(self) -> Iterator[Record]:
         """Close whatever the previous lines left open, yielding it if it is good."""
@@ -227,7 +258,7 @@ class _MemberParser:
             yield basic
 
     def _end_of_member(self) -> None:
-        if self.data_records == 0:
+        if self.data_records == 0 and not (self.part and self.part.start):
             if self.lineno == 0:
                 self.add("NEM12-E001", "the file is empty", line=None)
             else:

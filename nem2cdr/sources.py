@@ -112,16 +112,22 @@ def _peekable(raw: IO[bytes]) -> io.BufferedReader:
 
 
 class _RawAdapter(io.RawIOBase):
-    def __init__(self, inner: IO[bytes]) -> None:
+    """A raw stream over any file-like object, stopping after ``limit`` bytes if given."""
+
+    def __init__(self, inner: IO[bytes], limit: int | None = None) -> None:
         self.inner = inner
+        self.left = limit
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        data = self.inner.read(len(buffer))
+        wanted = len(buffer) if self.left is None else min(len(buffer), self.left)
+        data = self.inner.read(wanted) if wanted else b""
         size = len(data)
         buffer[:size] = data
+        if self.left is not None:
+            self.left -= size
         return size
 
 
@@ -147,3 +153,10 @@ def _zip_members(name: str, stream: io.BufferedReader, stack: ExitStack) -> Iter
         # ZipExtFile.readline is written in Python; a BufferedReader on top makes it C.
         lines = io.BufferedReader(cast(io.RawIOBase, member), _BUFFER)
         yield Member(f"{name}:{info.filename}", lines)
+
+
+def open_part(source: Source, start: int, end: int, stack: ExitStack) -> Member:
+    """The lines of bytes ``start``..``end`` of a plain file (for reading it in parts)."""
+    raw = stack.enter_context(open(source, "rb", buffering=0))  # type: ignore[arg-type]
+    raw.seek(start)
+    return Member(source_name(source), io.BufferedReader(_RawAdapter(raw, end - start), _BUFFER))

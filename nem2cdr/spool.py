@@ -4,7 +4,8 @@ The standard orders reads by NMI ascending, then readStartDate descending (ties:
 ascending). Files come NMI by NMI in practice, so records are gathered per run of one NMI,
 resolved (the same day twice: the later UpdateDateTime wins, then the later line), sorted, and
 their encoded bytes appended to a temporary file. Only small per-record keys stay in memory.
-An NMI that comes back later in the file is merged with its earlier runs at the end.
+An NMI that comes back later in the file is merged with its earlier runs at the end, and so
+are the runs of another process that converted the other part of the file (``adopt``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import os
 import tempfile
 from array import array
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import IO, NamedTuple
 
 _BLOCK = 4 << 20  # bytes read from the spool at once
 
@@ -25,35 +26,53 @@ class Entry(NamedTuple):
     suffix: str
     tiebreak: int  # 0 for interval days (so copies collide), a unique number for basic reads
     update: int  # UpdateDateTime as CCYYMMDDhhmmss, 0 when absent
-    sequence: int  # position in the file
+    sequence: int  # position in the file: later records have larger numbers
+    line: int
     body: bytes
 
 
 class _Run:
     """One NMI's records from one stretch of the file, in standard order, bodies on disk."""
 
-    __slots__ = ("dates", "lengths", "offset", "sequences", "suffixes", "tiebreaks", "updates")
+    __slots__ = (
+        "dates", "file", "lengths", "lines", "offset", "sequences", "suffixes", "tiebreaks",
+        "updates",
+    )  # fmt: skip
 
-    def __init__(self, offset: int) -> None:
+    def __init__(self, file: int, offset: int) -> None:
+        self.file = file  # index into the spool's body files
         self.offset = offset
         self.dates = array("l")
         self.suffixes: list[str] = []
         self.tiebreaks = array("q")
         self.updates = array("q")
         self.sequences = array("q")
+        self.lines = array("q")
         self.lengths = array("L")
+
+    def entry(self, index: int, body: bytes) -> Entry:
+        return Entry(
+            self.dates[index], self.suffixes[index], self.tiebreaks[index], self.updates[index],
+            self.sequences[index], self.lines[index], body,
+        )  # fmt: skip
 
 
 class Placed(NamedTuple):
+    file: int
     offset: int
     length: int
 
 
+# Told (nmi, kept, replaced) when runs from two parts of a file hold the same record.
+OnReplace = Callable[[str, Entry, Entry], None]
+Runs = dict[str, list[_Run]]
+
+
 class Spool:
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
+    def __init__(self, file: IO[bytes] | None = None) -> None:
+        self._files: list[IO[bytes]] = [file or tempfile.TemporaryFile()]
         self._end = 0
-        self._runs: dict[str, list[_Run]] = {}
+        self._runs: Runs = {}
         self._nmi: str | None = None
         self._pending: list[Entry] = []
         self._order: list[tuple[str, list[Placed] | _Run]] | None = None
@@ -71,22 +90,40 @@ class Spool:
         entries = _resolved(self._pending)
         self.replaced += len(self._pending) - len(entries)
         self._pending = []
-        run = _Run(self._end)
-        self._file.write(b"".join(entry.body for entry in entries))
+        run = _Run(0, self._end)
+        self._files[0].write(b"".join(entry.body for entry in entries))
         for entry in entries:
             run.dates.append(entry.date)
             run.suffixes.append(entry.suffix)
             run.tiebreaks.append(entry.tiebreak)
             run.updates.append(entry.update)
             run.sequences.append(entry.sequence)
+            run.lines.append(entry.line)
             run.lengths.append(len(entry.body))
         self._end += sum(run.lengths)
         self._runs.setdefault(self._nmi, []).append(run)
 
-    def finish(self) -> int:
+    def export(self) -> tuple[Runs, int]:
+        """What another process's spool needs to ``adopt`` this one (its file is shared)."""
+        self._flush()
+        self._files[0].flush()
+        return self._runs, self.replaced
+
+    def adopt(self, file: IO[bytes], runs: Runs, replaced: int) -> None:
+        """Take in the runs another process spooled into ``file``, from a later part."""
+        self._flush()
+        index = len(self._files)
+        self._files.append(file)
+        for nmi, theirs in runs.items():
+            for run in theirs:
+                run.file = index
+            self._runs.setdefault(nmi, []).extend(theirs)
+        self.replaced += replaced
+
+    def finish(self, on_replace: OnReplace | None = None) -> int:
         """Close the last run, merge NMIs that came back, and return the number of records."""
         self._flush()
-        self._file.flush()
+        self._files[0].flush()
         order: list[tuple[str, list[Placed] | _Run]] = []
         total = 0
         for nmi in sorted(self._runs):
@@ -95,30 +132,29 @@ class Spool:
                 order.append((nmi, runs[0]))
                 total += len(runs[0].lengths)
             else:
-                placed = self._merge(runs)
+                placed = self._merge(nmi, runs, on_replace)
                 order.append((nmi, placed))
                 total += len(placed)
         self._order = order
         return total
 
-    def _merge(self, runs: list[_Run]) -> list[Placed]:
+    def _merge(self, nmi: str, runs: list[_Run], on_replace: OnReplace | None) -> list[Placed]:
         keyed: list[Entry] = []
         for run in runs:
             offset = run.offset
             for i, length in enumerate(run.lengths):
                 # The body is not read here: its place stands in for it.
-                place = offset.to_bytes(8, "big") + length.to_bytes(8, "big")
-                keyed.append(
-                    Entry(run.dates[i], run.suffixes[i], run.tiebreaks[i], run.updates[i],
-                          run.sequences[i], place)
-                )  # fmt: skip
+                keyed.append(run.entry(i, _place(run.file, offset, length)))
                 offset += length
-        entries = _resolved(keyed)
+
+        def replaced(kept: Entry, lost: Entry) -> None:
+            # Copies within one part were reported by the reader that saw both.
+            if on_replace is not None and kept.body[:8] != lost.body[:8]:
+                on_replace(nmi, kept, lost)
+
+        entries = _resolved(keyed, replaced)
         self.replaced += len(keyed) - len(entries)
-        return [
-            Placed(int.from_bytes(e.body[:8], "big"), int.from_bytes(e.body[8:], "big"))
-            for e in entries
-        ]
+        return [_placed(entry.body) for entry in entries]
 
     def bodies(self, skip: int = 0, limit: int | None = None) -> Iterator[bytes]:
         """Encoded records in standard order, from record ``skip``, at most ``limit`` of them."""
@@ -139,8 +175,8 @@ class Spool:
             skip = 0
 
     def _read(self, placed: list[Placed] | _Run, skip: int) -> Iterator[bytes]:
-        fd = self._file.fileno()
         if isinstance(placed, _Run):
+            fd = self._files[placed.file].fileno()
             # A run is contiguous on disk: read it in large blocks, then slice.
             offset = placed.offset + sum(placed.lengths[:skip])
             lengths = placed.lengths[skip:]
@@ -158,19 +194,43 @@ class Spool:
                     position += length
                 first = last
         else:
-            for offset, length in placed[skip:]:
-                yield os.pread(fd, length, offset)
+            for file, offset, length in placed[skip:]:
+                yield os.pread(self._files[file].fileno(), length, offset)
 
     def close(self) -> None:
-        self._file.close()
+        for file in self._files:
+            file.close()
 
 
-def _resolved(entries: list[Entry]) -> list[Entry]:
+def _place(file: int, offset: int, length: int) -> bytes:
+    return file.to_bytes(8, "big") + offset.to_bytes(8, "big") + length.to_bytes(8, "big")
+
+
+def _placed(place: bytes) -> Placed:
+    return Placed(
+        int.from_bytes(place[:8], "big"),
+        int.from_bytes(place[8:16], "big"),
+        int.from_bytes(place[16:], "big"),
+    )
+
+
+def _resolved(
+    entries: list[Entry], on_replace: Callable[[Entry, Entry], None] | None = None
+) -> list[Entry]:
     """One entry per (date, suffix, tiebreak), the winner of each, in standard order."""
     best: dict[tuple[int, str, int], Entry] = {}
     for entry in entries:
         key = (entry.date, entry.suffix, entry.tiebreak)
         held = best.get(key)
-        if held is None or (entry.update, entry.sequence) >= (held.update, held.sequence):
+        if held is None:
             best[key] = entry
+            continue
+        kept, lost = (
+            (entry, held)
+            if (entry.update, entry.sequence) >= (held.update, held.sequence)
+            else (held, entry)
+        )
+        best[key] = kept
+        if on_replace is not None:
+            on_replace(kept, lost)
     return sorted(best.values(), key=lambda e: (-e.date, e.suffix, e.tiebreak))

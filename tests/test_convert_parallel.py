@@ -1,0 +1,138 @@
+"""Converting on two cores gives exactly what one core gives: bytes, diagnostics, lines."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+import nem2cdr
+from nem2cdr import ConvertOptions, conversion, parallel
+from nem2cdr.generator import generate
+from tests.helpers import day_values, nem12, row_300
+
+
+@pytest.fixture
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split even small files, and do it on any machine."""
+    monkeypatch.setattr(parallel, "MIN_SIZE", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+
+
+def both_ways(
+    path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: object
+) -> list[tuple[bytes, list[str]]]:
+    """(output, diagnostics) converted in two halves, then in one process."""
+    results = []
+    for min_size in (1, 10**12):
+        monkeypatch.setattr(parallel, "MIN_SIZE", min_size)
+        out = io.BytesIO()
+        result = nem2cdr.convert(path, out, **kwargs)  # type: ignore[arg-type]
+        found = result.diagnostics
+        results.append((out.getvalue(), sorted(str(d) for d in found.errors + found.warnings)))
+    return results
+
+
+@pytest.mark.usefixtures("two_cores")
+@pytest.mark.parametrize("mode", ["NONE", "MIN_30", "FULL"])
+def test_a_generated_file_converts_the_same_on_two_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    path = tmp_path / "many.csv"
+    with path.open("wb") as out:
+        generate(out, nmis=7, days=20, interval=15, seed=5)
+    assert parallel.halves(path) is not None
+    halves, whole = both_ways(path, monkeypatch, options=ConvertOptions(interval_reads=mode))
+    assert halves == whole
+    assert b'"totalRecords":' in halves[0]
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_pages_are_the_same_on_two_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "many.csv"
+    with path.open("wb") as out:
+        generate(out, nmis=5, days=10, interval=30, seed=1)
+    halves, whole = both_ways(path, monkeypatch, page=3, page_size=7)
+    assert halves == whole
+
+
+E1 = "200,6102000001,E1,1,E1,N1,M1,kWh,30,"
+E1_OTHER = "200,6102000002,E1,1,E1,N1,M2,kWh,30,"
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_a_day_in_both_halves_is_resolved_and_reported_like_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    early = row_300(values=day_values(48, "1"), tail="A,,,20240102030000,")
+    late = row_300(values=day_values(48, "2"), tail="A,,,20240105030000,")
+    filler = [row_300(f"202402{d:02}") for d in range(1, 29)]
+    # The later UpdateDateTime is in the first half: it must win over the copy in the second.
+    path = tmp_path / "dup.csv"
+    path.write_bytes(nem12(E1, late, *filler, E1_OTHER, *filler, E1, early, *filler))
+    parts = parallel.halves(path)
+    assert parts is not None and parts[0].end < path.read_bytes().index(early.encode())
+    halves, whole = both_ways(path, monkeypatch, options=ConvertOptions(interval_reads="FULL"))
+    assert halves == whole
+    assert any("NEM12-W011" in d and "line 3 wins (later UpdateDateTime)" in d for d in halves[1])
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_errors_in_the_second_half_keep_their_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filler = [row_300(f"202402{d:02}") for d in range(1, 29)]
+    path = tmp_path / "bad.csv"
+    path.write_bytes(nem12(E1, *filler, E1_OTHER, *filler[:20], row_300("20241301"), *filler[20:]))
+    halves, whole = both_ways(path, monkeypatch, keep_going=True)
+    assert halves == whole
+    # 100 (1), 200 (2), 28 days (3-30), 200 (31), 20 days (32-51), the bad day (52)
+    assert any("NEM12-E010" in d and ":52:" in d for d in halves[1])
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_a_block_closed_before_the_split_starts_a_new_one_in_the_second_half(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filler = [row_300(f"202402{d:02}") for d in range(1, 29)]
+    block = nem12(E1, *filler)
+    second = nem12(E1_OTHER, *filler, header=False)  # Powercor style: no 100 for block 2
+    path = tmp_path / "blocks.csv"
+    path.write_bytes(block + b"\r\n" + second)
+    halves, whole = both_ways(path, monkeypatch)
+    assert halves == whole
+    assert any("NEM12-W004" in d for d in halves[1])
+    assert any("NEM12-W001" in d for d in halves[1])
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_a_failed_child_falls_back_to_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "many.csv"
+    with path.open("wb") as out:
+        generate(out, nmis=4, days=5, interval=30, seed=2)
+    expected = io.BytesIO()
+    monkeypatch.setattr(parallel, "MIN_SIZE", 10**12)
+    nem2cdr.convert(path, expected)
+    monkeypatch.setattr(parallel, "MIN_SIZE", 1)
+    real_fill = conversion._fill
+
+    def failing_in_the_child(*args: object, **kwargs: object) -> None:
+        if args[-1] == conversion._SECOND_HALF:
+            raise RuntimeError("the child breaks")
+        real_fill(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(conversion, "_fill", failing_in_the_child)
+    out = io.BytesIO()
+    assert nem2cdr.convert(path, out).ok
+    assert out.getvalue() == expected.getvalue()
+
+
+def test_small_zipped_and_piped_inputs_are_not_split(tmp_path: Path) -> None:
+    path = tmp_path / "small.csv"
+    path.write_bytes(nem12(E1, row_300()))
+    assert parallel.halves(path) is None  # under MIN_SIZE
+    assert parallel.halves("-") is None
+    assert parallel.halves(io.BytesIO(b"")) is None  # type: ignore[arg-type]
