@@ -29,6 +29,14 @@ from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions
 from nem2cdr.validation import validate as validate_file
 
 INPUT_ERRORS = 1
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people, json for scripts (nothing else on stdout).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,14 +53,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--strict", is_flag=True, help="Treat every tolerated deviation as an error.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for scripts (nothing else on stdout).",
-)
+@FORMAT_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bool) -> None:
     """Check NEM12/NEM13 files (.csv or .zip, '-' for standard input).
@@ -221,7 +222,8 @@ def convert(
     Without --page/--page-size one response holds every record; with them, exactly that
     page (meta and links as the standard says). Records are in the standard's order (NMI, then
     readStartDate descending, then registerSuffix). A file with errors writes nothing and exits
-    1, unless --keep-going. The same input and options always give the same bytes.
+    1, unless --keep-going. The same input and options always give the same bytes. A large
+    plain .csv is converted on two cores (its halves in two processes, merged).
 
     \b
     Example:
@@ -253,14 +255,7 @@ def convert(
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for scripts.",
-)
+@FORMAT_OPTION
 def check(files: tuple[str, ...], output_format: str) -> None:
     """Check usage payloads against the official CDR schema (v1.36.0) and the rules it cannot
     express: the readUType union, interval counts, exact aggregateValue, readQualities ranges,

@@ -107,17 +107,26 @@ def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRea
             payload.interval_reads = group_sums(values, 30 // length, places, negate)
         payload.read_qualities = _ranges(day.qualities, 30 // length)
     text_date = day.date.isoformat()
+    record = _register(stream.nmi, stream.register_id, stream.suffix, stream.meter_serial,
+                       stream.uom, options)  # fmt: skip
+    record.read_start_date = record.read_end_date = text_date
+    record.interval_read = payload
+    return record
+
+
+def _register(
+    nmi: str, register_id: str, suffix: str, serial: str, uom: str, options: ConvertOptions
+) -> EnergyUsageRead:
+    """What every record of one register says; the caller adds dates and the read."""
     return EnergyUsageRead(
-        service_point_id=service_point_id(stream.nmi, options),
-        register_id=stream.register_id or None,
-        register_suffix=stream.suffix,
-        meter_id=stream.meter_serial or None,
-        controlled_load=_controlled(stream.suffix, stream.register_id, options),
-        read_start_date=text_date,
-        read_end_date=text_date,
-        unit_of_measure=stream.uom or None,
+        service_point_id=service_point_id(nmi, options),
+        register_id=register_id or None,
+        register_suffix=suffix,
+        meter_id=serial or None,
+        controlled_load=_controlled(suffix, register_id, options),
+        read_start_date="",
+        unit_of_measure=uom or None,
         read_utype="intervalRead",
-        interval_read=payload,
     )
 
 
@@ -178,21 +187,14 @@ def basic_record(read: BasicRead, options: ConvertOptions) -> EnergyUsageRead:
     start, end = dates
     negate = options.export_sign == "negative" and (read.direction == "I" or read.suffix[:1] == "B")
     value = 0.0 - read.quantity if negate else read.quantity + 0.0
-    return EnergyUsageRead(
-        service_point_id=service_point_id(read.nmi, options),
-        register_id=read.register_id or None,
-        register_suffix=read.suffix,
-        meter_id=read.meter_serial or None,
-        controlled_load=_controlled(read.suffix, read.register_id, options),
-        read_start_date=start.isoformat(),
-        read_end_date=end.isoformat(),
-        unit_of_measure=read.uom or None,
-        read_utype="basicRead",
-        basic_read=BasicReadPayload(
-            quality=QUALITY_BY_FLAG.get(read.current_quality_method[:1], "SUBSTITUTE"),
-            value=value,
-        ),
+    record = _register(read.nmi, read.register_id, read.suffix, read.meter_serial, read.uom,
+                       options)  # fmt: skip
+    record.read_start_date, record.read_end_date = start.isoformat(), end.isoformat()
+    record.read_utype = "basicRead"
+    record.basic_read = BasicReadPayload(
+        quality=QUALITY_BY_FLAG.get(read.current_quality_method[:1], "SUBSTITUTE"), value=value
     )
+    return record
 
 
 def basic_dates(read: BasicRead) -> tuple[date, date] | None:
