@@ -14,6 +14,8 @@ from nem2cdr.validation import Finding, ValidationReport
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from experiments.runner import Run
+
 _json = msgspec.json.Encoder()
 
 
@@ -103,3 +105,61 @@ def print_diagnostics_summary(found: Diagnostics, out: Console | None = None) ->
             f"{code} x{n}" for code, n in sorted(found.by_code.items()) if code[6] == "W"
         )
         console.print(f"{found.warning_count} warnings ({codes}); nem2cdr validate lists them")
+
+
+def print_experiments(run: Run, output_format: str) -> None:
+    """The experiments report in the chosen format on stdout."""
+    from experiments import report
+
+    if output_format == "json":
+        sys.stdout.buffer.write(report.as_json(run))
+    elif output_format == "csv":
+        sys.stdout.write(report.as_csv(run))
+    elif output_format == "markdown":
+        sys.stdout.write(report.as_markdown(run))
+    else:
+        _experiments_table(run, report.rows(run))
+
+
+def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> None:
+    from rich.table import Table
+
+    header, body = table
+    column = {name: index for index, name in enumerate(header)}
+    cost_codec = run.codecs[0]
+    grid = Table(
+        title=f"{escape(run.file)}: {run.reads:,} reads, {run.values:,} values",
+        caption=f"bytes (change against 00); Mbit/s and AUD/year: the thread's cost model "
+        f"on {cost_codec}",
+    )
+    grid.add_column("id")
+    grid.add_column("name")
+    grid.add_column("round trip")
+    grid.add_column("raw", justify="right")
+    for label in run.codecs:
+        grid.add_column(label, justify="right")
+    for name in ("encode ms", "Mbit/s", "AUD M/year"):
+        grid.add_column(name, justify="right")
+    for row in body:
+        cells = [row[column["id"]], row[column["name"]], row[column["roundtrip"]]]
+        cells.append(_with_change(row[column["raw_bytes"]], row[column["change_raw_%"]]))
+        for label in run.codecs:
+            cells.append(_with_change(row[column[label]], row[column[f"change_{label}_%"]]))
+        money = row[column[f"aud_year_{cost_codec}"]]
+        cells += [
+            row[column["encode_ms"]],
+            row[column[f"mbit_s_{cost_codec}"]],
+            f"{float(money) / 1e6:.2f}" if money else "",
+        ]
+        grid.add_row(*cells)
+    out = console()
+    if not out.is_terminal:
+        out.width = 160  # a report piped to a file keeps its columns
+    out.print(grid)
+    for row in body:
+        out.print(f"  {row[column['id']]} {escape(row[column['name']])}: {escape(row[-1])}")
+
+
+def _with_change(size: str, change: str) -> str:
+    kilobytes = f"{int(size) / 1000:,.1f} kB"
+    return kilobytes if not change or change == "+0.00" else f"{kilobytes} ({change}%)"
