@@ -129,8 +129,8 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
     cost_codec = run.codecs[0]
     grid = Table(
         title=f"{escape(run.file)}: {run.reads:,} reads, {run.values:,} values",
-        caption=f"bytes (change against 00); Mbit/s and AUD/year: the thread's cost model "
-        f"on {cost_codec}",
+        caption=f"bytes (change against 00); on {cost_codec}: Mbit/s and AUD/year of the "
+        "thread's cost model, the plain model, and the first page at 25 and 1000 records",
     )
     grid.add_column("id")
     grid.add_column("name")
@@ -138,7 +138,7 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
     grid.add_column("raw", justify="right")
     for label in run.codecs:
         grid.add_column(label, justify="right")
-    for name in ("encode ms", "Mbit/s", "AUD M/year"):
+    for name in ("encode ms", "Mbit/s", "AUD M/year", "plain Mbit/s", "page 25", "page 1000"):
         grid.add_column(name, justify="right")
     for row in body:
         cells = [row[column["id"]], row[column["name"]], row[column["roundtrip"]]]
@@ -150,6 +150,8 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
             row[column["encode_ms"]],
             row[column[f"mbit_s_{cost_codec}"]],
             f"{float(money) / 1e6:.2f}" if money else "",
+            row[column[f"plain_mbit_s_{cost_codec}"]],
+            *(_kilobytes(row[column[f"page{size}_{cost_codec}"]]) for size in (25, 1000)),
         ]
         grid.add_row(*cells)
     out = console()
@@ -158,6 +160,10 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
     out.print(grid)
     for row in body:
         out.print(f"  {row[column['id']]} {escape(row[column['name']])}: {escape(row[-1])}")
+
+
+def _kilobytes(size: str) -> str:
+    return f"{int(size) / 1000:,.1f} kB" if size else ""
 
 
 def _with_change(size: str, change: str) -> str:

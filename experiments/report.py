@@ -7,7 +7,7 @@ import io
 
 import msgspec
 
-from experiments.runner import Result, Run
+from experiments.runner import PAGE_SIZES, Result, Run
 
 _json = msgspec.json.Encoder()
 
@@ -39,7 +39,10 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
         *HEADER,
         *[f"{label}" for label in run.codecs],
         *[f"change_{label}_%" for label in run.codecs],
-        "encode_ms", "decode_ms", f"mbit_s_{codec}", f"aud_year_{codec}", "rationale",
+        "encode_ms", "decode_ms", f"mbit_s_{codec}", f"aud_year_{codec}",
+        f"plain_mbit_s_{codec}",
+        *[f"page{size}_{part}" for size in PAGE_SIZES for part in ("raw_bytes", codec)],
+        "rationale",
     ]  # fmt: skip
     body = [_cells(result, run.codecs, codec) for result in run.experiments]
     return header, body
@@ -55,8 +58,22 @@ def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
         f"{result.encode_ms:.1f}", "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
         "" if cost is None else f"{cost.mbit_per_second:.1f}",
         "" if cost is None else f"{cost.aud_per_year:.0f}",
+        "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
+        *_page_cells(result, codec),
         result.rationale,
     ]  # fmt: skip
+
+
+def _page_cells(result: Result, codec: str) -> list[str]:
+    """First-page sizes at each page size (empty for experiments that are not responses)."""
+    by_size = {page.page_size: page for page in result.pages}
+    cells = []
+    for size in PAGE_SIZES:
+        page = by_size.get(size)
+        cells += ["", ""] if page is None else [
+            str(page.first_page_raw_bytes), str(page.first_page_compressed.get(codec, "")),
+        ]  # fmt: skip
+    return cells
 
 
 def _percent(value: float | None) -> str:
