@@ -68,9 +68,20 @@ def _coarse(qualities: list[QualityRange], size: int) -> list[ReadQuality]:
     return ranges
 
 
+_cache: dict[IntervalReadsMode, tuple[UsageData, list[bytes]]] = {}
+
+
+def _bodies(data: UsageData, mode: IntervalReadsMode) -> list[bytes]:
+    """The encoded reads, once per data and mode: the whole response and its pages share them."""
+    held = _cache.get(mode)
+    if held is None or held[0] is not data:
+        held = _cache[mode] = (data, [ENCODER.encode(cdr_read(read, mode)) for read in data.reads])
+    return held[1]
+
+
 def response(data: UsageData, mode: IntervalReadsMode, page_size: int | None = None) -> list[bytes]:
     """The whole list as one response (``page_size`` None), or every page of it."""
-    bodies = [ENCODER.encode(cdr_read(read, mode)) for read in data.reads]
+    bodies = _bodies(data, mode)
     total = len(bodies)
     query: dict[str, str] = {} if mode == "NONE" else {"interval-reads": mode}
     if page_size is None:

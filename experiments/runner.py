@@ -1,20 +1,21 @@
 """Running experiments: encode, prove the round trip, compress with every codec, measure pages.
 
-Encoding is Python work; the compressions (zlib, zstd, brotli all release the GIL) run in a
-thread pool as wide as the machine, so a run uses both cores.
+Encoding and decoding are Python work, so experiments run in forked worker processes, one per
+core; each measures its experiment whole.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import msgspec
 
-from experiments.base import Experiment
+from experiments.base import REGISTRY, Experiment
 from experiments.codecs import Codec
 from experiments.cost import Cost, CostModel, cost
 from experiments.data import UsageData
@@ -66,59 +67,63 @@ def run(
     model: CostModel,
     out_dir: Path | None = None,
 ) -> Run:
-    workers = max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = [_measure(experiment, data, codecs, pool, out_dir) for experiment in experiments]
-        results = [_finish(*item) for item in pending]
+    """Measure every experiment; on a machine with several cores, experiments run in parallel
+    in forked processes (encoding and decoding are Python work that threads would serialise)."""
+    global _SHARED
+    workers = min(_cores(), len(experiments))
+    if workers > 1 and hasattr(os, "fork"):
+        _SHARED = (data, list(codecs), out_dir)
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                results = list(pool.map(_measure_shared, [e.id for e in experiments]))
+        finally:
+            _SHARED = None
+    else:
+        results = [measure(experiment, data, codecs, out_dir) for experiment in experiments]
     _compare_with_baseline(results)
     for result in results:
         result.cost = {label: cost(size, model) for label, size in result.compressed.items()}
     return Run(data.source, len(data.reads), data.values, [c.label for c in codecs], model, results)
 
 
-Sizes = dict[str, "Future[int]"]
+# What forked workers read instead of receiving it pickled: the data can be megabytes.
+_SHARED: tuple[UsageData, list[Codec], Path | None] | None = None
 
 
-def _measure(
-    experiment: Experiment,
-    data: UsageData,
-    codecs: Sequence[Codec],
-    pool: ThreadPoolExecutor,
-    out_dir: Path | None,
-) -> tuple[Result, Sizes, list[tuple[int, int, int, Sizes]]]:
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+def _measure_shared(experiment_id: str) -> Result:
+    assert _SHARED is not None, "run() sets the shared data before forking"
+    data, codecs, out_dir = _SHARED
+    return measure(REGISTRY[experiment_id], data, codecs, out_dir)
+
+
+def measure(
+    experiment: Experiment, data: UsageData, codecs: Sequence[Codec], out_dir: Path | None = None
+) -> Result:
+    """One experiment: encode (timed), compress with each codec, round trip, first pages."""
     start = time.perf_counter()
     payload = experiment.encode(data)
     encode_ms = (time.perf_counter() - start) * 1000
-    sizes = {codec.label: pool.submit(_size, codec, payload) for codec in codecs}
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / f"{experiment.id}-{experiment.name}.json").write_bytes(payload)
     roundtrip, problem, decode_ms = _roundtrip(experiment, data, payload)
-    page_jobs = []
+    pages = []
     for page_size in PAGE_SIZES:
-        pages = experiment.pages(data, page_size)
-        if pages:
-            first = pages[0]
-            jobs = {codec.label: pool.submit(_size, codec, first) for codec in codecs}
-            page_jobs.append((page_size, len(pages), len(first), jobs))
-    result = Result(
+        split = experiment.pages(data, page_size)
+        if split:
+            first = split[0]
+            sizes = {codec.label: len(codec.compress(first)) for codec in codecs}
+            pages.append(PageSizes(page_size, len(split), len(first), sizes))
+    return Result(
         experiment.id, experiment.name, experiment.lossless, experiment.rationale, roundtrip,
-        len(payload), {}, round(encode_ms, 2), decode_ms, roundtrip_problem=problem,
+        len(payload), {codec.label: len(codec.compress(payload)) for codec in codecs},
+        round(encode_ms, 2), decode_ms, pages=pages, roundtrip_problem=problem,
     )  # fmt: skip
-    return result, sizes, page_jobs
-
-
-def _size(codec: Codec, payload: bytes) -> int:
-    return len(codec.compress(payload))
-
-
-def _finish(result: Result, sizes: Sizes, page_jobs: list[tuple[int, int, int, Sizes]]) -> Result:
-    result.compressed = {label: future.result() for label, future in sizes.items()}
-    result.pages = [
-        PageSizes(size, count, raw, {label: job.result() for label, job in jobs.items()})
-        for size, count, raw, jobs in page_jobs
-    ]
-    return result
 
 
 def _roundtrip(

@@ -63,7 +63,14 @@ def exact_sum(values: list[float], places: int | None, negate: bool = False) -> 
 
 
 def group_sums(values: list[float], size: int, places: int | None, negate: bool) -> list[Number]:
-    """Exact sums of consecutive groups of ``size`` values (5- or 15-minute to 30-minute)."""
+    """Exact sums of consecutive groups of ``size`` non-negative values (to 30 minutes)."""
+    if places is not None and values:
+        # One bound for every group (the largest sum bounds them all), as in exact_sum.
+        sums = [sum(group) for group in zip(*[iter(values)] * size, strict=False)]
+        if max(sums) * (size + 1) * 10.0**places < _SAFE_SCALED_SUM:
+            if negate:
+                return [0.0 - round(total, places) + 0.0 for total in sums]
+            return [round(total, places) + 0.0 for total in sums]
     return [
         exact_sum(values[start : start + size], places, negate)
         for start in range(0, len(values), size)
