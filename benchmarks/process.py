@@ -79,7 +79,7 @@ def median(values: Sequence[float]) -> float:
 
 
 def code_version() -> str:
-    """Which code was measured: the commit, and whether nem2cdr/ or cli/ had local changes."""
+    """Which code was measured: the commit, and whether the package folders had local changes."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         commit = subprocess.run(
@@ -87,7 +87,7 @@ def code_version() -> str:
             check=True,
         ).stdout.strip()  # fmt: skip
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "nem2cdr", "cli"], cwd=root,
+            ["git", "status", "--porcelain", "--", "nem2cdr", "cli", "experiments"], cwd=root,
             capture_output=True, text=True, check=True,
         ).stdout.split("\n")  # fmt: skip
     except (OSError, subprocess.CalledProcessError):

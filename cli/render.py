@@ -167,5 +167,7 @@ def _kilobytes(size: str) -> str:
 
 
 def _with_change(size: str, change: str) -> str:
+    if not size:
+        return ""
     kilobytes = f"{int(size) / 1000:,.1f} kB"
     return kilobytes if not change or change == "+0.00" else f"{kilobytes} ({change}%)"

@@ -32,7 +32,8 @@ def experiments(only: Sequence[str] | None = None) -> list[Experiment]:
     chosen = [e for e in ordered if e.id in wanted or e.name in wanted]
     unknown = wanted - {e.id for e in chosen} - {e.name for e in chosen}
     if unknown:
-        raise ValueError(f"unknown experiment {', '.join(sorted(unknown))}: see --help for ids")
+        known = ", ".join(f"{e.id} {e.name}" for e in ordered)
+        raise ValueError(f"unknown experiment {', '.join(sorted(unknown))}; there are: {known}")
     return chosen
 
 

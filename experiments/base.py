@@ -15,6 +15,7 @@ class Experiment(ABC):
     name: ClassVar[str]
     lossless: ClassVar[bool] = True
     rationale: ClassVar[str]  # one line, shown in the report
+    suffix: ClassVar[str] = ".json"  # of the payload file --out-dir writes
 
     @abstractmethod
     def encode(self, data: UsageData) -> bytes: ...

@@ -71,17 +71,18 @@ def _coarse(qualities: list[QualityRange], size: int) -> list[ReadQuality]:
 _cache: dict[IntervalReadsMode, tuple[UsageData, list[bytes]]] = {}
 
 
-def _bodies(data: UsageData, mode: IntervalReadsMode) -> list[bytes]:
-    """The encoded reads, once per data and mode: the whole response and its pages share them."""
+def _bodies(data: UsageData, mode: IntervalReadsMode, reuse: bool) -> list[bytes]:
+    """The encoded reads; pages (``reuse``) take those the whole response just encoded, so
+    each is encoded once, while a timed encode always does the work itself."""
     held = _cache.get(mode)
-    if held is None or held[0] is not data:
+    if not reuse or held is None or held[0] is not data:
         held = _cache[mode] = (data, [ENCODER.encode(cdr_read(read, mode)) for read in data.reads])
     return held[1]
 
 
 def response(data: UsageData, mode: IntervalReadsMode, page_size: int | None = None) -> list[bytes]:
     """The whole list as one response (``page_size`` None), or every page of it."""
-    bodies = _bodies(data, mode)
+    bodies = _bodies(data, mode, reuse=page_size is not None)
     total = len(bodies)
     query: dict[str, str] = {} if mode == "NONE" else {"interval-reads": mode}
     if page_size is None:

@@ -96,7 +96,7 @@ def load(source: Source) -> UsageData:
     days = [record for record in reader if isinstance(record, IntervalDay)]
     if not reader.diagnostics.ok:
         first = reader.diagnostics.errors[0]
-        raise LoadError(f"{first} ({reader.diagnostics.error_count} errors in all)")
+        raise LoadError(f"{first} (errors in the file: {reader.diagnostics.error_count})")
     if not days:
         raise LoadError(f"{reader.name}: no interval data (NEM12 300 records) to encode")
     return from_days(reader.name, days)

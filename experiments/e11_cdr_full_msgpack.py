@@ -36,6 +36,7 @@ class CdrFullMsgpack(Experiment):
     id = "11"
     name = "cdr-full-msgpack"
     rationale = "08's exact response in a binary container (MessagePack): does binary beat text?"
+    suffix = ".msgpack"
 
     def encode(self, data: UsageData) -> bytes:
         return as_msgpack(response(data, "FULL")[0])

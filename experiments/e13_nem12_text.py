@@ -78,6 +78,7 @@ class Nem12Text(Experiment):
         "the B2B reference point: the NEM12 file text carrying the same data, as the thread's "
         "first post compared it (no CDR field names at all)"
     )
+    suffix = ".csv"
 
     def encode(self, data: UsageData) -> bytes:
         out = io.BytesIO()

@@ -53,7 +53,7 @@ def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
     return [
         result.id, result.name, "yes" if result.lossless else "no", result.roundtrip,
         str(result.raw_bytes), _percent(result.change_raw),
-        *[str(result.compressed[label]) for label in codecs],
+        *[str(result.compressed.get(label, "")) for label in codecs],
         *[_percent(result.change.get(label)) for label in codecs],
         f"{result.encode_ms:.1f}", "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
         "" if cost is None else f"{cost.mbit_per_second:.1f}",

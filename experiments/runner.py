@@ -106,11 +106,17 @@ def measure(
 ) -> Result:
     """One experiment: encode (timed), compress with each codec, round trip, first pages."""
     start = time.perf_counter()
-    payload = experiment.encode(data)
+    try:
+        payload = experiment.encode(data)
+    except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
+        return Result(
+            experiment.id, experiment.name, experiment.lossless, experiment.rationale, "failed",
+            0, {}, 0.0, None, roundtrip_problem=f"encode raised {type(exc).__name__}: {exc}",
+        )  # fmt: skip
     encode_ms = (time.perf_counter() - start) * 1000
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / f"{experiment.id}-{experiment.name}.json").write_bytes(payload)
+        (out_dir / f"{experiment.id}-{experiment.name}{experiment.suffix}").write_bytes(payload)
     roundtrip, problem, decode_ms = _roundtrip(experiment, data, payload)
     pages = []
     for page_size in PAGE_SIZES:
@@ -160,7 +166,7 @@ def _compare_with_baseline(results: list[Result]) -> None:
     for result in results:
         result.change_raw = _percent(result.raw_bytes, baseline.raw_bytes)
         result.change = {
-            label: _percent(size, baseline.compressed[label])
+            label: _percent(size, baseline.compressed.get(label, 0))
             for label, size in result.compressed.items()
             if baseline.compressed.get(label)
         }

@@ -23,7 +23,8 @@ _SAFE_SCALED_SUM = 1e15
 
 
 def decimal_places(values: list[float]) -> int | None:
-    """The most decimal places any value has (0 for integers); None if it cannot tell cheaply."""
+    """An upper bound of the decimal places of the values (a float prints integers as ``5.0``,
+    so they count one); None when it cannot tell cheaply."""
     shape = _ENCODE(values).translate(_DIGITS_AS_D)  # "[d.ddd,dd.d,...]"
     if b"e" in shape or b"." + b"d" * (_MAX_PLACES + 1) in shape:
         return None  # exponent form, or more places than the fast sum covers: Decimal does it
