@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from nem2cdr.checking import Problem
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.validation import Finding, ValidationReport
 
@@ -15,6 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from experiments.runner import Run
+    from nem2cdr.checking import Problem
 
 _json = msgspec.json.Encoder()
 

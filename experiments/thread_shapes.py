@@ -19,7 +19,6 @@ import msgspec
 
 from experiments.base import Experiment
 from experiments.data import DayRead, QualityRange, UsageData
-from experiments.e00_baseline import runs_of
 from experiments.json_numbers import floats, negated, number_array, number_tokens
 from nem2cdr.exact import Number, decimal_places, exact_sum
 
@@ -101,6 +100,18 @@ class _Value(msgspec.Struct):
 _decode_objects = msgspec.json.Decoder(list[_Value]).decode
 
 
+def runs_of(marks: list[str | None]) -> list[QualityRange]:
+    ranges: list[QualityRange] = []
+    for index, quality in enumerate(marks, 1):
+        if quality is None or quality == "ACTUAL":
+            continue
+        if ranges and ranges[-1].quality == quality and ranges[-1].end == index - 1:
+            ranges[-1] = QualityRange(ranges[-1].start, index, ranges[-1].quality)
+        else:
+            ranges.append(QualityRange(index, index, quality))  # type: ignore[arg-type]
+    return ranges
+
+
 def read_objects(values: list[float], qualities: list[QualityRange]) -> list[bytes]:
     """00's ``{"value": v}`` per interval, with ``"quality"`` where not actual."""
     tokens = number_tokens(values)
@@ -148,6 +159,10 @@ class Form(NamedTuple):
         if not self.objects:
             values = with_removed(floats(array), removed, 0.0)
             return values, qualities_from(day.final_substitutes, day.substitutes)
+        text = bytes(array)
+        if b'"quality"' not in text:  # no quality at all: strip the objects, decode in C
+            numbers = text.replace(b'{"value":', b"").replace(b"}", b"")
+            return with_removed(floats(numbers), removed, 0.0), []
         items = _decode_objects(array)
         values = with_removed([item.value for item in items], removed, 0.0)
         marks = with_removed([item.quality for item in items], removed, None)

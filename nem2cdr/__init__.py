@@ -12,8 +12,8 @@ The public surface is small::
     nem2cdr.check("usage.json")                 # [] when the payload is valid
 """
 
-from nem2cdr.checking import Problem, check
-from nem2cdr.conversion import ConvertResult, convert
+from typing import TYPE_CHECKING
+
 from nem2cdr.diagnostics import CODES, Diagnostics
 from nem2cdr.model import (
     B2BDetail,
@@ -30,7 +30,32 @@ from nem2cdr.model import (
 from nem2cdr.reader import Reader, read
 from nem2cdr.usage import ConvertOptions
 
+if TYPE_CHECKING:
+    from nem2cdr.checking import Problem, check
+    from nem2cdr.conversion import ConvertResult, convert
+
 __version__ = "0.1.0"
+
+# convert and check load their modules on first use: a command that only reads (validate,
+# experiments) should not pay for jsonschema's, the spool's and the fork machinery's imports.
+_LAZY = {
+    "check": "nem2cdr.checking",
+    "Problem": "nem2cdr.checking",
+    "convert": "nem2cdr.conversion",
+    "ConvertResult": "nem2cdr.conversion",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nem2cdr' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CODES",
