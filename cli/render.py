@@ -156,7 +156,7 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
         grid.add_row(*cells)
     out = console()
     if not out.is_terminal:
-        out.width = 160  # a report piped to a file keeps its columns
+        out.width = 200  # a report piped to a file keeps its columns
     out.print(grid)
     for row in body:
         out.print(f"  {row[column['id']]} {escape(row[column['name']])}: {escape(row[-1])}")
