@@ -138,7 +138,9 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
     grid.add_column("raw", justify="right")
     for label in run.codecs:
         grid.add_column(label, justify="right")
-    for name in ("encode ms", "Mbit/s", "AUD M/year", "plain Mbit/s", "page 25", "page 1000"):
+    for name in (
+        "encode ms", "decode ms", "Mbit/s", "AUD M/year", "plain Mbit/s", "page 25", "page 1000",
+    ):  # fmt: skip
         grid.add_column(name, justify="right")
     for row in body:
         cells = [row[column["id"]], row[column["name"]], row[column["roundtrip"]]]
@@ -148,6 +150,7 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
         money = row[column[f"aud_year_{cost_codec}"]]
         cells += [
             row[column["encode_ms"]],
+            row[column["decode_ms"]],
             row[column[f"mbit_s_{cost_codec}"]],
             f"{float(money) / 1e6:.2f}" if money else "",
             row[column[f"plain_mbit_s_{cost_codec}"]],
@@ -156,7 +159,7 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
         grid.add_row(*cells)
     out = console()
     if not out.is_terminal:
-        out.width = 200  # a report piped to a file keeps its columns
+        out.width = 230  # a report piped to a file keeps its columns
     out.print(grid)
     for row in body:
         out.print(f"  {row[column['id']]} {escape(row[column['name']])}: {escape(row[-1])}")
