@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from typing import ClassVar
 
 import msgspec
 
+from experiments.base import Experiment
 from experiments.data import DayRead, QualityRange, UsageData
 from experiments.json_numbers import negated, number_array
 from nem2cdr.cdr_model import (
@@ -149,3 +151,15 @@ def decode_full(payload: bytes, source: str) -> UsageData:
             values, qualities,
         ))  # fmt: skip
     return UsageData(source, reads)
+
+
+class CdrShape(Experiment):
+    """A response of the adopted standard in one ``interval-reads`` mode, whole or in pages."""
+
+    mode: ClassVar[IntervalReadsMode]
+
+    def encode(self, data: UsageData) -> bytes:
+        return response(data, self.mode)[0]
+
+    def pages(self, data: UsageData, page_size: int) -> list[bytes] | None:
+        return response(data, self.mode, page_size)

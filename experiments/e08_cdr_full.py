@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from experiments.base import Experiment, register
-from experiments.cdr_shapes import decode_full, response
+from experiments.base import register
+from experiments.cdr_shapes import CdrShape, decode_full
 from experiments.data import UsageData
 
 
 @register
-class CdrFull(Experiment):
+class CdrFull(CdrShape):
     id = "08"
     name = "cdr-full"
     rationale = "the adopted standard: number arrays, readQualities ranges (interval-reads=FULL)"
-
-    def encode(self, data: UsageData) -> bytes:
-        return response(data, "FULL")[0]
+    mode = "FULL"
 
     def decode(self, payload: bytes, source: str) -> UsageData:
         return decode_full(payload, source)
-
-    def pages(self, data: UsageData, page_size: int) -> list[bytes] | None:
-        return response(data, "FULL", page_size)

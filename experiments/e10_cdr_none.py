@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from experiments.base import Experiment, register
-from experiments.cdr_shapes import response
-from experiments.data import UsageData
+from experiments.base import register
+from experiments.cdr_shapes import CdrShape
 
 
 @register
-class CdrNone(Experiment):
+class CdrNone(CdrShape):
     id = "10"
     name = "cdr-none"
     lossless = False
     rationale = "the standard's default: one aggregate per day, no intervals (lossy by design)"
-
-    def encode(self, data: UsageData) -> bytes:
-        return response(data, "NONE")[0]
-
-    def pages(self, data: UsageData, page_size: int) -> list[bytes] | None:
-        return response(data, "NONE", page_size)
+    mode = "NONE"
