@@ -211,12 +211,13 @@ def generate(
     is_flag=True,
     help="Write the good records even when the file has errors (they are still reported).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def convert(
     file: str, output: str, interval_reads: str, oldest_date: dt.datetime | None,
     newest_date: dt.datetime | None, page: int | None, page_size: int | None,
     all_pages: str | None, jsonl: bool, service_point_id: str, namespace: uuid.UUID | None,
     export_sign: str, controlled_load: str | None, base_url: str | None, strict: bool,
-    keep_going: bool,
+    keep_going: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Write CDR EnergyUsageListResponse JSON from a NEM12/NEM13 file.
 
@@ -240,11 +241,14 @@ def convert(
         controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
         base_url=base_url or DEFAULT_BASE_URL,
     )
+    size = os.path.getsize(file) if file != "-" and os.path.isfile(file) else 0
     try:
-        result = nem2cdr.convert(
-            file, output, options, page=page, page_size=page_size, all_pages=all_pages,
-            jsonl=jsonl, strict=strict, keep_going=keep_going,
-        )  # fmt: skip
+        with file_bar(file, wanted(quiet) and size > 0) as bar:
+            result = nem2cdr.convert(
+                file, output, options, page=page, page_size=page_size, all_pages=all_pages,
+                jsonl=jsonl, strict=strict, keep_going=keep_going,
+                on_progress=None if bar is None else lambda part: bar(int(part * size), size),
+            )  # fmt: skip
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)
         sys.exit(INPUT_ERRORS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,6 +38,8 @@ from nem2cdr.usage import (
 Output = str | os.PathLike[str] | BinaryIO
 # Sequence numbers of the second half's records: after every record of the first half.
 _SECOND_HALF = 1 << 40
+_PROGRESS_EVERY = 500  # records between progress callbacks
+OnProgress = Callable[[float], None]
 
 
 @dataclass
@@ -60,8 +62,12 @@ def convert(
     jsonl: bool = False,
     strict: bool = False,
     keep_going: bool = False,
+    on_progress: OnProgress | None = None,
 ) -> ConvertResult:
     """Convert ``source``; see ``nem2cdr convert --help`` for what each argument does.
+
+    ``on_progress(fraction)`` is called now and then with how much of the input is read
+    (0 to 1), when that is known (a file, not a pipe).
 
     Errors and warnings are in the result's ``diagnostics``. With errors, nothing is
     written and ``ok`` is False, unless ``keep_going`` (then the good records are written).
@@ -72,7 +78,7 @@ def convert(
     size = page_size or DEFAULT_PAGE_SIZE
     if paged:
         check_page(page or 1, size, total=(page or 1) * size)  # the size, before the work
-    spool, found = _spooled(source, options, strict)
+    spool, found = _spooled(source, options, strict, on_progress)
     try:
         total = spool.finish(_reporter(found, source_name(source)))
         if not found.ok and not keep_going:
@@ -109,21 +115,27 @@ def convert(
         spool.close()
 
 
-def _spooled(source: Source, options: ConvertOptions, strict: bool) -> tuple[Spool, Diagnostics]:
+def _spooled(
+    source: Source, options: ConvertOptions, strict: bool, on_progress: OnProgress | None
+) -> tuple[Spool, Diagnostics]:
     """Every record converted and spooled, on two cores when the file allows (see parallel)."""
     parts = halves(source)
     if parts is not None:
-        done = _spooled_in_halves(source, parts, options, strict)
+        done = _spooled_in_halves(source, parts, options, strict, on_progress)
         if done is not None:
             return done
     reader = Reader(source, strict=strict, keep_text=True)
     spool = Spool()
-    _fill(spool, reader, options, reader.diagnostics)
+    _fill(spool, reader, options, reader.diagnostics, on_progress=on_progress)
     return spool, reader.diagnostics
 
 
 def _spooled_in_halves(
-    source: Source, parts: tuple[Part, Part], options: ConvertOptions, strict: bool
+    source: Source,
+    parts: tuple[Part, Part],
+    options: ConvertOptions,
+    strict: bool,
+    on_progress: OnProgress | None,
 ) -> tuple[Spool, Diagnostics] | None:
     first, second = parts
     shared = tempfile.TemporaryFile()  # the child's spool file, read by the parent after
@@ -142,7 +154,8 @@ def _spooled_in_halves(
     spool = Spool()
     try:
         reader = Reader(source, strict=strict, keep_text=True, part=first)
-        _fill(spool, reader, options, reader.diagnostics)
+        # The parent's half stands for both: the child reads at the same pace.
+        _fill(spool, reader, options, reader.diagnostics, on_progress=on_progress)
     except BaseException:
         child.kill()
         spool.close()
@@ -176,11 +189,20 @@ def _reporter(found: Diagnostics, name: str) -> OnReplace:
 
 
 def _fill(
-    spool: Spool, reader: Reader, options: ConvertOptions, found: Diagnostics, sequence: int = 0
+    spool: Spool,
+    reader: Reader,
+    options: ConvertOptions,
+    found: Diagnostics,
+    sequence: int = 0,
+    on_progress: OnProgress | None = None,
 ) -> None:
     encode = ENCODER.encode
     for record in reader:
         sequence += 1
+        if on_progress is not None and sequence % _PROGRESS_EVERY == 0:
+            done, total = reader.progress.done(), reader.progress.total
+            if done is not None and total:
+                on_progress(min(1.0, done / total))
         try:
             if isinstance(record, IntervalDay):
                 if not in_range(record.date, options):

@@ -120,7 +120,9 @@ class Reader:
                 members = (
                     open_members(self.source, stack, self.progress)
                     if self.part is None
-                    else [open_part(self.source, self.part.start, self.part.end, stack)]
+                    else [
+                        open_part(self.source, self.part.start, self.part.end, stack, self.progress)
+                    ]
                 )
                 for member in members:
                     parser = _MemberParser(self, member.name, self.part)

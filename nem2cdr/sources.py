@@ -56,21 +56,24 @@ class Progress:
     """How far reading has got through the outer file (for progress bars), when it can tell."""
 
     def __init__(self) -> None:
-        self._stream: io.BufferedReader | None = None
+        self._stream: IO[bytes] | None = None
+        self._start = 0
         self.total: int | None = None  # bytes, when the source is a regular file
 
-    def follow(self, stream: io.BufferedReader) -> None:
-        self._stream = stream
+    def follow(self, stream: IO[bytes], start: int = 0, end: int | None = None) -> None:
+        """Follow ``stream`` (the raw file under the lines), from ``start`` to ``end`` or EOF."""
+        self._stream, self._start = stream, start
         try:
-            self.total = os.fstat(stream.fileno()).st_size if stream.seekable() else None
+            size = os.fstat(stream.fileno()).st_size if stream.seekable() else None
         except (OSError, ValueError, io.UnsupportedOperation):
-            self.total = None
+            size = None
+        self.total = None if size is None else (end if end is not None else size) - start
 
     def done(self) -> int | None:
         if self._stream is None or self.total is None:
             return None
         try:
-            return self._stream.tell()
+            return self._stream.tell() - self._start
         except (OSError, ValueError):
             return None
 
@@ -155,8 +158,12 @@ def _zip_members(name: str, stream: io.BufferedReader, stack: ExitStack) -> Iter
         yield Member(f"{name}:{info.filename}", lines)
 
 
-def open_part(source: Source, start: int, end: int, stack: ExitStack) -> Member:
+def open_part(
+    source: Source, start: int, end: int, stack: ExitStack, progress: Progress | None = None
+) -> Member:
     """The lines of bytes ``start``..``end`` of a plain file (for reading it in parts)."""
     raw = stack.enter_context(open(source, "rb", buffering=0))  # type: ignore[arg-type]
     raw.seek(start)
+    if progress is not None:
+        progress.follow(raw, start, end)
     return Member(source_name(source), io.BufferedReader(_RawAdapter(raw, end - start), _BUFFER))

@@ -314,3 +314,16 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     pages = runner.invoke(cli, ["convert", str(source), "--all-pages", str(tmp_path / "p")])
     assert pages.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["page-0001.json"]
+
+
+def test_progress_is_reported_as_a_rising_fraction(tmp_path: Path) -> None:
+    from nem2cdr.generator import generate
+
+    source = tmp_path / "many.csv"
+    with source.open("wb") as out:
+        generate(out, nmis=3, days=400, interval=30, seed=4)
+    seen: list[float] = []
+    result = nem2cdr.convert(source, tmp_path / "out.json", on_progress=seen.append)
+    assert result.ok and result.total_records > 2000
+    assert seen and seen == sorted(seen)
+    assert 0 < seen[0] and seen[-1] <= 1
