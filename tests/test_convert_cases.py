@@ -326,4 +326,4 @@ def test_progress_is_reported_as_a_rising_fraction(tmp_path: Path) -> None:
     result = nem2cdr.convert(source, tmp_path / "out.json", on_progress=seen.append)
     assert result.ok and result.total_records > 2000
     assert seen and seen == sorted(seen)
-    assert 0 < seen[0] and seen[-1] <= 1
+    assert seen[0] > 0 and seen[-1] <= 1
