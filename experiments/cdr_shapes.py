@@ -10,6 +10,7 @@ import msgspec
 from experiments.base import Experiment
 from experiments.data import DayRead, QualityRange, UsageData
 from experiments.json_numbers import negated, number_array
+from experiments.json_numbers import places as cached_places
 from nem2cdr.cdr_model import (
     ENCODER,
     EnergyUsageRead,
@@ -18,7 +19,7 @@ from nem2cdr.cdr_model import (
     MetaPaginated,
     ReadQuality,
 )
-from nem2cdr.exact import decimal_places, exact_sum, group_sums
+from nem2cdr.exact import exact_sum, group_sums
 from nem2cdr.pages import links, page_count, write_response
 from nem2cdr.usage import DEFAULT_BASE_URL
 
@@ -26,7 +27,7 @@ _FINALITY = {"FINAL_SUBSTITUTE": 1, "SUBSTITUTE": 2}
 
 
 def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
-    places = decimal_places(read.values)
+    places = cached_places(read.values)
     negate = read.export
     payload = IntervalReadPayload(aggregate_value=exact_sum(read.values, places, negate))
     if mode == "FULL":

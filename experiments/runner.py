@@ -19,6 +19,7 @@ from experiments.base import REGISTRY, Experiment
 from experiments.codecs import Codec
 from experiments.cost import Cost, CostModel, cost
 from experiments.data import UsageData
+from experiments.json_numbers import warm
 
 PAGE_SIZES = (25, 1000)
 
@@ -70,6 +71,7 @@ def run(
     """Measure every experiment; on a machine with several cores, experiments run in parallel
     in forked processes (encoding and decoding are Python work that threads would serialise)."""
     global _SHARED
+    warm(read.values for read in data.reads)
     workers = min(_cores(), len(experiments))
     if workers > 1 and hasattr(os, "fork"):
         _SHARED = (data, list(codecs), out_dir)

@@ -19,8 +19,8 @@ import msgspec
 
 from experiments.base import Experiment
 from experiments.data import DayRead, QualityRange, UsageData
-from experiments.json_numbers import floats, negated, number_array, number_tokens
-from nem2cdr.exact import Number, decimal_places, exact_sum
+from experiments.json_numbers import floats, negated, number_array, number_tokens, places
+from nem2cdr.exact import Number, exact_sum
 
 Run = tuple[int, int]  # 1-based positions, inclusive
 T = TypeVar("T")
@@ -115,7 +115,10 @@ def runs_of(marks: list[str | None]) -> list[QualityRange]:
 def read_objects(values: list[float], qualities: list[QualityRange]) -> list[bytes]:
     """00's ``{"value": v}`` per interval, with ``"quality"`` where not actual."""
     tokens = number_tokens(values)
-    objects = list(map(_OBJECT.__mod__, tokens))
+    if not tokens:
+        return []
+    # One join and one split build every plain object (numbers never hold a NUL byte).
+    objects = (b'{"value":' + b'}\0{"value":'.join(tokens) + b"}").split(b"\0")
     for q in qualities:
         span = slice(q.start - 1, q.end)
         objects[span] = map(_OBJECT_WITH[q.quality].__mod__, tokens[span])
@@ -241,7 +244,7 @@ def signed(values: list[float], suffix: str) -> list[float]:
 
 
 def aggregate(read: DayRead) -> Number:
-    return exact_sum(read.values, decimal_places(read.values), read.export)
+    return exact_sum(read.values, places(read.values), read.export)
 
 
 class FlatShape(Experiment):
