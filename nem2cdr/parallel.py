@@ -21,6 +21,7 @@ from nem2cdr.sources import Source
 MIN_SIZE = 4 << 20  # below this, forking costs more than it saves
 _SCAN = 1 << 20  # bytes read at a time when looking for the split
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_BOM = b"\xef\xbb\xbf"
 
 Result = TypeVar("Result")
 
@@ -48,12 +49,14 @@ def halves(source: Source) -> tuple[Part, Part] | None:
             split = _next_200(file, size // 2)
             if split is None:
                 return None
-            lines_before, in_block, version = _state_before(file, split)
+            lines_before = _lines_in_a_plain_first_half(file, split)
+            if lines_before is None:
+                return None
     except OSError:
         return None  # the one-process path reports it properly
     return (
         Part(0, split, 0, False, None, last=False),
-        Part(split, size, lines_before, in_block, version, last=True),
+        Part(split, size, lines_before, True, "NEM12", last=True),
     )
 
 
@@ -73,26 +76,30 @@ def _next_200(file: BinaryIO, start: int) -> int | None:
         position += len(chunk)
 
 
-def _state_before(file: BinaryIO, split: int) -> tuple[int, bool, str | None]:
-    """Lines before ``split``, and whether a block is open there (and which version)."""
+def _lines_in_a_plain_first_half(file: BinaryIO, split: int) -> int | None:
+    """Lines before ``split`` if the first half is one plain NEM12 block, else None.
+
+    Plain: it starts with a NEM12 100 header and holds no other 100 and no 900, so the second
+    half starts inside that block, as block 1, exactly as one process would be there. Anything
+    else (no header, several blocks, NEM13) is rare in big files and read in one process.
+    """
     file.seek(0)
-    lines, left, last_record, carry = 0, split, b"", b"\n"  # as if a line ended before byte 0
+    head = file.read(16).removeprefix(_BOM)
+    if not head.upper().startswith(b"100,NEM12,"):
+        return None
+    file.seek(0)
+    lines, left, carry = 0, split, b""
     while left > 0:
         chunk = file.read(min(_SCAN, left))
         if not chunk:
             break
         left -= len(chunk)
         lines += chunk.count(b"\n")
-        # The last 100 or 900 before the split decides the state there.
         data = carry + chunk
-        tail = max(data.rfind(b"\n100,"), data.rfind(b"\n900"))
-        if tail >= 0:
-            last_record = data[tail + 1 : tail + 16]
-        carry = data[-16:]
-    if last_record.startswith(b"900"):
-        return lines, False, None
-    version = "NEM13" if last_record[4:9].upper() == b"NEM13" else "NEM12"
-    return lines, True, version
+        if data.find(b"\n100,") >= 0 or data.find(b"\n900") >= 0:
+            return None
+        carry = data[-5:]
+    return lines
 
 
 class Forked(Generic[Result]):

@@ -92,18 +92,29 @@ def test_errors_in_the_second_half_keep_their_line_numbers(
 
 
 @pytest.mark.usefixtures("two_cores")
-def test_a_block_closed_before_the_split_starts_a_new_one_in_the_second_half(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "layout", ["second block", "no header", "nem13 first"], ids=lambda layout: layout
+)
+def test_only_a_plain_first_half_is_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
 ) -> None:
+    """A second block, a missing header or NEM13 data before the middle: one process reads it,
+    because the second half's starting state would otherwise be a guess."""
     filler = [row_300(f"202402{d:02}") for d in range(1, 29)]
-    block = nem12(E1, *filler)
-    second = nem12(E1_OTHER, *filler, header=False)  # Powercor style: no 100 for block 2
-    path = tmp_path / "blocks.csv"
-    path.write_bytes(block + b"\r\n" + second)
-    halves, whole = both_ways(path, monkeypatch)
+    basic = (
+        "250,6102000009,11,1,11,11,M9,E,100,20240101000000,A,,,200,20240401000000,A,,,100,kWh,,,"
+    )
+    if layout == "second block":
+        data = nem12(E1, *filler) + b"\r\n" + nem12(E1_OTHER, *filler, header=False)
+    elif layout == "no header":
+        data = nem12(E1, *filler, E1_OTHER, *filler, header=False)
+    else:
+        data = nem12(*[basic] * 60, E1_OTHER, *filler, header=False)
+    path = tmp_path / "odd.csv"
+    path.write_bytes(data)
+    assert parallel.halves(path) is None
+    halves, whole = both_ways(path, monkeypatch, keep_going=True)
     assert halves == whole
-    assert any("NEM12-W004" in d for d in halves[1])
-    assert any("NEM12-W001" in d for d in halves[1])
 
 
 @pytest.mark.usefixtures("two_cores")
