@@ -221,6 +221,11 @@ def _fill(
                 )  # fmt: skip
                 spool.add(record.stream.nmi, entry)
             elif isinstance(record, BasicRead):
+                if record.current_quality_method[:1] == "N":
+                    found.add(
+                        "NEM12-W020", reader.name, record.line,
+                        "null data (quality N) sent as SUBSTITUTE",
+                    )  # fmt: skip
                 dates = basic_dates(record)
                 if dates is not None and not in_range(dates[1], options):
                     continue

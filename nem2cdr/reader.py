@@ -181,9 +181,12 @@ class _MemberParser:
         self.broken_values = 0
         self.continuations = 0
         self.basic: BasicRead | None = None
+        self.erred = False
         self.last_record: bytes = b""
 
     def add(self, code: str, message: str, line: int | None = _HERE) -> None:
+        if code[6] == "E":
+            self.erred = True  # the record being read had an error: it is not yielded
         self.diag.add(code, self.name, self.lineno if line == _HERE else line, message)
 
     # -- the loop ---------------------------------------------------------------------------
@@ -429,7 +432,7 @@ class _MemberParser:
             stream, day, values, quality_method, reason_code, description, whole_day,
             update, msats, (), self.lineno, text,
         )  # fmt: skip
-        stamp = int(update_raw) if update is not None else 0
+        stamp = _stamp(update) if update is not None else 0
         self.pending = _PendingDay(stream, record, stamp, self.lineno)
 
     def _reject_300_without_stream(self) -> None:
@@ -541,11 +544,14 @@ class _MemberParser:
             if self.skipping_day is None:
                 self.add("NEM12-E004", "500 record without a 300 row before it")
             return
+        self.erred = False
         fields = line.split(b",")
-        if not self._check_field_count(fields, _FIELDS_500, "500", minimum=2):
-            return
+        self._check_field_count(fields, _FIELDS_500, "500", minimum=2)
         padded = [*fields, b"", b"", b"", b""]
         read_at = self._datetime(padded[3], "ReadDateTime") if padded[3].strip() else None
+        if self.erred:  # a 500 that cannot be read exactly costs its day, as any error
+            pending.failed = True
+            return
         pending.b2b.append(
             B2BDetail(
                 self._text(padded[1]),
@@ -632,6 +638,7 @@ class _MemberParser:
 
     def _on_250(self, line: bytes) -> None:
         self.data_records += 1
+        self.erred = False
         if not self._require_block("NEM13"):
             return
         fields = line.split(b",")
@@ -650,22 +657,25 @@ class _MemberParser:
         bad_quality = [q for q in qualities if q and not is_quality_method(q)]
         if bad_quality:
             self.add("NEM12-E015", f"250 record has QualityMethod {bad_quality[0]!r}")
-        if quantity is None or bad_quality or not (prev_ok and cur_ok):
-            return
+        if not padded[14].strip():
+            self.add("NEM12-E030", "250 record has no CurrentRegisterReadDateTime")
         uom_raw = self._text(padded[19])
         nmi, config, register, suffix, stream_id, serial, direction = texts
-        self.basic = BasicRead(
+        basic = BasicRead(
             nmi, config, register, suffix, stream_id, serial, direction,
             previous, self._optional_datetime(padded[9], "PreviousRegisterReadDateTime"),
             qualities[0], prev_reason, prev_description,
             current, self._optional_datetime(padded[14], "CurrentRegisterReadDateTime"),
             qualities[1], cur_reason, cur_description,
-            quantity, uom_raw, self._uom(uom_raw),
+            quantity or 0.0, uom_raw, self._uom(uom_raw),
             self._date(padded[20], "NextScheduledReadDate") if padded[20].strip() else None,
             self._optional_datetime(padded[21], "UpdateDateTime"),
             self._optional_datetime(padded[22], "MSATSLoadDateTime"),
             None, self.lineno,
         )  # fmt: skip
+        if self.erred or bad_quality or not (prev_ok and cur_ok):
+            return  # any error in the record: it is skipped, never half-read
+        self.basic = basic
         self.reader.stats.basic_reads += 1
         self.reader.stats.values += 1
         self.reader._nmis.add(nmi)
@@ -773,6 +783,14 @@ class _MemberParser:
         if stripped != raw and (parse_datetime(stripped) or parse_date(stripped)):
             self.add("NEM12-W007", f"{what} {_shown(raw)} has spaces around it")
         return stripped
+
+
+def _stamp(moment: datetime) -> int:
+    """A datetime as CCYYMMDDhhmmss: 12- and 14-digit fields compare correctly."""
+    return (
+        moment.year * 10**10 + moment.month * 10**8 + moment.day * 10**6
+        + moment.hour * 10**4 + moment.minute * 100 + moment.second
+    )  # fmt: skip
 
 
 def _shown(raw: bytes) -> str:

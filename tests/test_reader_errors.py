@@ -45,6 +45,8 @@ ROW = "A,,,20240102030000,"
         ([STREAM_30, row_300(tail="A,,,2024010203,")], "NEM12-E010", 3),
         ([STREAM_30, row_300(tail="A,,,20240102030000,,extra")], "NEM12-E017", 3),
         ([STREAM_30.replace(",30,", ",7,"), row_300()], "NEM12-E005", 2),
+        ([STREAM_30, row_300("20240101"), "500,O,SO1,2024,"], "NEM12-E010", 4),
+        ([STREAM_30, row_300("20240101"), "500"], "NEM12-E031", 4),
     ],
 )
 def test_error(rows: list[str], code: str, line: int) -> None:
@@ -62,12 +64,9 @@ def test_error(rows: list[str], code: str, line: int) -> None:
     [
         ([STREAM_30, row_300(), "550,N,,A,"], "NEM12-E004", 4),
         (["999,hello", STREAM_30, row_300()], "NEM12-E003", 2),
-        ([STREAM_30, row_300(), "500,O,SO1,2024,"], "NEM12-E010", 4),
     ],
 )
-def test_a_stray_or_bad_extra_record_is_an_error_but_costs_no_day(
-    rows: list[str], code: str, line: int
-) -> None:
+def test_a_stray_record_is_an_error_but_costs_no_day(rows: list[str], code: str, line: int) -> None:
     reader, records = read_bytes(nem12(*rows))
     assert [(d.code, d.line) for d in reader.diagnostics.errors] == [(code, line)]
     assert [r.date.day for r in records] == [1]  # type: ignore[union-attr]
@@ -120,3 +119,27 @@ def test_nem13_record_in_a_nem12_file() -> None:
     )
     reader, _ = read_bytes(nem12(basic))
     assert ("NEM12-E004", 2) in [(d.code, d.line) for d in reader.diagnostics.errors]
+
+
+NEM13_HEAD = "100,NEM13,200401101030,MDA1,Ret1"
+BASIC = (
+    "250,VDEF005890,1141,1,11,11,MET12345,E,000888,20040108103055,A,,,000999,"
+    "20040408000000,E64,,,111,kWh,20040408,20040409000000,20040109103023"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (("20040108103055", "2004013X103055"), "NEM12-E010"),
+        (("000888", "88x"), "NEM12-E011"),
+        (("20040408000000,E64", ",E64"), "NEM12-E030"),
+        ((",111,kWh", ",1e3,kWh"), "NEM12-E011"),
+    ],
+)
+def test_a_250_with_an_error_is_skipped_whole(change: tuple[str, str], code: str) -> None:
+    bad = BASIC.replace(*change)
+    data = (NEM13_HEAD + "\r\n" + bad + "\r\n" + BASIC + "\r\n900\r\n").encode()
+    reader, records = read_bytes(data)
+    assert code in [d.code for d in reader.diagnostics.errors]
+    assert [r.line for r in records] == [3]  # only the good 250 is yielded

@@ -1,0 +1,50 @@
+"""Where an environment lives: its database and its landing folders (MMT.md, "Environments").
+
+``<home>/mmt_<env>.sqlite`` and ``<home>/<system>/<system_data>/<category>/{inbound,outbound}``
+with ``system_data_build``, ``system_data_sogl`` or ``system_data`` (prod), as the original.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+Env = Literal["build", "sogl", "prod"]
+ENVS: tuple[Env, ...] = ("build", "sogl", "prod")
+SYSTEMS = ("dcc", "cs", "mdm", "mmt")
+_SYSTEM_DATA: dict[Env, str] = {
+    "build": "system_data_build",
+    "sogl": "system_data_sogl",
+    "prod": "system_data",
+}
+
+
+def home(given: str | os.PathLike[str] | None = None) -> Path:
+    """``--home``, else ``$MMTLITE_HOME``, else ``./mmt``."""
+    if given is not None:
+        return Path(given)
+    return Path(os.environ.get("MMTLITE_HOME") or "mmt")
+
+
+class Place:
+    """The paths of one environment under one home."""
+
+    def __init__(self, root: Path, env: Env) -> None:
+        if env not in ENVS:
+            raise ValueError(f"unknown environment {env!r}: use build, sogl or prod")
+        self.root = root
+        self.env = env
+
+    @property
+    def database(self) -> Path:
+        return self.root / f"mmt_{self.env}.sqlite"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / f"mmt_{self.env}.lock"
+
+    def folder(self, system: str, category: str, direction: Literal["inbound", "outbound"]) -> Path:
+        if system not in SYSTEMS:
+            raise ValueError(f"unknown system {system!r}")
+        return self.root / system / _SYSTEM_DATA[self.env] / category.lower() / direction
