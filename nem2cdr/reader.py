@@ -51,6 +51,7 @@ _SPEC_INTERVALS = (5, 15, 30)
 _BOM = b"\xef\xbb\xbf"
 _Moment = TypeVar("_Moment", date, datetime)
 _HERE = -1  # "the current line" for _MemberParser.add
+_MEMBER_SHIFT = 40  # SeenDays holds member index << 40 | line
 # Fields of each record, counting its indicator.
 _FIELDS_100, _FIELDS_200, _FIELDS_250 = 5, 10, 23
 _FIELDS_300_TRAIL, _FIELDS_400, _FIELDS_500, _FIELDS_550 = 5, 6, 5, 5
@@ -105,6 +106,7 @@ class Reader:
         self.headers: list[Header] = []
         # (member, line) of days that a later copy of the same (NMI, suffix, date) replaces.
         self.superseded: set[tuple[str, int]] = set()
+        self.members: list[str] = []  # the CSV texts read so far (zip members, in order)
         self._nmis: set[str] = set()
         self._streams: set[tuple[str, str]] = set()
         self.progress = Progress()
@@ -125,6 +127,7 @@ class Reader:
                     ]
                 )
                 for member in members:
+                    self.members.append(member.name)
                     parser = _MemberParser(self, member.name, self.part)
                     try:
                         yield from parser.parse(member.lines)
@@ -613,24 +616,28 @@ class _MemberParser:
         stats = self.reader.stats
         stats.days += 1
         stats.values += len(day.values)
+        members = self.reader.members
+        here = (len(members) - 1) << _MEMBER_SHIFT | pending.line  # this member, this line
         earlier = self.reader._seen.record(
-            stream.nmi, stream.suffix, day.date, pending.line, pending.update
+            stream.nmi, stream.suffix, day.date, here, pending.update
         )
         if earlier is None:
             return
+        other = members[earlier.line >> _MEMBER_SHIFT]
+        other_line = earlier.line & ((1 << _MEMBER_SHIFT) - 1)
+        where = "" if other == self.name else f" of {other}"
         if pending.update >= earlier.update:
-            winner, loser = pending.line, earlier.line
-            why = (
-                "later in the file" if pending.update == earlier.update else "later UpdateDateTime"
-            )
+            winner, loser = f"line {pending.line}", (other, other_line)
+            tie = pending.update == earlier.update
+            why = "later in the file" if tie else "later UpdateDateTime"
         else:
-            winner, loser = earlier.line, pending.line
+            winner, loser = f"line {other_line}{where}", (self.name, pending.line)
             why = "later UpdateDateTime"
-        self.reader.superseded.add((self.name, loser))
+        self.reader.superseded.add(loser)
         self.add(
             "NEM12-W011",
             f"NMI {stream.nmi} {stream.suffix} {day.date.isoformat()} also at line "
-            f"{earlier.line}: line {winner} wins ({why})",
+            f"{other_line}{where}: {winner} wins ({why})",
             line=pending.line,
         )
 

@@ -140,3 +140,21 @@ def test_the_cli_reports_a_missing_file_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "NEM12-E007" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_day_repeated_in_another_member_names_that_member(tmp_path: Path) -> None:
+    late = row_300("20240102", tail="A,,,20240105030000,")
+    early = row_300("20240102", tail="A,,,20240103030000,")
+    path = tmp_path / "dup.zip"
+    path.write_bytes(
+        zipped(
+            ("a.csv", nem12(STREAM_30, row_300("20240101"), early)),
+            ("b.csv", nem12(STREAM_30, late)),
+        )
+    )
+    reader = nem2cdr.read(path)
+    reader.records()
+    [warning] = reader.diagnostics.warnings
+    assert (warning.file, warning.line) == (f"{path}:b.csv", 3)
+    assert f"also at line 4 of {path}:a.csv: line 3 wins" in warning.message
+    assert reader.superseded == {(f"{path}:a.csv", 4)}
