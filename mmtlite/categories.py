@@ -271,5 +271,5 @@ OUTBOUND = tuple(name for name, category in CATEGORIES.items() if category.direc
 
 
 def find(name: str) -> Category | None:
-    """The category called ``name`` (compared case-insensitively), or None."""
-    return CATEGORIES.get(name.upper())
+    """The category called ``name`` (ASCII, compared case-insensitively), or None."""
+    return CATEGORIES.get(name.upper()) if name.isascii() else None

@@ -16,9 +16,9 @@ Decisions where ``MMT.md`` is silent:
   is no quoting, so a value cannot hold the delimiter.
 - Category and environment are compared case-insensitively (in the name and the header) and
   reported in upper case; ``HDR`` and ``TRL`` are upper case.
-- Blank lines (empty or white space) are ignored and are not detail rows; a lone CR is not a line
-  break. Empty trailing fields on the header and trailer lines are ignored (spreadsheets pad every
-  line to the widest row).
+- Blank lines (empty, or spaces and tabs only) are ignored and are not detail rows; a lone CR is
+  not a line break. Empty trailing fields on the header and trailer lines are ignored
+  (spreadsheets pad every line to the widest row).
 - A ``REMOVE`` row needs only its key: its other columns may be blank (if given, they must be
   valid).
 - The first good row with an action sets the file's mode: ``ALL`` (the complete list) or
@@ -240,6 +240,8 @@ def parse(
     ``name`` is the file name the checks use (the path's own name by default). ``env``, when
     given, is the environment the file must be for (``MMT-C015`` otherwise).
     """
+    if env is not None and env.upper() not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment {env!r}: use build, sogl or prod")
     if isinstance(source, bytes):
         if name is None:
             raise TypeError("parse(bytes) needs the file's name")
@@ -314,6 +316,10 @@ def file_name(category: str, env: str, created: str, extension: str = "csv") -> 
     return f"{category.upper()}_{env.upper()}_{created}.{extension}"
 
 
+def _blank(line: str) -> bool:
+    return not line.strip(" \t")
+
+
 def _unpad(fields: list[str], wanted: int) -> list[str]:
     while len(fields) > wanted and not fields[-1]:
         fields.pop()
@@ -369,7 +375,7 @@ class _Parser:
         if lines is None:
             return self.result()
         last = len(lines) - 1
-        while last >= 0 and (not lines[last] or lines[last].isspace()):
+        while last >= 0 and _blank(lines[last]):
             last -= 1
         if last < 0:
             self.fail(C_EMPTY, "the file is empty (no header, no trailer)")
@@ -446,7 +452,7 @@ class _Parser:
             self.parsed.created = created
         else:
             self.fail(C_BAD_HEADER, f"the creation time {show(created)} is not YYYYMMDDHHMMSS", 1)
-        if env.upper() in ENVIRONMENTS:
+        if env.isascii() and env.upper() in ENVIRONMENTS:
             self.parsed.env = env.upper()
         else:
             self.fail(C_ENV, f"unknown environment {show(env)}, expected BUILD, SOGL or PROD", 1)
@@ -503,7 +509,7 @@ class _Parser:
             if found is not None:
                 key = found[1]
                 action = _ACTION_OF_GROUP[found.lastindex or 0]
-            elif not line or line.isspace() or self.is_marker(line, delimiter, number):
+            elif _blank(line) or self.is_marker(line, delimiter, number):
                 skipped += 1
                 continue
             else:
@@ -517,7 +523,7 @@ class _Parser:
             if ALL in actions and len(actions) > 1:
                 rows = self.unmix(rows)
             self.parsed.complete = rows[0].action == ALL
-        if len(set(row.key for row in rows)) != len(rows):
+        if len({row.key for row in rows}) != len(rows):
             rows = self.check_duplicates(spec, rows)
         self.parsed.rows = rows
         self.parsed.detail_rows = max(0, end - 1) - skipped

@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "NEM12-E015": "invalid QualityMethod or ReasonCode",
     "NEM12-E016": "300 row broken across lines",
     "NEM12-E017": "more fields than the record has, and the extra ones are not empty",
+    "NEM12-E018": "line longer than any record (1 MiB): skipped",
     "NEM12-E020": "QualityMethod V without 400 records",
     "NEM12-E021": "400 ranges overlap",
     "NEM12-E022": "400 ranges leave intervals uncovered",

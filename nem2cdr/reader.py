@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
-from typing import NamedTuple, TypeVar
+from typing import IO, NamedTuple, TypeVar
 
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.fields import (
@@ -51,6 +51,9 @@ _SPEC_INTERVALS = (5, 15, 30)
 _BOM = b"\xef\xbb\xbf"
 _Moment = TypeVar("_Moment", date, datetime)
 _HERE = -1  # "the current line" for _MemberParser.add
+# The longest record is a 300 of 1-minute data, about 12 KB; a line beyond this is garbage,
+# read past in pieces so that memory does not follow it.
+_MAX_LINE = 1 << 20
 _MEMBER_SHIFT = 40  # SeenDays holds member index << 40 | line
 # Fields of each record, counting its indicator.
 _FIELDS_100, _FIELDS_200, _FIELDS_250 = 5, 10, 23
@@ -194,10 +197,15 @@ class _MemberParser:
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def parse(self, lines: Iterator[bytes]) -> Iterator[Record]:
+    def parse(self, lines: IO[bytes]) -> Iterator[Record]:
         first = not (self.part and self.part.start)  # the file's first line: BOM, E002
-        for raw in lines:
+        readline = lines.readline
+        while raw := readline(_MAX_LINE):
             self.lineno += 1
+            if len(raw) == _MAX_LINE and raw[-1:] != b"\n":
+                yield from self._flush()
+                self._skip_long_line(readline)
+                continue
             line = raw.rstrip(b"\r\n")
             if first:
                 if line.startswith(_BOM):
@@ -249,6 +257,12 @@ class _MemberParser:
         yield from self._flush()
         if self.part is None or self.part.last:
             self._end_of_member()
+
+    def _skip_long_line(self, readline: Callable[[int], bytes]) -> None:
+        """Read past a line no record could fill, in pieces: memory stays bounded."""
+        while (rest := readline(_MAX_LINE)) and rest[-1:] != b"\n":
+            pass
+        self.add("NEM12-E018", f"line longer than {_MAX_LINE:,} bytes: no record is; skipped")
 
     def _flush(self) -> Iterator[Record]:
         """Close whatever the previous lines left open, yielding it if it is good."""

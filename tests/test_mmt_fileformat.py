@@ -258,6 +258,8 @@ def test_two_files_joined_are_refused() -> None:
 def test_a_file_for_another_environment_is_refused() -> None:
     assert failures(parse(mmt(GOOD), NAME, env="prod")) == [("MMT-C015", 1)]
     assert failures(parse(mmt(GOOD), NAME, env="build")) == []
+    with pytest.raises(ValueError):
+        parse(mmt(GOOD), NAME, env="test")  # the caller's mistake
 
 
 def test_every_control_code_is_documented_and_each_failure_says_where() -> None:

@@ -143,3 +143,10 @@ def test_a_250_with_an_error_is_skipped_whole(change: tuple[str, str], code: str
     reader, records = read_bytes(data)
     assert code in [d.code for d in reader.diagnostics.errors]
     assert [r.line for r in records] == [3]  # only the good 250 is yielded
+
+
+def test_a_line_longer_than_any_record_is_skipped_in_bounded_pieces() -> None:
+    huge = "300,20240102," + "1," * 1_500_000 + ROW
+    reader, records = read_bytes(nem12(STREAM_30, row_300(), huge, row_300("20240103")))
+    assert [(d.code, d.line) for d in reader.diagnostics.errors] == [("NEM12-E018", 4)]
+    assert [r.date.day for r in records] == [1, 3]  # type: ignore[union-attr]
