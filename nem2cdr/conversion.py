@@ -9,6 +9,7 @@ page, every page, or JSON Lines. The same input and options always give the same
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ Output = str | os.PathLike[str] | BinaryIO
 # Sequence numbers of the second half's records: after every record of the first half.
 _SECOND_HALF = 1 << 40
 _PROGRESS_EVERY = 500  # records between progress callbacks
+_PAGE_NAME = re.compile(r"page-[0-9]{4,}\.json")
 OnProgress = Callable[[float], None]
 
 
@@ -110,6 +112,8 @@ def convert(
                     page_links = links(options.base_url, query, number, size, pages)
                     write_response(stream, bodies, page_links, meta)
             written.append(_name(target))
+        if all_pages is not None:
+            _remove_stale_pages(Path(all_pages), {Path(name).name for name in written})
         return ConvertResult(True, total, pages, written, found)
     finally:
         spool.close()
@@ -259,6 +263,13 @@ def _query(options: ConvertOptions) -> dict[str, str]:
 def _write_lines(stream: BinaryIO, bodies: Iterator[bytes]) -> None:
     for body in bodies:
         stream.write(body + b"\n")
+
+
+def _remove_stale_pages(folder: Path, kept: set[str]) -> None:
+    """Pages of an earlier run into the same folder would mix with these: remove them."""
+    for path in folder.glob("page-*.json"):
+        if path.name not in kept and _PAGE_NAME.fullmatch(path.name):
+            path.unlink()
 
 
 def _page_path(folder: str | os.PathLike[str], number: int, pages: int) -> Path:

@@ -327,3 +327,21 @@ def test_progress_is_reported_as_a_rising_fraction(tmp_path: Path) -> None:
     assert result.ok and result.total_records > 2000
     assert seen and seen == sorted(seen)
     assert seen[0] > 0 and seen[-1] <= 1
+
+
+def test_all_pages_into_a_used_folder_leaves_no_stale_page(tmp_path: Path) -> None:
+    data = nem12(E1, *[row_300(f"2024010{d}") for d in range(1, 10)])
+    source = tmp_path / "in.csv"
+    source.write_bytes(data)
+    folder = tmp_path / "pages"
+    (folder).mkdir()
+    (folder / "notes.txt").write_text("mine")
+    nem2cdr.convert(source, "-", all_pages=folder, page_size=2)
+    assert len(list(folder.glob("page-*.json"))) == 5
+    nem2cdr.convert(source, "-", all_pages=folder, page_size=4)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "notes.txt",
+        "page-0001.json",
+        "page-0002.json",
+        "page-0003.json",
+    ]
