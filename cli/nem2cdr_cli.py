@@ -146,11 +146,18 @@ def generate(
     if output == "-":
         write(sys.stdout.buffer)
         return
-    temporary = f"{output}.partial-{os.getpid()}"
+    temporary = Path(f"{output}.partial-{os.getpid()}")
     # Written beside the target and renamed, so a failed run never leaves half a file.
-    with open(temporary, "wb") as out:
-        write(out)
-    os.replace(temporary, output)
+    try:
+        temporary.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("wb") as out:
+            write(out)
+        os.replace(temporary, output)
+    except OSError as exc:
+        click.echo(f"nem2cdr generate: cannot write {output}: {exc.strerror}", err=True)
+        sys.exit(INPUT_ERRORS)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @cli.command()
@@ -160,7 +167,7 @@ def generate(
     "--output",
     default="-",
     show_default=True,
-    type=click.Path(allow_dash=True),
+    type=click.Path(dir_okay=False, allow_dash=True),
     help="Where to write the response ('-' for standard output).",
 )
 @click.option(
@@ -251,6 +258,11 @@ def convert(
             )  # fmt: skip
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    except OSError as exc:  # the output cannot be written: a place the user chose, not a bug
+        click.echo(
+            f"nem2cdr convert: cannot write {exc.filename or output}: {exc.strerror}", err=True
+        )
         sys.exit(INPUT_ERRORS)
     print_diagnostics_summary(result.diagnostics)
     if not result.ok:

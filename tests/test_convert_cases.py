@@ -345,3 +345,19 @@ def test_all_pages_into_a_used_folder_leaves_no_stale_page(tmp_path: Path) -> No
         "page-0002.json",
         "page-0003.json",
     ]
+
+
+def test_unwritable_outputs_are_one_line_errors(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(nem12(E1, row_300()))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    runner = CliRunner()
+    folder = runner.invoke(cli, ["convert", str(source), "-o", str(tmp_path)])
+    assert folder.exit_code == 2
+    under_a_file = runner.invoke(cli, ["convert", str(source), "--all-pages", str(blocker / "x")])
+    assert under_a_file.exit_code == 1
+    assert "cannot write" in under_a_file.output and "Traceback" not in under_a_file.output
+    made = runner.invoke(cli, ["generate", "--days", "2", "-o", str(tmp_path / "new" / "g.csv")])
+    assert made.exit_code == 0 and (tmp_path / "new" / "g.csv").stat().st_size > 0
+    assert not list((tmp_path / "new").glob("*.partial-*"))
