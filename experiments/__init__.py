@@ -29,6 +29,8 @@ def experiments(only: Sequence[str] | None = None) -> list[Experiment]:
     if not only:
         return ordered
     wanted = {item.strip() for item in only if item.strip()}
+    if not wanted:
+        raise ValueError("--only names no experiment")
     chosen = [e for e in ordered if e.id in wanted or e.name in wanted]
     unknown = wanted - {e.id for e in chosen} - {e.name for e in chosen}
     if unknown:

@@ -40,7 +40,12 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
             for q in read.qualities
         ]
     elif mode == "MIN_30":
-        size = max(1, 30 // read.interval_length)
+        if 30 % read.interval_length:
+            raise ValueError(
+                f"MIN_30 needs interval lengths that divide 30; {read.nmi} {read.suffix} has "
+                f"{read.interval_length} minutes"
+            )
+        size = 30 // read.interval_length
         payload.read_interval_length = read.interval_length * size
         sums = group_sums(read.values, size, places, negate)
         exact = all(isinstance(value, float) for value in sums)

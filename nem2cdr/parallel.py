@@ -22,6 +22,7 @@ MIN_SIZE = 4 << 20  # below this, forking costs more than it saves
 _SCAN = 1 << 20  # bytes read at a time when looking for the split
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _BOM = b"\xef\xbb\xbf"
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 Result = TypeVar("Result")
 
@@ -102,6 +103,17 @@ def _lines_in_a_plain_first_half(file: BinaryIO, split: int) -> int | None:
     return lines
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child if the parent dies (a SIGTERM must not orphan it)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # elsewhere the parent's own cleanup (kill on error) is what there is
+
+
 class Forked(Generic[Result]):
     """``work()`` run in a forked child; ``join()`` gives its result, or None if it failed."""
 
@@ -110,6 +122,7 @@ class Forked(Generic[Result]):
         self._pid = os.fork()
         if self._pid == 0:  # the child: never returns
             os.close(read_end)
+            _die_with_parent()
             status = 1
             try:
                 data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
