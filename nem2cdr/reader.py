@@ -188,6 +188,8 @@ class _MemberParser:
         self.continuations = 0
         self.basic: BasicRead | None = None
         self.erred = False
+        # Which member this is, as SeenDays stores it beside each line.
+        self.member_bits = max(0, len(reader.members) - 1) << _MEMBER_SHIFT
         self.last_record: bytes = b""
 
     def add(self, code: str, message: str, line: int | None = _HERE) -> None:
@@ -449,7 +451,10 @@ class _MemberParser:
             stream, day, values, quality_method, reason_code, description, whole_day,
             update, msats, (), self.lineno, text,
         )  # fmt: skip
-        stamp = _stamp(update) if update is not None else 0
+        if update is None:
+            stamp = 0
+        else:  # the 14 digits as they stand are the stamp; 12 digits (or spaces) need building
+            stamp = int(update_raw) if len(update_raw) == 14 else _stamp(update)
         self.pending = _PendingDay(stream, record, stamp, self.lineno)
 
     def _reject_300_without_stream(self) -> None:
@@ -630,14 +635,13 @@ class _MemberParser:
         stats = self.reader.stats
         stats.days += 1
         stats.values += len(day.values)
-        members = self.reader.members
-        here = (len(members) - 1) << _MEMBER_SHIFT | pending.line  # this member, this line
+        here = self.member_bits | pending.line  # this member, this line
         earlier = self.reader._seen.record(
             stream.nmi, stream.suffix, day.date, here, pending.update
         )
         if earlier is None:
             return
-        other = members[earlier.line >> _MEMBER_SHIFT]
+        other = self.reader.members[earlier.line >> _MEMBER_SHIFT]
         other_line = earlier.line & ((1 << _MEMBER_SHIFT) - 1)
         where = "" if other == self.name else f" of {other}"
         if pending.update >= earlier.update:
