@@ -9,7 +9,7 @@ import msgspec
 
 from experiments.base import Experiment
 from experiments.data import DayRead, QualityRange, UsageData
-from experiments.json_numbers import negated, number_array
+from experiments.json_numbers import negated, number_array, written
 from experiments.json_numbers import places as cached_places
 from nem2cdr.cdr_model import (
     ENCODER,
@@ -32,9 +32,7 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
     payload = IntervalReadPayload(aggregate_value=exact_sum(read.values, places, negate))
     if mode == "FULL":
         payload.read_interval_length = read.interval_length
-        payload.interval_reads = msgspec.Raw(
-            number_array(negated(read.values) if negate else read.values)
-        )
+        payload.interval_reads = msgspec.Raw(number_array(written(read.values, negate)))
         payload.read_qualities = [
             ReadQuality(start_interval=q.start, end_interval=q.end, quality=q.quality)
             for q in read.qualities

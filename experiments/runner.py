@@ -71,7 +71,7 @@ def run(
     """Measure every experiment; on a machine with several cores, experiments run in parallel
     in forked processes (encoding and decoding are Python work that threads would serialise)."""
     global _SHARED
-    warm(read.values for read in data.reads)
+    warm((read.values, read.export) for read in data.reads)
     workers = min(_cores(), len(experiments))
     if workers > 1 and hasattr(os, "fork"):
         _SHARED = (data, list(codecs), out_dir)

@@ -19,7 +19,14 @@ import msgspec
 
 from experiments.base import Experiment
 from experiments.data import DayRead, QualityRange, UsageData
-from experiments.json_numbers import floats, negated, number_array, number_tokens, places
+from experiments.json_numbers import (
+    floats,
+    negated,
+    number_array,
+    number_tokens,
+    places,
+    written,
+)
 from nem2cdr.exact import Number, exact_sum
 
 Run = tuple[int, int]  # 1-based positions, inclusive
@@ -258,7 +265,7 @@ class FlatShape(Experiment):
 
     def _record(self, read: DayRead) -> FlatRecord:
         reads = (
-            self.form.write(signed(read.values, read.suffix), read.qualities)
+            self.form.write(written(read.values, read.export), read.qualities)
             if self.form
             else _NO_READS
         )
@@ -305,7 +312,7 @@ class NestedShape(Experiment):
         return _encode(_Payload(_Reads(records)))
 
     def _register(self, read: DayRead, length: int) -> Register:
-        reads = self.form.write(signed(read.values, read.suffix), read.qualities)
+        reads = self.form.write(written(read.values, read.export), read.qualities)
         return Register(
             register_id=read.register_id, suffix=read.suffix, meter_id=read.meter_serial,
             unit_of_measure=read.uom, aggregate_value=aggregate(read),
