@@ -17,13 +17,10 @@ from nem2cdr.cdr_model import (
     IntervalReadPayload,
     IntervalReadsMode,
     MetaPaginated,
-    ReadQuality,
 )
 from nem2cdr.exact import exact_sum, group_sums
 from nem2cdr.pages import links, page_count, write_response
-from nem2cdr.usage import DEFAULT_BASE_URL
-
-_FINALITY = {"FINAL_SUBSTITUTE": 1, "SUBSTITUTE": 2}
+from nem2cdr.usage import DEFAULT_BASE_URL, QualityRun, read_qualities
 
 
 def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
@@ -33,10 +30,7 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
     if mode == "FULL":
         payload.read_interval_length = read.interval_length
         payload.interval_reads = msgspec.Raw(number_array(written(read.values, negate)))
-        payload.read_qualities = [
-            ReadQuality(start_interval=q.start, end_interval=q.end, quality=q.quality)
-            for q in read.qualities
-        ]
+        payload.read_qualities = read_qualities(_runs(read))
     elif mode == "MIN_30":
         if 30 % read.interval_length:
             raise ValueError(
@@ -48,7 +42,7 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
         sums = group_sums(read.values, size, places, negate)
         exact = all(isinstance(value, float) for value in sums)
         payload.interval_reads = msgspec.Raw(number_array(sums)) if exact else sums  # type: ignore[arg-type]
-        payload.read_qualities = _coarse(read.qualities, size)
+        payload.read_qualities = read_qualities(_runs(read), size)
     return EnergyUsageRead(
         service_point_id=read.nmi, register_id=read.register_id or None,
         register_suffix=read.suffix, meter_id=read.meter_serial or None,
@@ -57,21 +51,8 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
     )  # fmt: skip
 
 
-def _coarse(qualities: list[QualityRange], size: int) -> list[ReadQuality]:
-    worst: dict[int, str] = {}
-    for q in qualities:
-        for group in range((q.start - 1) // size + 1, (q.end - 1) // size + 2):
-            if _FINALITY[q.quality] > _FINALITY.get(worst.get(group, ""), 0):
-                worst[group] = q.quality
-    ranges: list[ReadQuality] = []
-    for group in sorted(worst):
-        last = ranges[-1] if ranges else None
-        if last and last.end_interval + 1 == group and last.quality == worst[group]:
-            last.end_interval = group
-        else:
-            ranges.append(ReadQuality(start_interval=group, end_interval=group,
-                                      quality=worst[group]))  # type: ignore[arg-type]  # fmt: skip
-    return ranges
+def _runs(read: DayRead) -> list[QualityRun]:
+    return [(q.start, q.end, q.quality) for q in read.qualities]
 
 
 _cache: dict[IntervalReadsMode, tuple[UsageData, list[bytes]]] = {}

@@ -16,7 +16,7 @@ import nem2cdr
 from nem2cdr.cdr_model import Quality
 from nem2cdr.model import IntervalDay
 from nem2cdr.sources import Source
-from nem2cdr.usage import QUALITY_BY_FLAG
+from nem2cdr.usage import read_qualities, span_runs
 
 
 class QualityRange(msgspec.Struct, frozen=True, array_like=True):
@@ -51,16 +51,10 @@ class UsageData(msgspec.Struct, frozen=True):
 
 
 def quality_ranges(day: IntervalDay) -> list[QualityRange]:
-    ranges: list[QualityRange] = []
-    for span in day.qualities:
-        quality = QUALITY_BY_FLAG.get(span.flag, "SUBSTITUTE")
-        if quality == "ACTUAL":
-            continue
-        if ranges and ranges[-1].quality == quality and ranges[-1].end + 1 == span.start:
-            ranges[-1] = QualityRange(ranges[-1].start, span.end, quality)
-        else:
-            ranges.append(QualityRange(span.start, span.end, quality))
-    return ranges
+    return [
+        QualityRange(q.start_interval, q.end_interval, q.quality)
+        for q in read_qualities(span_runs(day.qualities))
+    ]
 
 
 def from_days(source: str, days: Iterable[IntervalDay]) -> UsageData:

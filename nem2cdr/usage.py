@@ -8,6 +8,7 @@ negated without ever writing ``-0``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 from typing import Literal
@@ -92,7 +93,7 @@ def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRea
     if mode == "FULL":
         payload.read_interval_length = stream.interval_length
         payload.interval_reads = _signed(values, negate, day.values_text)
-        payload.read_qualities = _ranges(day.qualities, 1)
+        payload.read_qualities = read_qualities(span_runs(day.qualities))
     elif mode == "MIN_30":
         length = stream.interval_length
         if 30 % length:
@@ -105,7 +106,7 @@ def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRea
             payload.interval_reads = _signed(values, negate, day.values_text)
         else:
             payload.interval_reads = group_sums(values, 30 // length, places, negate)
-        payload.read_qualities = _ranges(day.qualities, 30 // length)
+        payload.read_qualities = read_qualities(span_runs(day.qualities), 30 // length)
     text_date = day.date.isoformat()
     record = _register(stream.nmi, stream.register_id, stream.suffix, stream.meter_serial,
                        stream.uom, options)  # fmt: skip
@@ -148,36 +149,34 @@ def _signed(values: list[float], negate: bool, text: bytes) -> list[Number] | ms
     return list[Number](values)
 
 
-def _ranges(spans: tuple[QualitySpan, ...], size: int) -> list[ReadQuality]:
-    """Maximal runs of equal non-actual quality, in intervals of ``size`` native intervals."""
-    if size == 1:
-        runs = [(s.start, s.end, QUALITY_BY_FLAG.get(s.flag, "SUBSTITUTE")) for s in spans]
-    else:
-        runs = _coarsen(spans, size)
+QualityRun = tuple[int, int, Quality]  # first and last interval (1-based), quality
+
+
+def span_runs(spans: Iterable[QualitySpan]) -> list[QualityRun]:
+    """A day's quality spans in CDR terms (a flag without an equivalent is SUBSTITUTE)."""
+    return [(s.start, s.end, QUALITY_BY_FLAG.get(s.flag, "SUBSTITUTE")) for s in spans]
+
+
+def read_qualities(runs: Iterable[QualityRun], size: int = 1) -> list[ReadQuality]:
+    """``readQualities``: maximal runs of equal non-actual quality. With ``size`` > 1, in
+    groups of ``size`` native intervals (MIN_30), each the least final of its parts."""
+    if size > 1:
+        worst: dict[int, int] = {}
+        for start, end, quality in runs:
+            rank = _RANK[quality]
+            for group in range((start - 1) // size + 1, (end - 1) // size + 2):
+                worst[group] = max(worst.get(group, 0), rank)
+        runs = [(group, group, _BY_RANK[rank]) for group, rank in sorted(worst.items())]
     ranges: list[ReadQuality] = []
     for start, end, quality in runs:
         if quality == "ACTUAL":
             continue
         last = ranges[-1] if ranges else None
         if last is not None and last.quality == quality and last.end_interval + 1 == start:
-            ranges[-1] = ReadQuality(
-                start_interval=last.start_interval, end_interval=end, quality=quality
-            )
+            last.end_interval = end
         else:
             ranges.append(ReadQuality(start_interval=start, end_interval=end, quality=quality))
     return ranges
-
-
-def _coarsen(spans: tuple[QualitySpan, ...], size: int) -> list[tuple[int, int, Quality]]:
-    """Native-interval spans as runs of half-hours, each the least final of its parts."""
-    count = spans[-1].end // size
-    ranks = [0] * (count + 1)
-    for span in spans:
-        rank = _RANK[QUALITY_BY_FLAG.get(span.flag, "SUBSTITUTE")]
-        if rank:
-            for half_hour in range((span.start - 1) // size + 1, (span.end - 1) // size + 2):
-                ranks[half_hour] = max(ranks[half_hour], rank)
-    return [(h, h, _BY_RANK[ranks[h]]) for h in range(1, count + 1)]
 
 
 def basic_record(read: BasicRead, options: ConvertOptions) -> EnergyUsageRead:
