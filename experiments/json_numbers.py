@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -12,38 +13,39 @@ _encode = msgspec.json.Encoder().encode
 _decode_floats = msgspec.json.Decoder(list[float]).decode
 
 
-# Every experiment formats the same value lists: remember each list's text and decimal places
-# (keyed by the list object itself, so a list is formatted once per process).
-_MEMO_LIMIT = 200_000
-_texts: dict[int, tuple[list[float], bytes]] = {}
-_places: dict[int, tuple[list[float], int | None]] = {}
+T = TypeVar("T")
 
 
-def number_array(values: list[float]) -> bytes:
-    """``[0.036,0,1.5]``: shortest decimals, integers without ``.0``."""
-    held = _texts.get(id(values))
-    if held is not None and held[0] is values:
+class _PerList(Generic[T]):
+    """``compute(values)`` once per list object: every experiment formats the same lists.
+
+    Keyed by the list itself (its id, checked by identity while the entry holds it alive).
+    """
+
+    _LIMIT = 200_000
+
+    def __init__(self, compute: Callable[[list[float]], T]) -> None:
+        self._compute = compute
+        self._held: dict[int, tuple[list[float], T]] = {}
+
+    def __call__(self, values: list[float]) -> T:
+        held = self._held.get(id(values))
+        if held is None or held[0] is not values:
+            if len(self._held) >= self._LIMIT:
+                self._held.clear()
+            held = self._held[id(values)] = (values, self._compute(values))
         return held[1]
+
+
+def _number_array(values: list[float]) -> bytes:
     text = _encode(values)
     # A float's shortest repr ends in ".0" only for integers, and ".0," or ".0]" can only be
     # that ending (a fraction like 0.05 never leaves ".0" before the separator).
-    text = text.replace(b".0,", b",").replace(b".0]", b"]")
-    if len(_texts) >= _MEMO_LIMIT:
-        _texts.clear()
-    _texts[id(values)] = (values, text)
-    return text
+    return text.replace(b".0,", b",").replace(b".0]", b"]")
 
 
-def places(values: list[float]) -> int | None:
-    """``nem2cdr.exact.decimal_places``, once per list."""
-    held = _places.get(id(values))
-    if held is not None and held[0] is values:
-        return held[1]
-    found = decimal_places(values)
-    if len(_places) >= _MEMO_LIMIT:
-        _places.clear()
-    _places[id(values)] = (values, found)
-    return found
+number_array = _PerList(_number_array)  # "[0.036,0,1.5]": shortest decimals, no ".0"
+places = _PerList(decimal_places)  # nem2cdr.exact.decimal_places, once per list
 
 
 def number_tokens(values: list[float]) -> list[bytes]:
@@ -60,20 +62,13 @@ def negated(values: list[float]) -> list[float]:
     return [0.0 - value for value in values]  # never -0
 
 
-_negated: dict[int, tuple[list[float], list[float]]] = {}
+_negated = _PerList(negated)
 
 
 def written(values: list[float], export: bool) -> list[float]:
     """The values as the shapes write them (export negative), the same list every time, so
     that its text is formatted once (``number_array`` remembers lists, not their contents)."""
-    if not export:
-        return values
-    held = _negated.get(id(values))
-    if held is None or held[0] is not values:
-        if len(_negated) >= _MEMO_LIMIT:
-            _negated.clear()
-        held = _negated[id(values)] = (values, negated(values))
-    return held[1]
+    return _negated(values) if export else values
 
 
 def warm(reads: Iterable[tuple[list[float], bool]]) -> None:

@@ -20,6 +20,7 @@ from experiments.codecs import Codec
 from experiments.cost import Cost, CostModel, cost
 from experiments.data import UsageData
 from experiments.json_numbers import warm
+from nem2cdr.parallel import cores
 
 PAGE_SIZES = (25, 1000)
 
@@ -72,7 +73,7 @@ def run(
     in forked processes (encoding and decoding are Python work that threads would serialise)."""
     global _SHARED
     warm((read.values, read.export) for read in data.reads)
-    workers = min(_cores(), len(experiments))
+    workers = min(cores(), len(experiments))
     if workers > 1 and hasattr(os, "fork"):
         _SHARED = (data, list(codecs), out_dir)
         try:
@@ -91,10 +92,6 @@ def run(
 
 # What forked workers read instead of receiving it pickled: the data can be megabytes.
 _SHARED: tuple[UsageData, list[Codec], Path | None] | None = None
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def _measure_shared(experiment_id: str) -> Result:
