@@ -21,8 +21,16 @@ from typing import BinaryIO
 
 from nem2cdr.cdr_model import ENCODER, MetaPaginated
 from nem2cdr.diagnostics import Diagnostics
-from nem2cdr.model import BasicRead, IntervalDay
-from nem2cdr.pages import DEFAULT_PAGE_SIZE, check_page, links, page_count, write_response
+from nem2cdr.fields import stamp
+from nem2cdr.model import BasicRead, IntervalDay, QualitySpan
+from nem2cdr.pages import (
+    DEFAULT_PAGE_SIZE,
+    check_page,
+    check_page_size,
+    links,
+    page_count,
+    write_response,
+)
 from nem2cdr.parallel import Forked, halves
 from nem2cdr.reader import Part, Reader
 from nem2cdr.sources import Source, source_name
@@ -79,7 +87,7 @@ def convert(
     paged = page is not None or page_size is not None or all_pages is not None
     size = page_size or DEFAULT_PAGE_SIZE
     if paged:
-        check_page(page or 1, size, total=(page or 1) * size)  # the size, before the work
+        check_page_size(size)  # before the work; the page itself once the total is known
     spool, found = _spooled(source, options, strict, on_progress)
     try:
         total = spool.finish(_reporter(found, source_name(source)))
@@ -211,13 +219,7 @@ def _fill(
             if isinstance(record, IntervalDay):
                 if not in_range(record.date, options):
                     continue
-                if record.quality_method[:1] == "N" or any(
-                    span.flag == "N" for span in record.qualities
-                ):
-                    found.add(
-                        "NEM12-W020", reader.name, record.line,
-                        "null data (quality N) sent as SUBSTITUTE",
-                    )  # fmt: skip
+                _warn_null_data(record.quality_method, record.qualities, found, reader, record)
                 entry = Entry(
                     record.date.toordinal(), record.stream.suffix, 0,
                     _stamp(record.update_datetime), sequence, record.line,
@@ -225,11 +227,7 @@ def _fill(
                 )  # fmt: skip
                 spool.add(record.stream.nmi, entry)
             elif isinstance(record, BasicRead):
-                if record.current_quality_method[:1] == "N":
-                    found.add(
-                        "NEM12-W020", reader.name, record.line,
-                        "null data (quality N) sent as SUBSTITUTE",
-                    )  # fmt: skip
+                _warn_null_data(record.current_quality_method, (), found, reader, record)
                 dates = basic_dates(record)
                 if dates is not None and not in_range(dates[1], options):
                     continue
@@ -243,10 +241,22 @@ def _fill(
             found.add("NEM12-E040", reader.name, record.line, str(exc))
 
 
+def _warn_null_data(
+    quality_method: str,
+    spans: tuple[QualitySpan, ...],
+    found: Diagnostics,
+    reader: Reader,
+    record: IntervalDay | BasicRead,
+) -> None:
+    """CDR has no null-data quality: N goes out as SUBSTITUTE, and the user is told."""
+    if quality_method[:1] == "N" or any(span.flag == "N" for span in spans):
+        found.add(
+            "NEM12-W020", reader.name, record.line, "null data (quality N) sent as SUBSTITUTE"
+        )
+
+
 def _stamp(moment: datetime | None) -> int:
-    if moment is None:
-        return 0
-    return moment.toordinal() * 86400 + moment.hour * 3600 + moment.minute * 60 + moment.second
+    return 0 if moment is None else stamp(moment)
 
 
 def _query(options: ConvertOptions) -> dict[str, str]:

@@ -50,6 +50,14 @@ def parse_datetime(text: bytes) -> datetime | None:
         return None
 
 
+def stamp(moment: datetime) -> int:
+    """A datetime as the number CCYYMMDDhhmmss, which orders as the datetime does."""
+    return (
+        moment.year * 10**10 + moment.month * 10**8 + moment.day * 10**6
+        + moment.hour * 10**4 + moment.minute * 100 + moment.second
+    )  # fmt: skip
+
+
 def is_quality_method(text: str) -> bool:
     return _QUALITY.fullmatch(text) is not None
 

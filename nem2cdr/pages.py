@@ -21,10 +21,14 @@ def page_count(total: int, page_size: int) -> int:
     return math.ceil(total / page_size)
 
 
-def check_page(page: int, page_size: int, total: int) -> int:
-    """The number of pages; raises ``PageError`` for a page outside them."""
+def check_page_size(page_size: int) -> None:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise PageError(f"page size {page_size} is not between 1 and {MAX_PAGE_SIZE}")
+
+
+def check_page(page: int, page_size: int, total: int) -> int:
+    """The number of pages; raises ``PageError`` for a page outside them."""
+    check_page_size(page_size)
     pages = page_count(total, page_size)
     if page < 1 or page > max(pages, 1):
         raise PageError(f"page {page} is out of range: there are {pages} pages")

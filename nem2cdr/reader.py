@@ -21,6 +21,7 @@ from nem2cdr.fields import (
     parse_date,
     parse_datetime,
     parse_reason_code,
+    stamp,
 )
 from nem2cdr.model import (
     B2BDetail,
@@ -451,11 +452,14 @@ class _MemberParser:
             stream, day, values, quality_method, reason_code, description, whole_day,
             update, msats, (), self.lineno, text,
         )  # fmt: skip
+        # The 14 digits as they stand are the stamp; 12 digits (or spaces) need building.
         if update is None:
-            stamp = 0
-        else:  # the 14 digits as they stand are the stamp; 12 digits (or spaces) need building
-            stamp = int(update_raw) if len(update_raw) == 14 else _stamp(update)
-        self.pending = _PendingDay(stream, record, stamp, self.lineno)
+            update_stamp = 0
+        elif len(update_raw) == 14:
+            update_stamp = int(update_raw)
+        else:
+            update_stamp = stamp(update)
+        self.pending = _PendingDay(stream, record, update_stamp, self.lineno)
 
     def _reject_300_without_stream(self) -> None:
         self.skipping_day = self.lineno
@@ -808,14 +812,6 @@ class _MemberParser:
         if stripped != raw and (parse_datetime(stripped) or parse_date(stripped)):
             self.add("NEM12-W007", f"{what} {_shown(raw)} has spaces around it")
         return stripped
-
-
-def _stamp(moment: datetime) -> int:
-    """A datetime as CCYYMMDDhhmmss: 12- and 14-digit fields compare correctly."""
-    return (
-        moment.year * 10**10 + moment.month * 10**8 + moment.day * 10**6
-        + moment.hour * 10**4 + moment.minute * 100 + moment.second
-    )  # fmt: skip
 
 
 def _shown(raw: bytes) -> str:
