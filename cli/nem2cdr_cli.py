@@ -248,13 +248,11 @@ def convert(
         controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
         base_url=base_url or DEFAULT_BASE_URL,
     )
-    size = os.path.getsize(file) if file != "-" and os.path.isfile(file) else 0
     try:
-        with file_bar(file, wanted(quiet) and size > 0) as bar:
+        with file_bar(file, wanted(quiet)) as on_progress:
             result = nem2cdr.convert(
                 file, output, options, page=page, page_size=page_size, all_pages=all_pages,
-                jsonl=jsonl, strict=strict, keep_going=keep_going,
-                on_progress=None if bar is None else lambda part: bar(int(part * size), size),
+                jsonl=jsonl, strict=strict, keep_going=keep_going, on_progress=on_progress,
             )  # fmt: skip
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-OnProgress = Callable[[int, int], None]
+OnProgress = Callable[[float], None]
 
 
 def wanted(quiet: bool) -> bool:
@@ -16,8 +17,10 @@ def wanted(quiet: bool) -> bool:
 
 @contextmanager
 def file_bar(label: str, enabled: bool) -> Iterator[OnProgress | None]:
-    """A bar over a file's bytes; yields the callback to feed it, or None when disabled."""
-    if not enabled:
+    """A bar over the bytes of file ``label``; yields the callback to feed it the fraction
+    read (0 to 1), or None when disabled or the size is unknown (standard input)."""
+    size = os.path.getsize(label) if label != "-" and os.path.isfile(label) else 0
+    if not enabled or not size:
         yield None
         return
     from rich.console import Console
@@ -38,9 +41,9 @@ def file_bar(label: str, enabled: bool) -> Iterator[OnProgress | None]:
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
+        task = bar.add_task(label, total=size)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(fraction: float) -> None:
+            bar.update(task, completed=int(fraction * size))
 
         yield update

@@ -47,7 +47,6 @@ from nem2cdr.usage import (
 Output = str | os.PathLike[str] | BinaryIO
 # Sequence numbers of the second half's records: after every record of the first half.
 _SECOND_HALF = 1 << 40
-_PROGRESS_EVERY = 500  # records between progress callbacks
 _PAGE_NAME = re.compile(r"page-[0-9]{4,}\.json")
 OnProgress = Callable[[float], None]
 
@@ -211,10 +210,7 @@ def _fill(
     encode = ENCODER.encode
     for record in reader:
         sequence += 1
-        if on_progress is not None and sequence % _PROGRESS_EVERY == 0:
-            done, total = reader.progress.done(), reader.progress.total
-            if done is not None and total:
-                on_progress(min(1.0, done / total))
+        reader.progress.tick(sequence, on_progress)
         try:
             if isinstance(record, IntervalDay):
                 if not in_range(record.date, options):

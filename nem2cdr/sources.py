@@ -13,7 +13,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import IO, BinaryIO, NamedTuple, Union, cast
 
@@ -68,6 +68,15 @@ class Progress:
         except (OSError, ValueError, io.UnsupportedOperation):
             size = None
         self.total = None if size is None else (end if end is not None else size) - start
+
+    EVERY = 500  # records between reports
+
+    def tick(self, count: int, on_progress: Callable[[float], None] | None) -> None:
+        """Every ``EVERY`` records, tell ``on_progress`` the fraction read, when it is known."""
+        if on_progress is not None and count % self.EVERY == 0:
+            done = self.done()
+            if done is not None and self.total:
+                on_progress(min(1.0, done / self.total))
 
     def done(self) -> int | None:
         if self._stream is None or self.total is None:

@@ -10,8 +10,6 @@ from nem2cdr.model import Diagnostic, Stats
 from nem2cdr.reader import read
 from nem2cdr.sources import Source
 
-_PROGRESS_EVERY = 500  # records between progress callbacks
-
 
 class Finding(msgspec.Struct, frozen=True):
     """A diagnostic as ``validate --format json`` prints it."""
@@ -41,18 +39,16 @@ def validate(
     source: Source,
     *,
     strict: bool = False,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> ValidationReport:
     """Read ``source`` to the end, keeping only the diagnostics and the counts.
 
-    ``on_progress(bytes_done, bytes_total)`` is called now and then when the size is known.
+    ``on_progress(fraction)`` is called now and then with how much is read (0 to 1), when
+    the size is known.
     """
     reader = read(source, strict=strict)
-    for count, _ in enumerate(reader):
-        if on_progress is not None and count % _PROGRESS_EVERY == 0:
-            done, total = reader.progress.done(), reader.progress.total
-            if done is not None and total is not None:
-                on_progress(done, total)
+    for count, _ in enumerate(reader, 1):
+        reader.progress.tick(count, on_progress)
     found = reader.diagnostics
     return ValidationReport(
         file=reader.name,
