@@ -151,11 +151,11 @@ def _spooled_in_halves(
     first, second = parts
     shared = tempfile.TemporaryFile()  # the child's spool file, read by the parent after
 
-    def second_half() -> tuple[Runs, int, Diagnostics]:
+    def second_half() -> tuple[Runs, Diagnostics]:
         reader = Reader(source, strict=strict, keep_text=True, part=second)
         spool = Spool(shared)
         _fill(spool, reader, options, reader.diagnostics, _SECOND_HALF)
-        return (*spool.export(), reader.diagnostics)
+        return spool.export(), reader.diagnostics
 
     try:
         child = Forked(second_half)
@@ -177,8 +177,8 @@ def _spooled_in_halves(
         spool.close()
         shared.close()
         return None
-    runs, replaced, theirs = result
-    spool.adopt(shared, runs, replaced)
+    runs, theirs = result
+    spool.adopt(shared, runs)
     reader.diagnostics.absorb(theirs)
     return spool, reader.diagnostics
 

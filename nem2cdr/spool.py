@@ -76,7 +76,6 @@ class Spool:
         self._nmi: str | None = None
         self._pending: list[Entry] = []
         self._order: list[tuple[str, list[Placed] | _Run]] | None = None
-        self.replaced = 0  # records dropped because a later copy of the same day won
 
     def add(self, nmi: str, entry: Entry) -> None:
         if nmi != self._nmi:
@@ -88,7 +87,6 @@ class Spool:
         if self._nmi is None or not self._pending:
             return
         entries = _resolved(self._pending)
-        self.replaced += len(self._pending) - len(entries)
         self._pending = []
         run = _Run(0, self._end)
         self._files[0].write(b"".join(entry.body for entry in entries))
@@ -103,13 +101,13 @@ class Spool:
         self._end += sum(run.lengths)
         self._runs.setdefault(self._nmi, []).append(run)
 
-    def export(self) -> tuple[Runs, int]:
+    def export(self) -> Runs:
         """What another process's spool needs to ``adopt`` this one (its file is shared)."""
         self._flush()
         self._files[0].flush()
-        return self._runs, self.replaced
+        return self._runs
 
-    def adopt(self, file: IO[bytes], runs: Runs, replaced: int) -> None:
+    def adopt(self, file: IO[bytes], runs: Runs) -> None:
         """Take in the runs another process spooled into ``file``, from a later part."""
         self._flush()
         index = len(self._files)
@@ -118,7 +116,6 @@ class Spool:
             for run in theirs:
                 run.file = index
             self._runs.setdefault(nmi, []).extend(theirs)
-        self.replaced += replaced
 
     def finish(self, on_replace: OnReplace | None = None) -> int:
         """Close the last run, merge NMIs that came back, and return the number of records."""
@@ -153,7 +150,6 @@ class Spool:
                 on_replace(nmi, kept, lost)
 
         entries = _resolved(keyed, replaced)
-        self.replaced += len(keyed) - len(entries)
         return [_placed(entry.body) for entry in entries]
 
     def bodies(self, skip: int = 0, limit: int | None = None) -> Iterator[bytes]:
