@@ -60,6 +60,11 @@ class Category(msgspec.Struct, frozen=True):
     key: tuple[str, ...]  # leading column names that identify a row
     has_action: bool  # the last column of a detail row is ADD, REMOVE or ALL
     summary: str
+    # A control list decides the rules for many meters at once (codes, device lists): its
+    # default error budget is 0 (MMT.md, "Loading").
+    control: bool = False
+    # Columns whose values must be codes of the EXCLCODE list (checked when loading).
+    coded: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -127,8 +132,10 @@ def _category(
     has_action: bool = True,
     direction: Direction = "inbound",
     summary: str = "",
+    control: bool = False,
+    coded: tuple[str, ...] = (),
 ) -> Category:
-    return Category(name, system, direction, columns, key, has_action, summary)
+    return Category(name, system, direction, columns, key, has_action, summary, control, coded)
 
 
 _MSN = Column("msn", MSN)
@@ -154,12 +161,14 @@ _ALL_CATEGORIES = (
         "mmt",
         (_MSN, Column("reason_code", CODE), Column("detected_date", DATE)),
         summary="non-communicating meters: excluded",
+        coded=("reason_code",),
     ),
     _category(
         "MANEXCL",
         "mmt",
         (_MSN, Column("reason_code", CODE), Column("comment", TEXT, required=False)),
         summary="manual exclusions",
+        coded=("reason_code",),
     ),
     _category(
         "TODO",
@@ -177,6 +186,7 @@ _ALL_CATEGORIES = (
         "cs",
         (_MSN, Column("change_code", CODE), Column("effective_date", DATE)),
         summary="status changes from CS (churn, exchange, removal): excluded while present",
+        coded=("change_code",),
     ),
     _category(
         "DMCT",
@@ -184,6 +194,7 @@ _ALL_CATEGORIES = (
         (_DMC, Column("description", TEXT, required=False), Column("tested_date", DATE)),
         key=("dmc_id",),
         summary="device model combinations the DCC has tested",
+        control=True,
     ),
     _category(
         "EPCL",
@@ -196,6 +207,7 @@ _ALL_CATEGORIES = (
         ),
         key=("dmc_id",),
         summary="eligible product combinations list",
+        control=True,
     ),
     _category(
         "EXCLCODE",
@@ -207,6 +219,7 @@ _ALL_CATEGORIES = (
         ),
         key=("code",),
         summary="exclusion reason codes",
+        control=True,
     ),
     _category(
         "DCCRESP",

@@ -43,7 +43,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 import msgspec
 
@@ -149,9 +149,14 @@ class Row(msgspec.Struct, frozen=True, gc=False):
 
     line: int  # 1-based; the header is line 1
     action: str | None  # ADD, REMOVE or ALL; None for categories without an action column
-    key: str  # the key columns as written at the start of the line
+    key_end: int  # the key columns are text[:key_end] (a small int: no string per row kept)
     text: str
     delimiter: str
+
+    @property
+    def key(self) -> str:
+        """The key columns as written at the start of the line."""
+        return self.text[: self.key_end]
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -179,6 +184,10 @@ class ParsedFile(msgspec.Struct):
     rows: list[Row] = []
     control_failures: list[ControlFailure] = []
     row_errors: list[RowError] = []
+    # Keys named by rejected rows (when the key itself is readable): a complete list must not
+    # delete them just because their row was bad.
+    rejected_keys: set[str] = set()
+    repeated_keys: bool = False  # some key has more than one row (see the_last_action_per_key)
 
     @property
     def refused(self) -> bool:
@@ -233,32 +242,45 @@ def _fast_pattern(category: Category, delimiter: str) -> re.Pattern[str]:
 
 
 def parse(
-    source: str | os.PathLike[str] | bytes, name: str | None = None, *, env: str | None = None
+    source: str | os.PathLike[str] | bytes | bytearray,
+    name: str | None = None,
+    *,
+    env: str | None = None,
 ) -> ParsedFile:
     """Read and check one file: a path, or its bytes with its ``name``.
 
     ``name`` is the file name the checks use (the path's own name by default). ``env``, when
-    given, is the environment the file must be for (``MMT-C015`` otherwise).
+    given, is the environment the file must be for (``MMT-C015`` otherwise). A ``bytearray`` is
+    consumed (emptied once decoded) to keep big files' peak memory down.
     """
     if env is not None and env.upper() not in ENVIRONMENTS:
         raise ValueError(f"unknown environment {env!r}: use build, sogl or prod")
-    if isinstance(source, bytes):
+    if isinstance(source, bytes | bytearray):
         if name is None:
             raise TypeError("parse(bytes) needs the file's name")
         parser = _Parser(name, env)
         return parser.run(parser.split(source))
     parser = _Parser(name if name is not None else os.fspath(source), env)
+    data = read_bytes(source)
+    if isinstance(data, str):
+        parser.fail(C_UNREADABLE, data)
+        return parser.result()
+    return parser.run(parser.split(data))
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytearray | str:
+    """A file's bytes in a ``bytearray`` that ``parse`` may consume, or why it cannot be read
+    (the message of ``MMT-C001``)."""
+    data = bytearray()
     try:
-        data = Path(source).read_bytes()
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 22):
+                data += chunk
     except IsADirectoryError:
-        parser.fail(C_UNREADABLE, "cannot read the file: it is a folder")
-        return parser.result()
+        return "cannot read the file: it is a folder"
     except OSError as exc:
-        parser.fail(C_UNREADABLE, f"cannot read the file: {exc.strerror or exc}")
-        return parser.result()
-    lines = parser.split(data)
-    del data  # a million-row file: the bytes need not live beside the lines
-    return parser.run(lines)
+        return f"cannot read the file: {exc.strerror or exc}"
+    return data
 
 
 def the_last_action_per_key(rows: Iterable[Row]) -> list[Row]:
@@ -362,9 +384,15 @@ class _Parser:
         else:
             self.name_says = (match[1].upper(), match[2].upper())
 
-    def split(self, data: bytes) -> list[str] | None:
-        """The decoded lines (CRLF or LF), or None when the file is not UTF-8."""
+    def split(self, data: bytes | bytearray) -> list[str] | None:
+        """The decoded lines (CRLF or LF), or None when the file is not UTF-8.
+
+        A ``bytearray`` is emptied once decoded: a million-row file's bytes need not live
+        beside its text and lines.
+        """
         text = self.decode(data)
+        if isinstance(data, bytearray):
+            data.clear()
         if text is None:
             return None
         if "\r" in text:
@@ -396,19 +424,20 @@ class _Parser:
                 )
         return self.result()
 
-    def decode(self, data: bytes) -> str | None:
-        if data.startswith(codecs.BOM_UTF8):
-            data = data[len(codecs.BOM_UTF8) :]
+    def decode(self, data: bytes | bytearray) -> str | None:
+        start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
         try:
-            return data.decode("utf-8")
+            # Decoding through a memoryview: no copy of a big file's bytes for the BOM.
+            return str(memoryview(data)[start:], "utf-8")
         except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
+            at = start + exc.start
+            line = data.count(b"\n", 0, at) + 1
             hint = ""
             if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 hint = " (it looks like UTF-16: save it as UTF-8)"
             self.fail(
                 C_ENCODING,
-                f"the file is not UTF-8: byte 0x{data[exc.start]:02X} at line {line}{hint}",
+                f"the file is not UTF-8: byte 0x{data[at]:02X} at line {line}{hint}",
                 line,
             )
             return None
@@ -507,7 +536,7 @@ class _Parser:
         for number, line in enumerate(lines[1:end], 2):
             found = match(line)
             if found is not None:
-                key = found[1]
+                key_end = found.end(1)
                 action = _ACTION_OF_GROUP[found.lastindex or 0]
             elif _blank(line) or self.is_marker(line, delimiter, number):
                 skipped += 1
@@ -516,14 +545,15 @@ class _Parser:
                 checked = self.check_fields(spec, delimiter, line, number)
                 if checked is None:
                     continue
-                key, action = checked
-            append(Row(number, action, key, line, delimiter))
+                key_end, action = checked
+            append(Row(number, action, key_end, line, delimiter))
         if spec.has_action and rows:
             actions = {row.action for row in rows}
             if ALL in actions and len(actions) > 1:
                 rows = self.unmix(rows)
             self.parsed.complete = rows[0].action == ALL
         if len({row.key for row in rows}) != len(rows):
+            self.parsed.repeated_keys = True
             rows = self.check_duplicates(spec, rows)
         self.parsed.rows = rows
         self.parsed.detail_rows = max(0, end - 1) - skipped
@@ -537,6 +567,7 @@ class _Parser:
             if (row.action == ALL) == complete:
                 kept.append(row)
             else:
+                self.parsed.rejected_keys.add(row.key)
                 self.reject(
                     R_MIXED,
                     f"{row.action} cannot be mixed with "
@@ -562,6 +593,7 @@ class _Parser:
                 continue
             kept.append(row)
             seen[key] = row
+        self.parsed.rejected_keys.update(conflicts)
         return self.withdraw(kept, conflicts) if conflicts else kept
 
     def is_marker(self, line: str, delimiter: str, number: int) -> bool:
@@ -579,10 +611,14 @@ class _Parser:
 
     def check_fields(
         self, spec: Category, delimiter: str, line: str, number: int
-    ) -> tuple[str, str | None] | None:
-        """Say what is wrong with a line the fast pattern refused; its key and action if good."""
+    ) -> tuple[int, str | None] | None:
+        """Say what is wrong with a line the fast pattern refused; where its key ends and its
+        action if good."""
         fields = line.split(delimiter)
+        keys = len(spec.key)
+        key = delimiter.join(fields[:keys])
         if len(fields) != spec.width:
+            self.note_rejected_key(spec, fields, key)
             self.reject(
                 R_COLUMN_COUNT,
                 f"{len(fields)} fields, expected {spec.width} "
@@ -603,7 +639,6 @@ class _Parser:
                     number,
                     "action",
                 )
-        keys = len(spec.key)
         for position, (column, value) in enumerate(
             zip(spec.columns, fields[: len(spec.columns)], strict=True)
         ):
@@ -632,8 +667,18 @@ class _Parser:
                 )
             good = False
         if not good:
+            self.note_rejected_key(spec, fields, key)
             return None
-        return delimiter.join(fields[:keys]), action
+        return len(key), action
+
+    def note_rejected_key(self, spec: Category, fields: list[str], key: str) -> None:
+        """Remember the key of a rejected row when it is readable (see ``rejected_keys``)."""
+        keys = spec.columns[: len(spec.key)]
+        if len(fields) >= len(keys) and all(
+            _value_pattern(column.kind).fullmatch(value)
+            for column, value in zip(keys, fields, strict=False)
+        ):
+            self.parsed.rejected_keys.add(key)
 
     def conflict(self, spec: Category, previous: Row, row: Row, conflicts: dict[str, int]) -> None:
         key = previous.key

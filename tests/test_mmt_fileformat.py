@@ -106,7 +106,7 @@ def test_a_good_file_has_neither_failures_nor_errors() -> None:
         "MMT", "BUILD", 1, "20240101120000",
     )  # fmt: skip
     assert parsed.delimiter == "|" and parsed.detail_rows == 2
-    assert parsed.rows[0] == Row(2, "ADD", "S1000001", GOOD, "|")
+    assert parsed.rows[0] == Row(2, "ADD", len("S1000001"), GOOD, "|")
     assert parsed.rows[0].values == tuple(GOOD.split("|")[:-1])
 
 

@@ -1,0 +1,211 @@
+"""The activity log (``runs``, ``loads``) and the error table: written by loads, read by reports.
+
+A file's log entry is committed as ``started`` before its data transaction begins, and updated
+in that same transaction when it ends. A process killed in between leaves the ``started`` entry
+(SQLite rolled its data back); the next writer, holding the lock, marks it ``aborted``.
+
+Outcomes of a file: ``started``, ``loaded`` (every row good), ``loaded with errors`` (bad rows
+within the budget, listed in ``errors``), ``skipped`` (this content is already loaded),
+``refused`` (nothing applied), ``aborted`` (its run died).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+import msgspec
+
+from mmtlite.schema import transaction
+
+STARTED = "started"
+LOADED = "loaded"
+LOADED_WITH_ERRORS = "loaded with errors"
+SKIPPED = "skipped"
+REFUSED = "refused"
+ABORTED = "aborted"
+
+
+def now() -> str:
+    """The time as the log writes it: ISO 8601, UTC, seconds."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Counts(msgspec.Struct):
+    """What a file did to its list."""
+
+    rows_read: int = 0  # detail rows in the file
+    added: int = 0
+    changed: int = 0  # keys already there with other data
+    removed: int = 0
+    rejected: int = 0  # bad rows (distinct lines)
+
+
+class ErrorRow(msgspec.Struct, frozen=True):
+    """One row of the error table; ``column`` is None for a whole row or the whole file."""
+
+    file: str
+    line: int | None
+    column: str | None
+    code: str
+    message: str
+    load_id: int = 0
+
+
+class LoadEntry(msgspec.Struct, frozen=True):
+    """One row of the activity log: a file handled by a run."""
+
+    load_id: int
+    run_id: int
+    command: str
+    file: str
+    category: str | None
+    sequence: int | None
+    started: str
+    ended: str | None
+    outcome: str
+    rows_read: int
+    added: int
+    changed: int
+    removed: int
+    rejected: int
+    message: str
+
+
+def mark_aborted(connection: sqlite3.Connection) -> list[LoadEntry]:
+    """Mark what dead runs left ``started`` as ``aborted``; only the lock holder may call it."""
+    orphans = entries(connection, outcome=STARTED)
+    if orphans:
+        ended = now()
+        with transaction(connection):
+            connection.execute(
+                "UPDATE loads SET outcome = ?, ended = ?, message = ? WHERE outcome = ?",
+                (
+                    ABORTED,
+                    ended,
+                    "its run stopped before the file finished (killed or crashed): nothing of "
+                    "it was applied",
+                    STARTED,
+                ),
+            )
+            connection.execute(
+                "UPDATE runs SET outcome = ?, ended = ? WHERE outcome = 'running'",
+                (ABORTED, ended),
+            )
+    return orphans
+
+
+def start_run(connection: sqlite3.Connection, command: str) -> int:
+    with transaction(connection):
+        cursor = connection.execute(
+            "INSERT INTO runs (command, pid, started, outcome) VALUES (?, ?, ?, 'running')",
+            (command, os.getpid(), now()),
+        )
+    return _id(cursor)
+
+
+def end_run(connection: sqlite3.Connection, run_id: int, outcome: str) -> None:
+    with transaction(connection):
+        connection.execute(
+            "UPDATE runs SET ended = ?, outcome = ? WHERE run_id = ?", (now(), outcome, run_id)
+        )
+
+
+def start_file(connection: sqlite3.Connection, run_id: int, file: str) -> int:
+    """The file's ``started`` entry, committed before any of its data is touched."""
+    with transaction(connection):
+        cursor = connection.execute(
+            "INSERT INTO loads (run_id, file, started, outcome) VALUES (?, ?, ?, ?)",
+            (run_id, file, now(), STARTED),
+        )
+    return _id(cursor)
+
+
+def end_file(
+    connection: sqlite3.Connection,
+    load_id: int,
+    outcome: str,
+    counts: Counts,
+    message: str,
+    *,
+    category: str | None,
+    sequence: int | None,
+    sha256: str | None,
+    errors: Iterable[ErrorRow] = (),
+) -> None:
+    """Close the file's entry and store its errors; inside the caller's transaction."""
+    connection.execute(
+        "UPDATE loads SET ended = ?, outcome = ?, category = ?, sequence = ?, sha256 = ?, "
+        "rows_read = ?, added = ?, changed = ?, removed = ?, rejected = ?, message = ? "
+        "WHERE load_id = ?",
+        (
+            now(),
+            outcome,
+            category,
+            sequence,
+            sha256,
+            counts.rows_read,
+            counts.added,
+            counts.changed,
+            counts.removed,
+            counts.rejected,
+            message,
+            load_id,
+        ),
+    )
+    connection.executemany(
+        'INSERT INTO errors (load_id, file, line, "column", code, message) '
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ((load_id, e.file, e.line, e.column, e.code, e.message) for e in errors),
+    )
+
+
+def entries(
+    connection: sqlite3.Connection,
+    *,
+    outcome: str | None = None,
+    limit: int | None = None,
+) -> list[LoadEntry]:
+    """Activity log entries, newest first."""
+    where, parameters = ("WHERE loads.outcome = ?", [outcome]) if outcome else ("", [])
+    rows = connection.execute(
+        "SELECT load_id, loads.run_id, runs.command, file, category, sequence, loads.started, "
+        "loads.ended, loads.outcome, rows_read, added, changed, removed, rejected, message "
+        f"FROM loads JOIN runs USING (run_id) {where} ORDER BY load_id DESC LIMIT ?",
+        (*parameters, -1 if limit is None else limit),
+    ).fetchall()
+    return [LoadEntry(*row) for row in rows]
+
+
+def error_rows(
+    connection: sqlite3.Connection,
+    *,
+    load_id: int | None = None,
+    file: str | None = None,
+    limit: int | None = None,
+) -> list[ErrorRow]:
+    """The error table, newest load first, then by line; filtered by load or file name."""
+    conditions: list[str] = []
+    parameters: list[object] = []
+    if load_id is not None:
+        conditions.append("load_id = ?")
+        parameters.append(load_id)
+    if file is not None:
+        # By the whole path as given, or by the file's name alone.
+        conditions.append("(file = ? OR file LIKE ? ESCAPE '\\')")
+        escaped = file.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        parameters.extend([file, f"%/{escaped}"])
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    rows = connection.execute(
+        f'SELECT file, line, "column", code, message, load_id FROM errors {where} '
+        "ORDER BY load_id DESC, line IS NOT NULL, line, error_id LIMIT ?",
+        (*parameters, -1 if limit is None else limit),
+    ).fetchall()
+    return [ErrorRow(*row) for row in rows]
+
+
+def _id(cursor: sqlite3.Cursor) -> int:
+    assert cursor.lastrowid is not None  # an INSERT always sets it
+    return cursor.lastrowid

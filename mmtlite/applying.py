@@ -1,0 +1,208 @@
+"""Applying a checked file's good rows to its list table (inside the caller's transaction).
+
+- ``ALL``: the file is the complete list of its category. Keys absent from it are removed,
+  except keys named by the file's rejected rows (a bad row is no reason to delete what is
+  there); keys with other data are changed; new keys added. More than ``max_delete`` of the
+  list removed is refused (``MMT-C021``) unless forced.
+- ``ADD`` / ``REMOVE``: the last action per key wins. ``ADD`` of a key already there replaces
+  its data (counted as changed, or as nothing when the data is the same); ``REMOVE`` of a key
+  not there changes nothing (and is said in the log message).
+- Categories without an action column (the responses) are added or replaced by key.
+
+Speed: rows are sorted by key before they are inserted, so the key B-tree grows at its right
+edge (a million-meter master list inserts about twice as fast as in file order).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from operator import attrgetter
+
+import msgspec
+
+from mmtlite.activity import Counts
+from mmtlite.categories import ADD, REMOVE, Category
+from mmtlite.fileformat import ParsedFile, Row, RowError, show, the_last_action_per_key
+from mmtlite.schema import list_table
+
+C_MASS_DELETE = "MMT-C021"
+R_UNKNOWN_CODE = "MMT-R009"
+
+
+class MassDelete(Exception):
+    """An ``ALL`` file would remove more of its list than allowed; the transaction rolls back."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = C_MASS_DELETE
+
+
+class Applied(msgspec.Struct):
+    counts: Counts
+    notes: list[str]  # said in the log message
+
+
+def known_codes(connection: sqlite3.Connection) -> set[str]:
+    """The exclusion reason codes loaded so far (the EXCLCODE list)."""
+    return {code for (code,) in connection.execute("SELECT code FROM list_exclcode")}
+
+
+def apply(
+    connection: sqlite3.Connection,
+    spec: Category,
+    parsed: ParsedFile,
+    rows: list[Row],
+    file_id: int,
+    *,
+    max_delete: float,
+    force: bool,
+) -> Applied:
+    """Apply ``rows`` (the good rows of ``parsed``, in file order) to the list of ``spec``."""
+    table = _Table(connection, spec, file_id)
+    before = table.count()
+    notes: list[str] = []
+    last = _sorted_last_per_key(rows, parsed.repeated_keys)
+    if parsed.complete:
+        adds = last
+        removed = 0
+        if before:
+            removed = table.remove_all_but(last, parsed.rejected_keys)
+            if removed > max_delete * before and not force:
+                raise MassDelete(
+                    f"the complete list would remove {removed:,} of {before:,} {spec.name} rows "
+                    f"({removed / before:.0%}, more than {max_delete:.0%}): --force if meant"
+                )
+    else:
+        if spec.has_action:
+            adds = [row for row in last if row.action == ADD]
+            removes = [row for row in last if row.action == REMOVE]
+        else:
+            adds, removes = last, []
+        removed = table.delete(removes)
+        if removed < len(removes):
+            notes.append(f"{len(removes) - removed:,} REMOVE rows named keys not in the list")
+    changes = connection.total_changes
+    if before - removed:
+        table.upsert(adds)
+    else:
+        table.insert(adds)  # nothing to collide with: the plain, faster statement
+    written = connection.total_changes - changes
+    added = table.count() - (before - removed)
+    return Applied(Counts(added=added, changed=written - added, removed=removed), notes)
+
+
+def _sorted_last_per_key(rows: list[Row], repeated: bool) -> list[Row]:
+    unique = the_last_action_per_key(rows) if repeated else rows
+    return sorted(unique, key=attrgetter("key"))
+
+
+class _Table:
+    """The SQL of one list table."""
+
+    def __init__(self, connection: sqlite3.Connection, spec: Category, file_id: int) -> None:
+        self.connection = connection
+        self.spec = spec
+        self.file_id = file_id
+        self.name = list_table(spec)
+        self.columns = [column.name for column in spec.columns]
+        self.width = len(self.columns)
+        self.key = ", ".join(spec.key)
+        marks = ", ".join("?" * (self.width + 1))
+        self.insert_sql = f"INSERT INTO {self.name} VALUES ({marks})"
+        others = [name for name in self.columns if name not in spec.key]
+        assignments = ", ".join(f"{name} = excluded.{name}" for name in others)
+        differs = " OR ".join(f"{self.name}.{name} IS NOT excluded.{name}" for name in others)
+        # Unchanged rows are not written: they keep the file that first said so.
+        self.upsert_sql = (
+            f"{self.insert_sql} ON CONFLICT ({self.key}) DO UPDATE SET {assignments}, "
+            f"file_id = excluded.file_id WHERE {differs or 'false'}"
+        )
+
+    def count(self) -> int:
+        return int(self.connection.execute(f"SELECT count(*) FROM {self.name}").fetchone()[0])
+
+    def values(self, rows: list[Row]) -> Iterator[list[str | int]]:
+        width, file_id = self.width, self.file_id
+        for row in rows:
+            fields: list[str | int] = list(row.text.split(row.delimiter, width)[:width])
+            fields.append(file_id)
+            yield fields
+
+    def insert(self, rows: list[Row]) -> None:
+        self.connection.executemany(self.insert_sql, self.values(rows))
+
+    def upsert(self, rows: list[Row]) -> None:
+        self.connection.executemany(self.upsert_sql, self.values(rows))
+
+    def delete(self, rows: list[Row]) -> int:
+        changes = self.connection.total_changes
+        where = " AND ".join(f"{name} = ?" for name in self.spec.key)
+        width = len(self.spec.key)
+        self.connection.executemany(
+            f"DELETE FROM {self.name} WHERE {where}",
+            (row.text.split(row.delimiter, width)[:width] for row in rows),
+        )
+        return self.connection.total_changes - changes
+
+    def remove_all_but(self, rows: list[Row], kept: set[str]) -> int:
+        """Remove every row whose key is not in ``rows`` nor in ``kept``; how many."""
+        incoming = f"incoming_{self.name}"
+        key_columns = ", ".join(f"{name} TEXT NOT NULL" for name in self.spec.key)
+        self.connection.execute(
+            f"CREATE TEMP TABLE {incoming} ({key_columns}, PRIMARY KEY ({self.key})) WITHOUT ROWID"
+        )
+        try:
+            width = len(self.spec.key)
+            delimiter = rows[0].delimiter if rows else "|"
+            marks = ", ".join("?" * width)
+            keys = (row.text.split(row.delimiter, width)[:width] for row in rows)
+            self.connection.executemany(f"INSERT INTO {incoming} VALUES ({marks})", keys)
+            self.connection.executemany(
+                f"INSERT OR IGNORE INTO {incoming} VALUES ({marks})",
+                (key.split(delimiter) for key in sorted(kept)),
+            )
+            changes = self.connection.total_changes
+            self.connection.execute(
+                f"DELETE FROM {self.name} WHERE ({self.key}) NOT IN (SELECT {self.key} FROM "
+                f"{incoming})"
+            )
+            removed = self.connection.total_changes - changes
+        finally:
+            self.connection.execute(f"DROP TABLE temp.{incoming}")
+        return removed
+
+
+def reject_unknown_codes(
+    connection: sqlite3.Connection, spec: Category, parsed: ParsedFile
+) -> tuple[list[Row], list[RowError]]:
+    """The file's good rows whose coded columns hold EXCLCODE codes, and errors for the rest.
+
+    A ``REMOVE`` row needs only its key, so its codes are not checked. A rejected row's key is
+    added to ``parsed.rejected_keys``.
+    """
+    if not spec.coded:
+        return parsed.rows, []
+    codes = known_codes(connection)
+    positions = [(spec.column_names.index(name), name) for name in spec.coded]
+    good: list[Row] = []
+    errors: list[RowError] = []
+    for row in parsed.rows:
+        if row.action != REMOVE:
+            fields = row.text.split(row.delimiter)
+            unknown = [(name, fields[at]) for at, name in positions if fields[at] not in codes]
+            if unknown:
+                for name, value in unknown:
+                    errors.append(
+                        RowError(
+                            R_UNKNOWN_CODE,
+                            f"{name} {show(value)} is not a code of the EXCLCODE list",
+                            parsed.file,
+                            row.line,
+                            name,
+                        )
+                    )
+                parsed.rejected_keys.add(row.key)
+                continue
+        good.append(row)
+    return good, errors

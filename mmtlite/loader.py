@@ -1,0 +1,351 @@
+"""Loading inbound files: ``load`` (files named) and ``ingest`` (new files in the inbound folders).
+
+Each file, in order: its ``started`` log entry is committed; its bytes are read once and hashed
+(content already in the ledger: skipped, before any parsing); it is parsed and checked
+(``fileformat``), judged by the ledger (name, sequence, gap, replay), its coded columns checked
+against the EXCLCODE list, its bad rows counted against the error budget; then one transaction
+applies its rows, writes its ledger entry, closes its log entry and stores its errors. A refusal
+at any step applies nothing and is logged with its reasons.
+
+Files are handled in a fixed category order (codes and device lists before the lists that use
+them) and, within a category, in sequence order; so ``load *.csv`` does the right thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePath
+
+import msgspec
+
+from mmtlite import activity, ledger
+from mmtlite.activity import (
+    LOADED,
+    LOADED_WITH_ERRORS,
+    REFUSED,
+    SKIPPED,
+    Counts,
+    ErrorRow,
+    LoadEntry,
+)
+from mmtlite.applying import C_MASS_DELETE, MassDelete, apply, reject_unknown_codes
+from mmtlite.categories import CATEGORIES, INBOUND, find
+from mmtlite.fileformat import C_UNREADABLE, ParsedFile, RowError, parse, read_bytes
+from mmtlite.lock import WriterLock
+from mmtlite.paths import Place
+from mmtlite.schema import connect, transaction
+
+C_BUDGET = "MMT-C020"
+C_OUTBOUND = "MMT-C022"
+
+LOAD_CODES = {
+    **ledger.LEDGER_CODES,
+    C_BUDGET: "more bad rows than the error budget allows",
+    C_MASS_DELETE: "a complete (ALL) list would remove more than the allowed share",
+    C_OUTBOUND: "an outbound category: mmtlite writes these files, it does not load them",
+}
+
+# Codes and device lists first: the other lists are checked against them.
+LOAD_ORDER = (
+    "EXCLCODE", "DMCT", "EPCL", "MMT", "NONCOMM", "MANEXCL", "TODO", "STATUSCHG",
+    "DCCRESP", "CSRESP", "MDMRESP",
+)  # fmt: skip
+assert set(LOAD_ORDER) == set(INBOUND)
+
+STORED_ERRORS = 10_000  # per file; a garbage file must not fill the database with its errors
+
+
+class Budget(msgspec.Struct, frozen=True):
+    """How many bad rows a file may have and still load: ``count``, or ``share`` of its rows
+    (at least ``floor``)."""
+
+    count: int = 0
+    share: float | None = None
+    floor: int = 0
+
+    def allows(self, rows: int) -> int:
+        if self.share is None:
+            return self.count
+        return max(self.floor, int(self.share * rows))
+
+
+# MMT.md: 0 for control lists. Other lists and responses may have 1% of their rows bad, or 10
+# rows in a small file: the rest loads and the bad rows are listed.
+CONTROL_BUDGET = Budget(count=0)
+DEFAULT_BUDGET = Budget(share=0.01, floor=10)
+
+
+class Options(msgspec.Struct, frozen=True):
+    force: bool = False  # let a known gap or a mass delete through
+    budget: Budget | None = None  # None: the defaults above
+    max_delete: float = 0.2  # share of a list a complete (ALL) file may remove
+
+
+class FileResult(msgspec.Struct):
+    """What happened to one file."""
+
+    file: str
+    outcome: str
+    category: str | None = None
+    sequence: int | None = None
+    counts: Counts = msgspec.field(default_factory=Counts)
+    message: str = ""
+    code: str | None = None  # why it was refused
+    errors: list[ErrorRow] = []
+    load_id: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return self.outcome in (LOADED, SKIPPED)
+
+
+class RunResult(msgspec.Struct):
+    run_id: int
+    aborted: list[LoadEntry]  # entries of dead runs this run marked aborted
+    files: list[FileResult]
+    already_loaded: int = 0  # ingest: files found whose content is in the ledger
+
+    @property
+    def clean(self) -> bool:
+        return all(result.clean for result in self.files)
+
+
+def load(
+    place: Place, paths: Sequence[str | os.PathLike[str]], options: Options | None = None
+) -> RunResult:
+    """Load ``paths`` (in category and sequence order) into the environment of ``place``.
+
+    Raises ``lock.Busy`` at once when another writer holds the environment.
+    """
+    return _run(place, "load", [os.fspath(path) for path in paths], options or Options())
+
+
+def ingest(place: Place, options: Options | None = None) -> RunResult:
+    """Load every new file of the inbound folders of ``place``'s environment."""
+    found = sorted(str(path) for path in inbound_files(place))
+    return _run(place, "ingest", found, options or Options(), only_new=True)
+
+
+def inbound_files(place: Place) -> list[Path]:
+    """The files waiting in the inbound folders (hidden and partly copied ones left alone)."""
+    files: list[Path] = []
+    for name in INBOUND:
+        spec = CATEGORIES[name]
+        folder = place.folder(spec.system, spec.name, "inbound")
+        if folder.is_dir():
+            files.extend(
+                path
+                for path in folder.iterdir()
+                if path.is_file() and not path.name.startswith(".")
+                and not path.name.endswith((".tmp", ".part"))
+            )  # fmt: skip
+    return files
+
+
+def _run(
+    place: Place, command: str, paths: list[str], options: Options, only_new: bool = False
+) -> RunResult:
+    with WriterLock(place.lock, command):
+        connection = connect(place.database)
+        try:
+            aborted = activity.mark_aborted(connection)
+            run_id = activity.start_run(connection, command)
+            loading = _Loading(connection, place, run_id, options)
+            result = RunResult(run_id, aborted, [])
+            for path in sorted(paths, key=_order):
+                if only_new and loading.known(path):
+                    result.already_loaded += 1
+                    continue
+                result.files.append(loading.one(path))
+            activity.end_run(connection, run_id, "done" if result.clean else "done with errors")
+            return result
+        finally:
+            connection.close()
+
+
+def _order(path: str) -> tuple[int, int, str]:
+    """Category order, then sequence, then name; unreadable headers last (they are refused)."""
+    category, sequence = peek_header(path)
+    rank = LOAD_ORDER.index(category) if category in LOAD_ORDER else len(LOAD_ORDER)
+    return rank, sequence if sequence is not None else 0, PurePath(path).name
+
+
+def peek_header(path: str) -> tuple[str | None, int | None]:
+    """The category and sequence a file's header claims (checked properly when it loads)."""
+    try:
+        with open(path, "rb") as file:
+            first = file.read(1024).split(b"\n", 1)[0]
+    except OSError:
+        return None, None
+    text = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").rstrip("\r")
+    fields = text.split(text[3:4] or "|")
+    if len(fields) < 3 or fields[0] != "HDR":
+        return None, None
+    spec = find(fields[1])
+    sequence = int(fields[2]) if fields[2].isdigit() and len(fields[2]) <= 12 else None
+    return (spec.name if spec else None), sequence
+
+
+class _Loading:
+    """One run's loading of files, one at a time."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, place: Place, run_id: int, options: Options
+    ) -> None:
+        self.connection = connection
+        self.place = place
+        self.env = place.env.upper()
+        self.run_id = run_id
+        self.options = options
+
+    def known(self, path: str) -> bool:
+        """Whether this file's content is in the ledger already."""
+        data = read_bytes(path)
+        return not isinstance(data, str) and (
+            ledger.by_content(self.connection, hashlib.sha256(data).hexdigest()) is not None
+        )
+
+    def one(self, path: str) -> FileResult:
+        load_id = activity.start_file(self.connection, self.run_id, path)
+        result = FileResult(path, REFUSED, load_id=load_id)
+        data = read_bytes(path)
+        if isinstance(data, str):
+            failure = ErrorRow(path, None, None, C_UNREADABLE, data)
+            return self.refuse(result, C_UNREADABLE, data, [failure])
+        sha256 = hashlib.sha256(data).hexdigest()
+        same = ledger.by_content(self.connection, sha256)
+        if same is not None:
+            return self.skip(result, same, sha256)
+        parsed = parse(data, path, env=self.env)
+        del data
+        result.category, result.sequence = parsed.category, parsed.sequence
+        result.counts.rows_read = parsed.detail_rows
+        if parsed.refused:
+            first = parsed.control_failures[0]
+            return self.refuse(result, first.code, first.message, _errors(parsed, []), sha256)
+        assert parsed.category is not None and parsed.sequence is not None
+        spec = CATEGORIES[parsed.category]
+        if spec.direction == "outbound":
+            message = f"{spec.name} is an outbound category: mmtlite writes it, never loads it"
+            return self.refuse(result, C_OUTBOUND, message, [], sha256)
+        verdict = ledger.judge(
+            self.connection,
+            PurePath(path).name,
+            spec.name,
+            parsed.sequence,
+            sha256,
+            self.options.force,
+        )
+        if verdict.skip is not None:  # another process cannot have loaded it: we hold the lock
+            return self.skip(result, verdict.skip, sha256)
+        if verdict.code is not None:
+            return self.refuse(result, verdict.code, verdict.message, [], sha256)
+        rows, code_errors = reject_unknown_codes(self.connection, spec, parsed)
+        errors = _errors(parsed, code_errors)
+        rejected = len({error.line for error in errors})
+        result.counts.rejected = rejected
+        budget = self.options.budget or (CONTROL_BUDGET if spec.control else DEFAULT_BUDGET)
+        allowed = budget.allows(parsed.detail_rows)
+        if rejected > allowed:
+            message = (
+                f"{rejected:,} bad rows, more than the error budget of {allowed:,} for "
+                f"{spec.name}: nothing loaded (see mmtlite errors)"
+            )
+            return self.refuse(result, C_BUDGET, message, errors, sha256)
+        try:
+            with transaction(self.connection):
+                file_id = ledger.record(
+                    self.connection,
+                    name=PurePath(path).name,
+                    category=spec.name,
+                    env=self.env,
+                    sequence=parsed.sequence,
+                    created=parsed.created or "",
+                    sha256=sha256,
+                    rows=len(rows),
+                    forced=verdict.forced,
+                    load_id=load_id,
+                )
+                applied = apply(
+                    self.connection,
+                    spec,
+                    parsed,
+                    rows,
+                    file_id,
+                    max_delete=self.options.max_delete,
+                    force=self.options.force,
+                )
+                applied.counts.rows_read = parsed.detail_rows
+                applied.counts.rejected = rejected
+                result.counts = applied.counts
+                result.outcome = LOADED_WITH_ERRORS if errors else LOADED
+                notes = [*([verdict.forced] if verdict.forced else []), *applied.notes]
+                if errors:
+                    notes.append(f"{rejected:,} bad rows rejected (see mmtlite errors)")
+                result.message = "; ".join(notes)
+                result.errors = errors
+                self.close(result, sha256)
+        except MassDelete as refusal:
+            result.counts = Counts(rows_read=parsed.detail_rows, rejected=rejected)
+            return self.refuse(result, refusal.code, str(refusal), errors, sha256)
+        return result
+
+    def skip(self, result: FileResult, same: ledger.Entry, sha256: str) -> FileResult:
+        result.outcome = SKIPPED
+        result.category, result.sequence = same.category, same.sequence
+        result.message = (
+            f"already loaded: the same content as {same.name} ({same.category} sequence "
+            f"{same.sequence}, loaded {same.loaded_at})"
+        )
+        with transaction(self.connection):
+            self.close(result, sha256)
+        return result
+
+    def refuse(
+        self,
+        result: FileResult,
+        code: str,
+        message: str,
+        errors: list[ErrorRow],
+        sha256: str | None = None,
+    ) -> FileResult:
+        result.outcome = REFUSED
+        result.code = code
+        result.message = f"{code} {message}"
+        if not any(error.code == code for error in errors):
+            errors = [ErrorRow(result.file, None, None, code, message), *errors]
+        result.errors = errors
+        with transaction(self.connection):
+            self.close(result, sha256)
+        return result
+
+    def close(self, result: FileResult, sha256: str | None) -> None:
+        stored = result.errors[:STORED_ERRORS]
+        message = result.message
+        if len(result.errors) > len(stored):
+            message += f" ({len(result.errors) - len(stored):,} more errors not stored)"
+        activity.end_file(
+            self.connection,
+            result.load_id,
+            result.outcome,
+            result.counts,
+            message,
+            category=result.category,
+            sequence=result.sequence,
+            sha256=sha256,
+            errors=stored,
+        )
+
+
+def _errors(parsed: ParsedFile, more: Iterable[RowError]) -> list[ErrorRow]:
+    """A file's control failures and row errors as rows of the error table, in line order."""
+    found = [
+        *(ErrorRow(f.file, f.line, None, f.code, f.message) for f in parsed.control_failures),
+        *(ErrorRow(e.file, e.line, e.column, e.code, e.message) for e in parsed.row_errors),
+        *(ErrorRow(e.file, e.line, e.column, e.code, e.message) for e in more),
+    ]
+    found.sort(key=lambda error: error.line or 0)
+    return found

@@ -1,0 +1,152 @@
+"""The database of one environment: its tables, created on first use, and how to open it.
+
+One SQLite file per environment (``<home>/mmt_<env>.sqlite``) in WAL mode, so reports read while
+a load writes. ``PRAGMA user_version`` is the schema version; a database from a newer mmtlite is
+refused instead of being misread.
+
+Tables:
+
+- ``list_<category>``, one per inbound category: its columns as text, keyed as the category
+  says, and ``file_id``, the ledger entry of the file that last set the row (facts keep their
+  source).
+- ``ledger``: every file applied (content hash, name, category, environment, sequence).
+- ``runs`` and ``loads``: the activity log, one row per command run and per file it handled.
+- ``errors``: refusals and bad rows, with file, line and column.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mmtlite.categories import CATEGORIES, INBOUND, Category
+
+SCHEMA_VERSION = 1
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of mmtlite."""
+
+
+def list_table(category: Category) -> str:
+    """The table holding the rows of an inbound category."""
+    return f"list_{category.name.lower()}"
+
+
+def _list_ddl(category: Category) -> str:
+    columns = ", ".join(f"{name} TEXT NOT NULL" for name in (c.name for c in category.columns))
+    key = ", ".join(category.key)
+    # WITHOUT ROWID: one B-tree keyed as the category says; rows are small and always found by
+    # their key, and a sorted bulk insert appends at its right edge.
+    return (
+        f"CREATE TABLE {list_table(category)} ({columns}, "
+        f"file_id INTEGER NOT NULL REFERENCES ledger (file_id), PRIMARY KEY ({key})) WITHOUT ROWID"
+    )
+
+
+_DDL = (
+    """CREATE TABLE ledger (
+        file_id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        category TEXT NOT NULL,
+        env TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        rows INTEGER NOT NULL,
+        forced TEXT,
+        load_id INTEGER NOT NULL,
+        loaded_at TEXT NOT NULL,
+        UNIQUE (category, sequence)
+    )""",
+    """CREATE TABLE runs (
+        run_id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started TEXT NOT NULL,
+        ended TEXT,
+        outcome TEXT NOT NULL
+    )""",
+    """CREATE TABLE loads (
+        load_id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs (run_id),
+        file TEXT NOT NULL,
+        category TEXT,
+        sequence INTEGER,
+        sha256 TEXT,
+        started TEXT NOT NULL,
+        ended TEXT,
+        outcome TEXT NOT NULL,
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        added INTEGER NOT NULL DEFAULT 0,
+        changed INTEGER NOT NULL DEFAULT 0,
+        removed INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX loads_by_outcome ON loads (outcome)",
+    """CREATE TABLE errors (
+        error_id INTEGER PRIMARY KEY,
+        load_id INTEGER NOT NULL REFERENCES loads (load_id),
+        file TEXT NOT NULL,
+        line INTEGER,
+        "column" TEXT,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL
+    )""",
+    "CREATE INDEX errors_by_load ON errors (load_id)",
+    *(_list_ddl(CATEGORIES[name]) for name in INBOUND),
+)
+
+
+def connect(database: Path) -> sqlite3.Connection:
+    """Open (and on first use create) the database; autocommit, transactions are explicit."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(database, isolation_level=None, timeout=10.0)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        # Big loads touch many pages; 64 MiB of cache keeps the key B-trees in memory.
+        connection.execute("PRAGMA cache_size = -65536")
+        connection.execute("PRAGMA temp_store = MEMORY")
+        _ensure_schema(connection, database)
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise SchemaError(f"{database} cannot be used: {exc}") from exc
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _ensure_schema(connection: sqlite3.Connection, database: Path) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"{database} has schema version {version}, this mmtlite knows {SCHEMA_VERSION}: "
+            "use a newer mmtlite"
+        )
+    with transaction(connection):
+        # Another process may have created it while this one waited for the write lock.
+        if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
+            if connection.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
+                raise SchemaError(f"{database} is not an mmtlite database (it has other tables)")
+            for statement in _DDL:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when anything goes wrong inside."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
