@@ -1,33 +1,66 @@
 """The ``mmtlite`` command: a thin click shell over the ``mmtlite`` library.
 
-Only file checking and templates so far; loading, rules and tranches land with their issues.
+Every command opens (and on first use creates) the database of ``--env`` under ``--home``. Exit
+codes (CLI.md): 0 done, 1 the input has errors (a file refused or rows rejected), 2 usage, 3 busy
+(another load holds the environment), 4 internal error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
+import sqlite3
 import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import click
 import msgspec
 
 import nem2cdr
+from cli import mmtlite_render as render
 from cli.errors import run_guarded
-from cli.render import console, escape, print_json
-from mmtlite.categories import CATEGORIES, INBOUND
-from mmtlite.fileformat import ParsedFile, file_name, parse, write
+from cli.render import print_json
+from mmtlite import activity, loader
+from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND
+from mmtlite.fileformat import file_name, parse, write
+from mmtlite.lock import Busy
+from mmtlite.paths import ENVS, Env, Place, create_folders, home
+from mmtlite.reports import status as status_of
+from mmtlite.schema import SchemaError, connect
+
+_ENVS: dict[str, Env] = {env: env for env in ENVS}
 
 INPUT_ERRORS = 1
+BUSY = 3
+
+_FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+    show_default=True, help="table for people, json for scripts.",
+)  # fmt: skip
+_TABULAR_FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
+    show_default=True, help="table for people, json or csv for scripts.",
+)  # fmt: skip
 
 
 class Settings(msgspec.Struct):
     home: str | None
     env: str
 
+    @property
+    def place(self) -> Place:
+        return Place(home(self.home), _ENVS[self.env])
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(nem2cdr.__version__, prog_name="mmtlite")
-@click.option("--home", type=click.Path(file_okay=False), help="Folder that holds the databases.")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    help="Folder of the databases and landing folders [default: $MMTLITE_HOME, else ./mmt].",
+)
 @click.option(
     "--env",
     type=click.Choice(["build", "sogl", "prod"]),
@@ -37,28 +70,59 @@ class Settings(msgspec.Struct):
 )
 @click.pass_context
 def cli(context: click.Context, home: str | None, env: str) -> None:
-    """mmtlite: a SQLite meter migration tool (loading lists, rules, tranches, outbound files).
-
-    Built so far: `validate` and `template`; loading and the rest land with their issues.
+    """mmtlite: a SQLite meter migration tool. Loads inbound lists exactly once (ADD, REMOVE,
+    ALL), with a ledger, an activity log and an error table.
 
     \b
     Example:
-      mmtlite --env build validate MMT_BUILD_20240101120000.csv
+      mmtlite generate --meters 1000
+      mmtlite ingest
+      mmtlite status
     """
     context.obj = Settings(home, env)
 
 
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
+    """The environment's database; a file that is not one is an input error (exit 1)."""
+    try:
+        connection = connect(settings.place.database)
+    except SchemaError as exc:
+        click.echo(f"mmtlite: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@cli.command()
+@click.pass_obj
+def init(settings: Settings) -> None:
+    """Create the environment's database and landing folders (every command also creates the
+    database on first use).
+
+    \b
+    Example:
+      mmtlite --home /srv/mmt --env sogl init
+    """
+    place = settings.place
+    with _database(settings):
+        pass
+    folders = create_folders(place)
+    click.echo(f"database {place.database} (schema ready)")
+    click.echo(f"{len(folders)} landing folders under {place.root}")
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-    show_default=True, help="table for people, json for scripts.",
-)  # fmt: skip
+@_FORMAT
 @click.pass_obj
 def validate(settings: Settings, files: tuple[str, ...], output_format: str) -> None:
     """Check inbound files without loading them: name, header, trailer and its count,
     environment, and every row (file, line, column, stable code). Exit 1 if any file is
-    refused or has bad rows.
+    refused or has bad rows. (Codes against the EXCLCODE list and the ledger's sequence rules
+    are checked when loading.)
 
     \b
     Example:
@@ -66,48 +130,165 @@ def validate(settings: Settings, files: tuple[str, ...], output_format: str) -> 
     """
     results = [parse(name, env=settings.env) for name in files]
     if output_format == "json":
-        print_json([_as_report(result) for result in results])
+        print_json([render.validation_report(result) for result in results])
     else:
-        _print(results)
+        render.print_validation(results)
     if any(result.refused or result.row_errors for result in results):
         sys.exit(INPUT_ERRORS)
 
 
-def _as_report(result: ParsedFile) -> dict[str, object]:
-    return {
-        "file": result.file,
-        "ok": not (result.refused or result.row_errors),
-        "category": result.category,
-        "env": result.env,
-        "sequence": result.sequence,
-        "rows": len(result.rows),
-        "complete_list": result.complete,
-        "control_failures": result.control_failures,
-        "row_errors": result.row_errors,
-    }
+def _load_options(function: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.option(
+            "--force", is_flag=True,
+            help="Let a known sequence gap or a mass delete through (written in the log).",
+        ),
+        click.option(
+            "--error-budget", metavar="N|P%",
+            help="Bad rows a file may have and still load (its good rows): a count or a share. "
+            "[default: 0 for EXCLCODE, DMCT and EPCL; 1% (at least 10) for the others]",
+        ),
+        click.option(
+            "--max-delete", type=click.FloatRange(0, 100), default=20.0, show_default=True,
+            metavar="PCT", help="Share of a list a complete (ALL) file may remove without --force.",
+        ),
+        _FORMAT,
+    ]  # fmt: skip
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
-def _print(results: list[ParsedFile]) -> None:
-    out = console()
-    for result in results:
-        if result.refused:
-            verdict = "[bold red]REFUSED[/]"
-        elif result.row_errors:
-            verdict = "[yellow]BAD ROWS[/]"
-        else:
-            verdict = "[green]ok[/]"
-        what = (
-            f"{result.category or '?'} sequence {result.sequence}, {len(result.rows):,} good rows"
-        )
-        out.print(f"{verdict} {escape(result.file)}: {escape(what)}")
-        for failure in result.control_failures:
-            where = f" line {failure.line}" if failure.line else ""
-            out.print(f"[red]  {failure.code}{where}: {escape(failure.message)}[/]")
-        for error in result.row_errors:
-            column = f" column {error.column}" if error.column else ""
-            out.print(
-                f"[yellow]  {error.code} line {error.line}{column}: {escape(error.message)}[/]"
+def _options(force: bool, error_budget: str | None, max_delete: float) -> loader.Options:
+    budget = None
+    if error_budget is not None:
+        match = re.fullmatch(r"\s*([0-9]{1,9})\s*(%?)\s*", error_budget)
+        if match is None:
+            raise click.BadParameter(
+                f"{error_budget!r}: give a count (50) or a share (0.5%)",
+                param_hint="--error-budget",
             )
+        number, share = int(match[1]), bool(match[2])
+        budget = loader.Budget(share=number / 100) if share else loader.Budget(count=number)
+    return loader.Options(force=force, budget=budget, max_delete=max_delete / 100)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@_load_options
+@click.pass_obj
+def load(
+    settings: Settings,
+    files: tuple[str, ...],
+    force: bool,
+    error_budget: str | None,
+    max_delete: float,
+    output_format: str,
+) -> None:
+    """Load inbound FILES, in category and sequence order, each in one transaction with its
+    ledger entry: content already loaded is skipped; a reused name or sequence, a replay, a
+    gap (unless --force), a file for another environment or with too many bad rows is refused
+    and nothing of it applied. Exit 1 if a file was refused or rows rejected, 3 if another load
+    holds the environment.
+
+    \b
+    Example:
+      mmtlite --env sogl load NONCOMM_SOGL_20240105093000.csv
+    """
+    options = _options(force, error_budget, max_delete)
+    _report_run(lambda: loader.load(settings.place, files, options), output_format)
+
+
+@cli.command()
+@_load_options
+@click.pass_obj
+def ingest(
+    settings: Settings, force: bool, error_budget: str | None, max_delete: float, output_format: str
+) -> None:
+    """Load every new file of the environment's inbound folders
+    (<home>/<system>/<system_data>/<category>/inbound), codes and device lists first, each
+    category in sequence order. Files already loaded are left alone; a refused file stays and is
+    tried again next time (a gap fills once the missing file arrives).
+
+    \b
+    Example:
+      mmtlite --home /srv/mmt --env prod ingest
+    """
+    options = _options(force, error_budget, max_delete)
+    _report_run(lambda: loader.ingest(settings.place, options), output_format)
+
+
+def _report_run(run: Callable[[], loader.RunResult], output_format: str) -> None:
+    try:
+        result = run()
+    except Busy as exc:
+        click.echo(f"mmtlite: busy: {exc}", err=True)
+        sys.exit(BUSY)
+    except SchemaError as exc:
+        click.echo(f"mmtlite: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    if output_format == "json":
+        print_json(render.run_report(result))
+    else:
+        render.print_run(result)
+    if not result.clean:
+        sys.exit(INPUT_ERRORS)
+
+
+@cli.command()
+@_FORMAT
+@click.pass_obj
+def status(settings: Settings, output_format: str) -> None:
+    """Meters by status. Until the eligibility rules land every meter is 0 (loaded).
+
+    \b
+    Example:
+      mmtlite status --format json
+    """
+    with _database(settings) as connection:
+        counts = status_of(connection, settings.env)
+    if output_format == "json":
+        print_json(counts)
+    else:
+        render.print_status(counts)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@_TABULAR_FORMAT
+@click.pass_obj
+def log(settings: Settings, limit: int, output_format: str) -> None:
+    """The activity log, newest first: per file, its run, start and end, outcome and rows read,
+    added, changed, removed, rejected.
+
+    \b
+    Example:
+      mmtlite log --limit 5
+    """
+    with _database(settings) as connection:
+        entries = activity.entries(connection, limit=limit)
+    render.print_rows(entries, output_format, render.print_log)
+
+
+@cli.command()
+@click.option("--file", "file_name_", metavar="NAME", help="Only this file (its name or path).")
+@click.option("--load", "load_id", type=int, metavar="ID", help="Only this log entry.")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@_TABULAR_FORMAT
+@click.pass_obj
+def errors(
+    settings: Settings, file_name_: str | None, load_id: int | None, limit: int, output_format: str
+) -> None:
+    """The error table: refusals and rejected rows, with file, line, column, code and message
+    (newest load first).
+
+    \b
+    Example:
+      mmtlite errors --file NONCOMM_BUILD_20240105093000.csv --format json
+    """
+    with _database(settings) as connection:
+        rows = activity.error_rows(connection, load_id=load_id, file=file_name_, limit=limit)
+    render.print_rows(rows, output_format, render.print_errors)
 
 
 @cli.command()
@@ -123,10 +304,116 @@ def template(settings: Settings, category: str, sequence: int) -> None:
       mmtlite --env sogl template NONCOMM > NONCOMM.csv
     """
     spec = CATEGORIES[category.upper()]
-    created = datetime.now().strftime("%Y%m%d%H%M%S")
+    created = _now()
     click.echo(f"# {file_name(spec.name, settings.env, created)}", err=True)
     click.echo(f"# columns: {'|'.join(spec.column_names)}", err=True)
     sys.stdout.buffer.write(write(spec.name, settings.env, sequence, created, []))
+
+
+@cli.command()
+@click.argument("category", type=click.Choice(sorted(INBOUND), case_sensitive=False))
+@click.argument("rows", type=click.Path(dir_okay=False))
+@click.option(
+    "--action", type=click.Choice(ACTIONS, case_sensitive=False),
+    help="Add this action to every row (when the rows do not carry one).",
+)  # fmt: skip
+@click.option("--sequence", type=click.IntRange(1), help="[default: the next one]")
+@click.option(
+    "-o", "--output", type=click.Path(),
+    help="A folder, or - for stdout. [default: the category's inbound folder]",
+)  # fmt: skip
+@click.pass_obj
+def wrap(
+    settings: Settings,
+    category: str,
+    rows: str,
+    action: str | None,
+    sequence: int | None,
+    output: str | None,
+) -> None:
+    """Turn plain ROWS (a spreadsheet's CSV: comma, pipe or tab separated, a first line of
+    column names skipped) into a proper inbound file: header, trailer, the next sequence and a
+    stamped name. Written only if every row is valid (exit 1 otherwise, with the reasons).
+
+    \b
+    Example:
+      mmtlite wrap MANEXCL exclusions.csv --action ADD
+    """
+    from mmtlite.wrap import wrap as wrap_rows
+
+    spec = CATEGORIES[category.upper()]
+    place = settings.place
+    try:
+        wrapped = wrap_rows(
+            spec, rows, place, created=_now(), action=action and action.upper(), sequence=sequence
+        )
+    except OSError as exc:
+        click.echo(f"mmtlite: {rows}: cannot read the rows: {exc.strerror or exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    except SchemaError as exc:
+        click.echo(f"mmtlite: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    if wrapped.checked.refused or wrapped.checked.row_errors:
+        render.print_validation([wrapped.checked])
+        click.echo("mmtlite: nothing written: fix the rows above", err=True)
+        sys.exit(INPUT_ERRORS)
+    if output == "-":
+        sys.stdout.buffer.write(wrapped.content)
+        return
+    folder = Path(output) if output else place.folder(spec.system, spec.name, "inbound")
+    target = _write_new(folder, wrapped.name, wrapped.content)
+    click.echo(
+        f"{target} ({len(wrapped.checked.rows):,} rows, sequence {wrapped.checked.sequence})"
+    )
+
+
+@cli.command()
+@click.option("--meters", type=click.IntRange(0), required=True, help="Meters in the master list.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--created", default="20240101090000", show_default=True, metavar="YYYYMMDDHHMMSS",
+    help="Creation stamp of the first file (names and headers; the others follow by a second).",
+)  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False),
+    help="Write the files into this folder. [default: the environment's inbound folders]",
+)  # fmt: skip
+@click.pass_obj
+def generate(settings: Settings, meters: int, seed: int, created: str, output: str | None) -> None:
+    """Write a realistic synthetic set of inbound files (codes, DMCT, EPCL, the master list of
+    METERS meters on sites of one to four, non-comms, manual exclusions, to-dos, status
+    changes): the same arguments always give the same bytes.
+
+    \b
+    Example:
+      mmtlite generate --meters 1000000 --seed 7 -o /tmp/mmt-files
+    """
+    from mmtlite.generator import generate as generate_files
+    from mmtlite.generator import write_into_inbound, write_set
+
+    if not re.fullmatch(r"[0-9]{14}", created):
+        raise click.BadParameter("expected YYYYMMDDHHMMSS", param_hint="--created")
+    files = generate_files(meters, seed=seed, env=settings.env, created=created)
+    paths = write_set(files, Path(output)) if output else write_into_inbound(files, settings.place)
+    for generated, path in zip(files, paths, strict=True):
+        click.echo(f"{path} ({generated.rows:,} rows)")
+
+
+def _now() -> str:
+    return datetime.now().strftime("%Y%m%d%H%M%S")
+
+
+def _write_new(folder: Path, name: str, content: bytes) -> Path:
+    """Write ``content`` as ``folder/name`` atomically, never over an existing file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if target.exists():
+        click.echo(f"mmtlite: {target} exists already: try again in a second", err=True)
+        sys.exit(INPUT_ERRORS)
+    temporary = folder / f".{name}.tmp"
+    temporary.write_bytes(content)
+    temporary.rename(target)
+    return target
 
 
 def main() -> None:

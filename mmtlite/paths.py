@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from mmtlite.categories import CATEGORIES
+
 Env = Literal["build", "sogl", "prod"]
 ENVS: tuple[Env, ...] = ("build", "sogl", "prod")
 SYSTEMS = ("dcc", "cs", "mdm", "mmt")
@@ -48,3 +50,14 @@ class Place:
         if system not in SYSTEMS:
             raise ValueError(f"unknown system {system!r}")
         return self.root / system / _SYSTEM_DATA[self.env] / category.lower() / direction
+
+
+def create_folders(place: Place) -> list[Path]:
+    """Every landing folder of the environment: inbound for inbound categories, outbound for
+    outbound ones."""
+    folders = [
+        place.folder(spec.system, spec.name, spec.direction) for spec in CATEGORIES.values()
+    ]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders

@@ -1,0 +1,93 @@
+"""``wrap``: plain rows (a spreadsheet's export) made into a proper inbound file.
+
+The old upload templates did this: the team pasted rows into a spreadsheet and a button wrote the
+file with its header, trailer, next sequence number and stamped name. Here the rows come from a
+CSV file (comma, pipe or tab separated; spreadsheet quoting understood; a first line naming the
+columns is skipped; empty trailing cells ignored). The action column can be given for every row
+(``action``) when the rows do not carry it. The file written uses ``|``.
+
+The sequence is the next after both the ledger's last and any file of the category already
+waiting in the inbound folder, so two wrapped files in a row do not collide.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import msgspec
+
+from mmtlite import ledger
+from mmtlite.categories import Category
+from mmtlite.fileformat import ParsedFile, file_name, parse, write
+from mmtlite.loader import inbound_files, peek_header
+from mmtlite.paths import Place
+from mmtlite.schema import connect
+
+
+class Wrapped(msgspec.Struct):
+    name: str
+    content: bytes
+    checked: ParsedFile  # the file as ``parse`` sees it: refuse to write it if it has errors
+
+
+def next_sequence(place: Place, spec: Category) -> int:
+    """One more than the last sequence loaded or waiting in the inbound folders."""
+    connection = connect(place.database)
+    try:
+        last = ledger.last_sequence(connection, spec.name)
+    finally:
+        connection.close()
+    waiting = (peek_header(str(path)) for path in inbound_files(place))
+    return 1 + max(
+        [last, *(sequence or 0 for category, sequence in waiting if category == spec.name)]
+    )
+
+
+def wrap(
+    spec: Category,
+    rows_file: str | os.PathLike[str],
+    place: Place,
+    *,
+    created: str,
+    action: str | None = None,
+    sequence: int | None = None,
+) -> Wrapped:
+    """The inbound file of ``spec`` holding the rows of ``rows_file``. Raises ``OSError``."""
+    with open(rows_file, "rb") as file:
+        text = file.read().decode("utf-8-sig", "replace")
+    rows = _rows(text, spec, action)
+    number = sequence if sequence is not None else next_sequence(place, spec)
+    name = file_name(spec.name, place.env, created)
+    content = _write(spec, place.env, number, created, rows)
+    return Wrapped(name, content, parse(content, name, env=place.env))
+
+
+def _rows(text: str, spec: Category, action: str | None) -> list[list[str]]:
+    sample = text.split("\n", 1)[0]
+    delimiter = max(("|", ",", "\t"), key=sample.count)
+    rows = []
+    for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
+        while len(fields) > spec.width - (action is not None) and fields and not fields[-1]:
+            fields.pop()  # spreadsheets pad rows to the widest one
+        if not any(field.strip() for field in fields):
+            continue
+        if number == 0 and [field.strip().lower() for field in fields] == list(
+            spec.column_names[: len(fields)]
+        ):
+            continue  # the column names
+        rows.append([*fields, action] if action is not None else fields)
+    return rows
+
+
+def _write(spec: Category, env: str, sequence: int, created: str, rows: list[list[str]]) -> bytes:
+    """The file, or (when a row cannot even be written) a file ``parse`` will say is wrong."""
+    try:
+        return write(spec.name, env, sequence, created, rows)
+    except ValueError:
+        # A row of the wrong width or holding a '|': written as it is, so the checks name it.
+        lines = [f"HDR|{spec.name}|{sequence}|{created}|{env.upper()}"]
+        lines += ["|".join(" ".join(field.splitlines()) for field in row) for row in rows]
+        lines.append(f"TRL|{len(rows)}")
+        return ("\n".join(lines) + "\n").encode()
