@@ -1,0 +1,74 @@
+"""Building mmtlite files and reading a database back, for the mmtlite tests."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from mmtlite.categories import INBOUND, find
+from mmtlite.fileformat import file_name, write
+from mmtlite.paths import Place
+from mmtlite.schema import connect, list_table
+
+CODES = [("NC01", "not communicating", "Y"), ("MX01", "manual", "N"), ("CH01", "churn", "N")]
+
+
+def meter(msn: str, action: str = "ALL", site: str = "SITE1", dmc: str = "DMC1") -> tuple[str, ...]:
+    """An MMT row (every column, the action last)."""
+    return (msn, site, "1234567890123", "E", dmc, "20190401", action)
+
+
+def make(
+    folder: Path,
+    category: str,
+    sequence: int,
+    rows: list[tuple[str, ...]],
+    *,
+    env: str = "build",
+    second: int | None = None,
+) -> Path:
+    """Write a well-formed file of ``category`` into ``folder``; its name is stamped from the
+    sequence (or ``second``) so names differ."""
+    seconds = (second if second is not None else sequence) % 86400
+    stamp = f"20240101{seconds // 3600:02d}{seconds // 60 % 60:02d}{seconds % 60:02d}"
+    path = folder / file_name(category, env, stamp)
+    path.write_bytes(write(category, env, sequence, stamp, rows))
+    return path
+
+
+def codes_file(folder: Path, sequence: int = 1) -> Path:
+    return make(folder, "EXCLCODE", sequence, [(*code, "ALL") for code in CODES], second=1000)
+
+
+def rows_of(place: Place, category: str) -> list[tuple[str, ...]]:
+    """A list table's rows (without file_id), ordered by key."""
+    spec = find(category)
+    assert spec is not None
+    columns = ", ".join(column.name for column in spec.columns)
+    with reading(place) as connection:
+        return connection.execute(
+            f"SELECT {columns} FROM {list_table(spec)} ORDER BY {', '.join(spec.key)}"
+        ).fetchall()
+
+
+def digest(place: Place) -> str:
+    """A hash of every list table (file_id included) and the ledger: equal means unchanged."""
+    hasher = hashlib.sha256()
+    with reading(place) as connection:
+        for name in INBOUND:
+            spec = find(name)
+            assert spec is not None
+            for row in connection.execute(f"SELECT * FROM {list_table(spec)} ORDER BY 1, 2"):
+                hasher.update(repr(row).encode())
+        for row in connection.execute(
+            "SELECT name, category, sequence, sha256, forced FROM ledger ORDER BY file_id"
+        ):
+            hasher.update(repr(row).encode())
+    return hasher.hexdigest()
+
+
+def reading(place: Place) -> closing[sqlite3.Connection]:
+    """``with reading(place) as connection:`` the environment's database, closed after."""
+    return closing(connect(place.database))
