@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def make(
     folder: Path,
     category: str,
     sequence: int,
-    rows: list[tuple[str, ...]],
+    rows: Sequence[Sequence[str]],
     *,
     env: str = "build",
     second: int | None = None,
