@@ -107,7 +107,6 @@ def connect(database: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(database, isolation_level=None, timeout=10.0)
     try:
         connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA foreign_keys = ON")
         # Big loads touch many pages; 64 MiB of cache keeps the key B-trees in memory.
         connection.execute("PRAGMA cache_size = -65536")
         connection.execute("PRAGMA temp_store = MEMORY")
