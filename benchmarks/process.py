@@ -68,10 +68,14 @@ def python_code(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
 
 
-def nem2cdr_executable() -> str | None:
-    """The ``nem2cdr`` command of this interpreter's environment (else the one on PATH)."""
+def console_script(name: str) -> str | None:
+    """The command ``name`` of this interpreter's environment (else the one on PATH)."""
     here = os.path.dirname(sys.executable)
-    return shutil.which("nem2cdr", path=here) or shutil.which("nem2cdr")
+    return shutil.which(name, path=here) or shutil.which(name)
+
+
+def nem2cdr_executable() -> str | None:
+    return console_script("nem2cdr")
 
 
 def median(values: Sequence[float]) -> float:
@@ -87,8 +91,8 @@ def code_version() -> str:
             check=True,
         ).stdout.strip()  # fmt: skip
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "nem2cdr", "cli", "experiments"], cwd=root,
-            capture_output=True, text=True, check=True,
+            ["git", "status", "--porcelain", "--", "nem2cdr", "cli", "experiments", "mmtlite"],
+            cwd=root, capture_output=True, text=True, check=True,
         ).stdout.split("\n")  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "commit unknown"

@@ -1,0 +1,140 @@
+"""mmtlite loading at scale, whole processes, against the ``sqlite3`` shell's ``.import``.
+
+    python -m benchmarks.measure_mmt               # 1,000,000 meters, 3 rounds
+    python -m benchmarks.measure_mmt --meters 100000 --rounds 1
+
+Each round, in a fresh home:
+
+1. ``.import`` of the master list's rows into an empty ``list_mmt`` (the same keyed table,
+   created by mmtlite), by the ``sqlite3`` shell: with its default page cache, and with
+   mmtlite's 64 MiB (``PRAGMA cache_size``) so the two do the same work with the same memory;
+2. ``mmtlite load`` of the complete (ALL) master list: read, hashed, parsed and checked, the
+   ledger and the log written, one transaction;
+3. ``ADD`` of 100,000 new meters, ``REMOVE`` of 100,000, and the rerun of an already loaded
+   file (skipped by its content hash).
+
+Targets (the issue): step 2 at most 1.5x step 1 (its fair variant); ADD and REMOVE at most
+1.5 s each; the rerun at most 0.3 s; peak RSS at most 300 MB. Times are wall clock, process
+start to exit, medians of the rounds; the ratio is taken within each round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from benchmarks.mmt_files import mmt_files
+from benchmarks.process import Measured, code_version, console_script, median, run_measured
+from mmtlite.paths import Place
+from mmtlite.schema import connect
+
+TARGET_RATIO = 1.5
+TARGET_CHANGE_S = 1.5
+TARGET_RERUN_S = 0.3
+TARGET_RSS_MB = 300.0
+
+STEPS = ("import_default", "import", "all", "add", "remove", "rerun")
+
+
+def _import(sqlite_shell: str, rows: Path, database: Path, cache: bool) -> Measured:
+    connect(database).close()  # the schema, empty: the same keyed table mmtlite loads
+    pragmas = ["-cmd", "PRAGMA cache_size = -65536"] if cache else []
+    measured = run_measured(
+        [sqlite_shell, str(database), *pragmas, "-cmd", ".mode list", "-cmd", ".separator |",
+         f".import {rows} list_mmt"]
+    )  # fmt: skip
+    with sqlite3.connect(database) as check:
+        count = check.execute("SELECT count(*) FROM list_mmt").fetchone()[0]
+    if measured.returncode != 0 or not count:
+        raise SystemExit(f".import failed: {measured.stderr.strip()}")
+    return measured
+
+
+def one_round(mmtlite: str, sqlite_shell: str, meters: int, changes: int) -> dict[str, Measured]:
+    files = mmt_files(meters, changes)
+    with tempfile.TemporaryDirectory(prefix="mmt-bench-") as folder:
+        root = Path(folder)
+        results = {
+            "import_default": _import(sqlite_shell, files.import_rows, root / "a.sqlite", False),
+            "import": _import(sqlite_shell, files.import_rows, root / "b.sqlite", True),
+        }
+        home = root / "home"
+        load = [mmtlite, "--home", str(home), "load"]
+        for step, path in (
+            ("all", files.master),
+            ("add", files.add),
+            ("remove", files.remove),
+            ("rerun", files.remove),
+        ):
+            measured = run_measured([*load, str(path)])
+            if measured.returncode != 0:
+                raise SystemExit(f"mmtlite load {path.name} failed: {measured.stdout[-500:]}")
+            results[step] = measured
+        connection = connect(Place(home, "build").database)
+        count = connection.execute("SELECT count(*) FROM list_mmt").fetchone()[0]
+        connection.close()
+        if count != meters:  # + changes added - changes removed
+            raise SystemExit(f"expected {meters:,} meters after the round, found {count:,}")
+        shutil.rmtree(home)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--meters", type=int, default=1_000_000)
+    parser.add_argument("--changes", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    mmtlite, sqlite_shell = console_script("mmtlite"), shutil.which("sqlite3")
+    if mmtlite is None or sqlite_shell is None:
+        raise SystemExit("needs the mmtlite command (pip install -e .) and the sqlite3 shell")
+    rounds = [
+        one_round(mmtlite, sqlite_shell, args.meters, args.changes) for _ in range(args.rounds)
+    ]
+    seconds = {step: median([r[step].seconds for r in rounds]) for step in STEPS}
+    rss = {step: max(r[step].peak_rss_mb for r in rounds) for step in STEPS}
+    ratios = [r["all"].seconds / r["import"].seconds for r in rounds]
+    ratios_default = [r["all"].seconds / r["import_default"].seconds for r in rounds]
+    figures = {
+        "code": code_version(),
+        "meters": args.meters,
+        "changes": args.changes,
+        "rounds": args.rounds,
+        "seconds": {step: round(value, 3) for step, value in seconds.items()},
+        "peak_rss_mb": {step: round(value, 1) for step, value in rss.items()},
+        "ratio_all_to_import": round(median(ratios), 2),
+        "ratio_all_to_import_each_round": [round(ratio, 2) for ratio in ratios],
+        "ratio_all_to_import_default_cache": round(median(ratios_default), 2),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"mmtlite loading, {args.meters:,} meters, {args.rounds} rounds ({figures['code']})")
+    labels = {
+        "import_default": ".import (sqlite3 shell, default cache)",
+        "import": ".import (sqlite3 shell, 64 MiB cache)",
+        "all": "mmtlite load, ALL master list",
+        "add": f"mmtlite load, ADD {args.changes:,} new",
+        "remove": f"mmtlite load, REMOVE {args.changes:,}",
+        "rerun": "mmtlite load, rerun (skipped)",
+    }
+    for step in STEPS:
+        print(f"  {labels[step]:42} {seconds[step]:7.2f} s  {rss[step]:7.1f} MB peak")
+    print(
+        f"  ALL / .import: {figures['ratio_all_to_import']}x (target <= {TARGET_RATIO}, "
+        f"each round {figures['ratio_all_to_import_each_round']}); against the default cache "
+        f"{figures['ratio_all_to_import_default_cache']}x"
+    )
+    print(
+        f"  targets: ADD/REMOVE <= {TARGET_CHANGE_S} s, rerun <= {TARGET_RERUN_S} s, "
+        f"peak RSS <= {TARGET_RSS_MB:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
