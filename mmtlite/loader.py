@@ -284,7 +284,8 @@ class _Loading:
                 result.outcome = LOADED_WITH_ERRORS if errors else LOADED
                 notes = [*([verdict.forced] if verdict.forced else []), *applied.notes]
                 if errors:
-                    notes.append(f"{rejected:,} bad rows rejected (see mmtlite errors)")
+                    rows_word = "row" if rejected == 1 else "rows"
+                    notes.append(f"{rejected:,} bad {rows_word} rejected (see mmtlite errors)")
                 result.message = "; ".join(notes)
                 result.errors = errors
                 self.close(result, sha256)
