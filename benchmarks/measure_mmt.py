@@ -6,8 +6,8 @@
 Each round, in a fresh home:
 
 1. ``.import`` of the master list's rows into an empty ``list_mmt`` (the same keyed table,
-   created by mmtlite), by the ``sqlite3`` shell: with its default page cache, and with
-   mmtlite's 64 MiB (``PRAGMA cache_size``) so the two do the same work with the same memory;
+   created by mmtlite), by the ``sqlite3`` shell: with its default page cache (2 MB), and with
+   64 MiB (``PRAGMA cache_size``), which is what ``.import`` needs for its rows in file order;
 2. ``mmtlite load`` of the complete (ALL) master list: read, hashed, parsed and checked, the
    ledger and the log written, one transaction;
 3. ``ADD`` of 100,000 new meters, ``REMOVE`` of 100,000, and the rerun of an already loaded

@@ -43,6 +43,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
+from operator import attrgetter
 from pathlib import PurePath
 
 import msgspec
@@ -188,6 +189,9 @@ class ParsedFile(msgspec.Struct):
     # delete them just because their row was bad.
     rejected_keys: set[str] = set()
     repeated_keys: bool = False  # some key has more than one row (see the_last_action_per_key)
+    # ``rows`` ordered by their text: the rows of a key together, keys nearly ascending (a key
+    # that is a prefix of another may follow it), the order a keyed table grows fastest in.
+    by_key: list[Row] = []
 
     @property
     def refused(self) -> bool:
@@ -203,7 +207,7 @@ _TRAILER_FIELDS = 2
 _SHOWN = 40
 _ACTION_OF = {action: action for action in ACTIONS}
 # Group 1 of a fast pattern is the key; for categories with actions, groups 2-4 are these.
-_ACTION_OF_GROUP = (None, None, ADD, REMOVE, ALL)
+_ACTION_OF_GROUP = (None, None, ADD, REMOVE, ALL, REMOVE)
 
 
 def show(value: str) -> str:
@@ -229,7 +233,8 @@ def _column_pattern(column: Column, delimiter: str) -> str:
 def _fast_pattern(category: Category, delimiter: str) -> re.Pattern[str]:
     """One pattern for a whole good line (no line starts with HDR or TRL and a delimiter).
 
-    Group 1 is the key; for categories with actions, the last group that matched says which.
+    Group 1 is the key; for categories with actions, the last group that matched says which
+    (group 5: a ``REMOVE`` with nothing but its key, the usual form of a removal).
     """
     d = re.escape(delimiter)
     width = len(category.key)
@@ -238,6 +243,9 @@ def _fast_pattern(category: Category, delimiter: str) -> re.Pattern[str]:
     if category.has_action:
         rest.append("(?:(ADD)|(REMOVE)|(ALL))")
     tail = "".join(d + part for part in rest)
+    if category.has_action:
+        bare_remove = d * (len(category.columns) - width) + "(REMOVE)"
+        tail = f"(?:{tail}|{d}{bare_remove})"
     return re.compile(f"(?!(?:HDR|TRL){d})({key}){tail}\\Z")
 
 
@@ -336,6 +344,19 @@ def write(
 def file_name(category: str, env: str, created: str, extension: str = "csv") -> str:
     """The name a file of ``category`` created at ``created`` (YYYYMMDDHHMMSS) carries."""
     return f"{category.upper()}_{env.upper()}_{created}.{extension}"
+
+
+_TEXT = attrgetter("text")
+
+
+def _has_a_repeated_key(by_key: list[Row]) -> bool:
+    previous = None
+    for row in by_key:
+        key = row.text[: row.key_end]
+        if key == previous:
+            return True
+        previous = key
+    return False
 
 
 def _blank(line: str) -> bool:
@@ -552,12 +573,17 @@ class _Parser:
             if ALL in actions and len(actions) > 1:
                 rows = self.unmix(rows)
             self.parsed.complete = rows[0].action == ALL
-        # Hashes, not keys: a set of a million small ints costs a third less than one of the
-        # key strings. Equal hashes of different keys only send the file down the exact path.
-        if len({hash(row.text[: row.key_end]) for row in rows}) != len(rows):
+        # Sorted by their text, the rows of one key lie together (they share the prefix key and
+        # delimiter, which no other key has), so repeats show up as neighbours. Sorting costs
+        # one list, no key strings: a set of a million keys would cost a third of the file's
+        # memory again, and a loader wants this order anyway.
+        by_key = sorted(rows, key=_TEXT)
+        if _has_a_repeated_key(by_key):
             self.parsed.repeated_keys = True
             rows = self.check_duplicates(spec, rows)
+            by_key = sorted(rows, key=_TEXT)
         self.parsed.rows = rows
+        self.parsed.by_key = by_key
         self.parsed.detail_rows = max(0, end - 1) - skipped
 
     def unmix(self, rows: list[Row]) -> list[Row]:

@@ -107,8 +107,9 @@ def connect(database: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(database, isolation_level=None, timeout=10.0)
     try:
         connection.execute("PRAGMA journal_mode = WAL")
-        # Big loads touch many pages; 64 MiB of cache keeps the key B-trees in memory.
-        connection.execute("PRAGMA cache_size = -65536")
+        # Loads insert in key order, touching few pages at a time: 16 MiB of page cache is as
+        # fast as 64 (measured at a million rows) and keeps a big load's peak memory down.
+        connection.execute("PRAGMA cache_size = -16384")
         connection.execute("PRAGMA temp_store = MEMORY")
         _ensure_schema(connection, database)
     except sqlite3.DatabaseError as exc:
