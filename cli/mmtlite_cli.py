@@ -18,10 +18,9 @@ from pathlib import Path
 import click
 import msgspec
 
-import nem2cdr
 from cli import mmtlite_render as render
 from cli.errors import run_guarded
-from cli.render import print_json
+from cli.output import print_json
 from mmtlite import activity, loader
 from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND
 from mmtlite.fileformat import file_name, parse, write
@@ -55,7 +54,7 @@ class Settings(msgspec.Struct):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(nem2cdr.__version__, prog_name="mmtlite")
+@click.version_option(package_name="nem2cdr", prog_name="mmtlite")
 @click.option(
     "--home",
     type=click.Path(file_okay=False),

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import msgspec
 
-from cli.render import console, escape, print_json
+from cli.output import console, escape, print_json
 from mmtlite.activity import ErrorRow, LoadEntry
 from mmtlite.fileformat import ParsedFile
 from mmtlite.loader import FileResult, RunResult

@@ -15,14 +15,13 @@ import click
 
 import nem2cdr
 from cli.errors import run_guarded
+from cli.output import console, print_json
 from cli.progress import file_bar, wanted
 from cli.render import (
     CheckReport,
-    console,
     print_check,
     print_diagnostics_summary,
     print_experiments,
-    print_json,
     print_validation,
 )
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from cli.output import console, escape, stderr_console
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.validation import Finding, ValidationReport
 
@@ -15,31 +16,6 @@ if TYPE_CHECKING:
 
     from experiments.runner import Run
     from nem2cdr.checking import Problem
-
-_json = msgspec.json.Encoder()
-
-
-def console(stderr: bool = False) -> Console:
-    """A rich console, imported only when something is printed (rich costs 25 ms to import)."""
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def stderr_console() -> Console:
-    return console(stderr=True)
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
-def print_json(value: object) -> None:
-    sys.stdout.buffer.write(msgspec.json.format(_json.encode(value), indent=2) + b"\n")
-    sys.stdout.flush()
-
 
 def _finding_line(finding: Finding, file: str) -> str:
     where = f" line {finding.line}" if finding.line is not None else ""

@@ -1,0 +1,38 @@
+"""Writing to the terminal: rich consoles (imported only when used) and JSON for scripts.
+
+Kept apart from ``cli.render`` so ``mmtlite`` starts without importing the NEM12 reader.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import msgspec
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_json = msgspec.json.Encoder()
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console, imported only when something is printed (rich costs 25 ms to import)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    return console(stderr=True)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def print_json(value: object) -> None:
+    sys.stdout.buffer.write(msgspec.json.format(_json.encode(value), indent=2) + b"\n")
+    sys.stdout.flush()
