@@ -21,6 +21,7 @@ import msgspec
 from cli import mmtlite_render as render
 from cli.errors import run_guarded
 from cli.output import print_json
+from cli.progress import files_bar, wanted
 from mmtlite import activity, loader
 from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND
 from mmtlite.fileformat import file_name, parse, write
@@ -152,6 +153,7 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
             metavar="PCT", help="Share of a list a complete (ALL) file may remove without --force.",
         ),
         _FORMAT,
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
     ]  # fmt: skip
     for option in reversed(options):
         function = option(function)
@@ -183,6 +185,7 @@ def load(
     error_budget: str | None,
     max_delete: float,
     output_format: str,
+    quiet: bool,
 ) -> None:
     """Load inbound FILES, in category and sequence order, each in one transaction with its
     ledger entry: content already loaded is skipped; a reused name or sequence, a replay, a
@@ -195,14 +198,21 @@ def load(
       mmtlite --env sogl load NONCOMM_SOGL_20240105093000.csv
     """
     options = _options(force, error_budget, max_delete)
-    _report_run(lambda: loader.load(settings.place, files, options), output_format)
+    _report_run(
+        lambda on_file: loader.load(settings.place, files, options, on_file), output_format, quiet
+    )
 
 
 @cli.command()
 @_load_options
 @click.pass_obj
 def ingest(
-    settings: Settings, force: bool, error_budget: str | None, max_delete: float, output_format: str
+    settings: Settings,
+    force: bool,
+    error_budget: str | None,
+    max_delete: float,
+    output_format: str,
+    quiet: bool,
 ) -> None:
     """Load every new file of the environment's inbound folders
     (<home>/<system>/<system_data>/<category>/inbound), codes and device lists first, each
@@ -214,12 +224,17 @@ def ingest(
       mmtlite --home /srv/mmt --env prod ingest
     """
     options = _options(force, error_budget, max_delete)
-    _report_run(lambda: loader.ingest(settings.place, options), output_format)
+    _report_run(
+        lambda on_file: loader.ingest(settings.place, options, on_file), output_format, quiet
+    )
 
 
-def _report_run(run: Callable[[], loader.RunResult], output_format: str) -> None:
+def _report_run(
+    run: Callable[[loader.OnFile | None], loader.RunResult], output_format: str, quiet: bool
+) -> None:
     try:
-        result = run()
+        with files_bar(wanted(quiet)) as on_file:
+            result = run(on_file)
     except Busy as exc:
         click.echo(f"mmtlite: busy: {exc}", err=True)
         sys.exit(BUSY)

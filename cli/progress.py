@@ -47,3 +47,39 @@ def file_bar(label: str, enabled: bool) -> Iterator[OnProgress | None]:
             bar.update(task, completed=int(fraction * size))
 
         yield update
+
+
+OnFile = Callable[[int, int, str], None]
+
+
+@contextmanager
+def files_bar(enabled: bool) -> Iterator[OnFile | None]:
+    """A bar over a run's files (a spinner while one big file loads); yields the callback
+    ``(files done, files in all, the file now)``, or None when disabled."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("loading", total=None)
+
+        def update(done: int, total: int, file: str) -> None:
+            bar.update(task, completed=done, total=total, description=os.path.basename(file))
+
+        yield update

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from experiments.runner import Run
     from nem2cdr.checking import Problem
 
+
 def _finding_line(finding: Finding, file: str) -> str:
     where = f" line {finding.line}" if finding.line is not None else ""
     member = "" if finding.file == file else f" in {escape(finding.file.removeprefix(file + ':'))}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePath
 
 import msgspec
@@ -113,20 +113,30 @@ class RunResult(msgspec.Struct):
         return all(result.clean for result in self.files)
 
 
+# Told before each file: (files done, files in all, the file about to load).
+OnFile = Callable[[int, int, str], None]
+
+
 def load(
-    place: Place, paths: Sequence[str | os.PathLike[str]], options: Options | None = None
+    place: Place,
+    paths: Sequence[str | os.PathLike[str]],
+    options: Options | None = None,
+    on_file: OnFile | None = None,
 ) -> RunResult:
     """Load ``paths`` (in category and sequence order) into the environment of ``place``.
 
     Raises ``lock.Busy`` at once when another writer holds the environment.
     """
-    return _run(place, "load", [os.fspath(path) for path in paths], options or Options())
+    names = [os.fspath(path) for path in paths]
+    return _run(place, "load", names, options or Options(), on_file=on_file)
 
 
-def ingest(place: Place, options: Options | None = None) -> RunResult:
+def ingest(
+    place: Place, options: Options | None = None, on_file: OnFile | None = None
+) -> RunResult:
     """Load every new file of the inbound folders of ``place``'s environment."""
     found = sorted(str(path) for path in inbound_files(place))
-    return _run(place, "ingest", found, options or Options(), only_new=True)
+    return _run(place, "ingest", found, options or Options(), only_new=True, on_file=on_file)
 
 
 def inbound_files(place: Place) -> list[Path]:
@@ -146,7 +156,13 @@ def inbound_files(place: Place) -> list[Path]:
 
 
 def _run(
-    place: Place, command: str, paths: list[str], options: Options, only_new: bool = False
+    place: Place,
+    command: str,
+    paths: list[str],
+    options: Options,
+    *,
+    only_new: bool = False,
+    on_file: OnFile | None = None,
 ) -> RunResult:
     with WriterLock(place.lock, command):
         connection = connect(place.database)
@@ -155,7 +171,9 @@ def _run(
             run_id = activity.start_run(connection, command)
             loading = _Loading(connection, place, run_id, options)
             result = RunResult(run_id, aborted, [])
-            for path in sorted(paths, key=_order):
+            for done, path in enumerate(sorted(paths, key=_order)):
+                if on_file is not None:
+                    on_file(done, len(paths), path)
                 if only_new and loading.known(path):
                     result.already_loaded += 1
                     continue

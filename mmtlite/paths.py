@@ -55,9 +55,7 @@ class Place:
 def create_folders(place: Place) -> list[Path]:
     """Every landing folder of the environment: inbound for inbound categories, outbound for
     outbound ones."""
-    folders = [
-        place.folder(spec.system, spec.name, spec.direction) for spec in CATEGORIES.values()
-    ]
+    folders = [place.folder(spec.system, spec.name, spec.direction) for spec in CATEGORIES.values()]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     return folders
