@@ -75,9 +75,12 @@ class LoadEntry(msgspec.Struct, frozen=True):
 
 
 def mark_aborted(connection: sqlite3.Connection) -> list[LoadEntry]:
-    """Mark what dead runs left ``started`` as ``aborted``; only the lock holder may call it."""
+    """Mark what dead runs left open as ``aborted``: their ``started`` files (returned) and the
+    runs themselves (a run can die between files too). Only the lock holder may call it: no
+    other run is alive then."""
     orphans = entries(connection, outcome=STARTED)
-    if orphans:
+    dead_runs = connection.execute("SELECT count(*) FROM runs WHERE outcome = 'running'")
+    if orphans or dead_runs.fetchone()[0]:
         ended = now()
         with transaction(connection):
             connection.execute(
