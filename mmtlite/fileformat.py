@@ -43,7 +43,8 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
-from operator import attrgetter
+from itertools import pairwise, starmap
+from operator import attrgetter, eq, getitem
 from pathlib import PurePath
 
 import msgspec
@@ -350,13 +351,9 @@ _TEXT = attrgetter("text")
 
 
 def _has_a_repeated_key(by_key: list[Row]) -> bool:
-    previous = None
-    for row in by_key:
-        key = row.text[: row.key_end]
-        if key == previous:
-            return True
-        previous = key
-    return False
+    """Whether neighbours share a key (compared with no Python call per row)."""
+    keys = map(getitem, map(_TEXT, by_key), map(slice, map(attrgetter("key_end"), by_key)))
+    return any(starmap(eq, pairwise(keys)))
 
 
 def _blank(line: str) -> bool:

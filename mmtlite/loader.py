@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePath
@@ -55,6 +56,7 @@ LOAD_ORDER = (
 )  # fmt: skip
 assert set(LOAD_ORDER) == set(INBOUND)
 
+_SEQUENCE = re.compile("[0-9]{1,12}")  # str.isdigit() takes '²', which int() refuses
 STORED_ERRORS = 10_000  # per file; a garbage file must not fill the database with its errors
 
 
@@ -203,7 +205,7 @@ def peek_header(path: str) -> tuple[str | None, int | None]:
     if len(fields) < 3 or fields[0] != "HDR":
         return None, None
     spec = find(fields[1])
-    sequence = int(fields[2]) if fields[2].isdigit() and len(fields[2]) <= 12 else None
+    sequence = int(fields[2]) if _SEQUENCE.fullmatch(fields[2]) else None
     return (spec.name if spec else None), sequence
 
 
@@ -241,6 +243,7 @@ class _Loading:
         del data
         result.category, result.sequence = parsed.category, parsed.sequence
         result.counts.rows_read = parsed.detail_rows
+        result.counts.rejected = len({error.line for error in parsed.row_errors})
         if parsed.refused:
             first = parsed.control_failures[0]
             return self.refuse(result, first.code, first.message, _errors(parsed, []), sha256)
@@ -334,9 +337,11 @@ class _Loading:
         result.outcome = REFUSED
         result.code = code
         result.message = f"{code} {message}"
-        if not any(error.code == code for error in errors):
-            errors = [ErrorRow(result.file, None, None, code, message), *errors]
-        result.errors = errors
+        # The reason first: a table shows a refused file's first errors only.
+        reasons = [error for error in errors if error.code == code]
+        others = [error for error in errors if error.code != code]
+        result.errors = reasons or [ErrorRow(result.file, None, None, code, message)]
+        result.errors += others
         with transaction(self.connection):
             self.close(result, sha256)
         return result
