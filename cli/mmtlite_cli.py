@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import msgspec
@@ -160,7 +161,9 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
     return function
 
 
-def _options(force: bool, error_budget: str | None, max_delete: float) -> loader.Options:
+def _options(given: dict[str, Any]) -> loader.Options:
+    """The loader's options from those of ``_load_options``."""
+    error_budget: str | None = given["error_budget"]
     budget = None
     if error_budget is not None:
         match = re.fullmatch(r"\s*([0-9]{1,9})\s*(%?)\s*", error_budget)
@@ -171,22 +174,14 @@ def _options(force: bool, error_budget: str | None, max_delete: float) -> loader
             )
         number, share = int(match[1]), bool(match[2])
         budget = loader.Budget(share=number / 100) if share else loader.Budget(count=number)
-    return loader.Options(force=force, budget=budget, max_delete=max_delete / 100)
+    return loader.Options(force=given["force"], budget=budget, max_delete=given["max_delete"] / 100)
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @_load_options
 @click.pass_obj
-def load(
-    settings: Settings,
-    files: tuple[str, ...],
-    force: bool,
-    error_budget: str | None,
-    max_delete: float,
-    output_format: str,
-    quiet: bool,
-) -> None:
+def load(settings: Settings, /, files: tuple[str, ...], **given: Any) -> None:
     """Load inbound FILES, in category and sequence order, each in one transaction with its
     ledger entry: content already loaded is skipped; a reused name or sequence, a replay, a
     gap (unless --force), a file for another environment or with too many bad rows is refused
@@ -197,23 +192,14 @@ def load(
     Example:
       mmtlite --env sogl load NONCOMM_SOGL_20240105093000.csv
     """
-    options = _options(force, error_budget, max_delete)
-    _report_run(
-        lambda on_file: loader.load(settings.place, files, options, on_file), output_format, quiet
-    )
+    options = _options(given)
+    _report_run(lambda on_file: loader.load(settings.place, files, options, on_file), given)
 
 
 @cli.command()
 @_load_options
 @click.pass_obj
-def ingest(
-    settings: Settings,
-    force: bool,
-    error_budget: str | None,
-    max_delete: float,
-    output_format: str,
-    quiet: bool,
-) -> None:
+def ingest(settings: Settings, /, **given: Any) -> None:
     """Load every new file of the environment's inbound folders
     (<home>/<system>/<system_data>/<category>/inbound), codes and device lists first, each
     category in sequence order. Files already loaded are left alone; a refused file stays and is
@@ -223,17 +209,16 @@ def ingest(
     Example:
       mmtlite --home /srv/mmt --env prod ingest
     """
-    options = _options(force, error_budget, max_delete)
-    _report_run(
-        lambda on_file: loader.ingest(settings.place, options, on_file), output_format, quiet
-    )
+    options = _options(given)
+    _report_run(lambda on_file: loader.ingest(settings.place, options, on_file), given)
 
 
 def _report_run(
-    run: Callable[[loader.OnFile | None], loader.RunResult], output_format: str, quiet: bool
+    run: Callable[[loader.OnFile | None], loader.RunResult], given: dict[str, Any]
 ) -> None:
+    output_format = given["output_format"]
     try:
-        with files_bar(wanted(quiet)) as on_file:
+        with files_bar(wanted(given["quiet"])) as on_file:
             result = run(on_file)
     except Busy as exc:
         click.echo(f"mmtlite: busy: {exc}", err=True)

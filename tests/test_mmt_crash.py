@@ -190,24 +190,19 @@ def rerun(loading: Loading, place: Place, committed: bool) -> None:
     assert digest(place) == loading.after
 
 
-@pytest.mark.parametrize("point", list(POINTS))
-def test_a_killed_replacing_load_applies_nothing_and_reruns_clean(
-    loadings: dict[str, Loading], tmp_path: Path, point: str
-) -> None:
-    place = Place(tmp_path / "home", "build")
-    loading = loadings["replace"]
-    committed = kill_at(POINTS[point], loading, place, tmp_path / "signals")
-    rerun(loading, place, committed)
+# Replacing a list: every point. Filling an empty one (plain inserts): the points inside the
+# transaction.
+KILLS = [("replace", point) for point in POINTS] + [
+    ("fill", point) for point in ("in the transaction", "rows applied, not committed", "committing")
+]
 
 
-@pytest.mark.parametrize(
-    "point", ["in the transaction", "rows applied, not committed", "committing"]
-)
-def test_a_killed_load_into_an_empty_list_applies_nothing_and_reruns_clean(
-    loadings: dict[str, Loading], tmp_path: Path, point: str
+@pytest.mark.parametrize(("path", "point"), KILLS)
+def test_a_killed_load_applies_nothing_and_reruns_clean(
+    loadings: dict[str, Loading], tmp_path: Path, path: str, point: str
 ) -> None:
     place = Place(tmp_path / "home", "build")
-    loading = loadings["fill"]
+    loading = loadings[path]
     committed = kill_at(POINTS[point], loading, place, tmp_path / "signals")
     rerun(loading, place, committed)
 
