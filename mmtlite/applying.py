@@ -70,11 +70,14 @@ def apply(
         removed = 0
         if before:
             removed = table.remove_all_but(last, parsed.rejected_keys)
-            if removed > max_delete * before and not force:
-                raise MassDelete(
-                    f"the complete list would remove {removed:,} of {before:,} {spec.name} rows "
-                    f"({removed / before:.0%}, more than {max_delete:.0%}): --force if meant"
-                )
+            if removed > max_delete * before:
+                share = f"{removed:,} of {before:,} {spec.name} rows ({removed / before:.0%})"
+                if not force:
+                    raise MassDelete(
+                        f"the complete list would remove {share}, more than {max_delete:.0%}: "
+                        "--force if meant"
+                    )
+                notes.append(f"mass delete forced: {share} removed")
     else:
         if spec.has_action:
             adds = [row for row in last if row.action == ADD]

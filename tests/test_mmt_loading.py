@@ -125,7 +125,9 @@ def test_the_mass_delete_guard_refuses_unless_forced(place: Place, files: Path) 
     assert len(msns(place)) == 7
     tiny = make(files, "MMT", 3, [meter("MSN000000")])
     assert outcomes(load(place, [tiny])) == ["refused"]
-    assert outcomes(load(place, [tiny], Options(force=True))) == ["loaded"]
+    forced = load(place, [tiny], Options(force=True)).files[0]
+    assert forced.outcome == "loaded"
+    assert "mass delete forced: 6 of 7 MMT rows (86%) removed" in forced.message
     assert msns(place) == ["MSN000000"]
 
 
