@@ -1,13 +1,18 @@
-"""The mmtlite commands built so far: validate and template, through click's CliRunner."""
+"""The mmtlite commands through click's CliRunner: validate, template, init, generate, ingest,
+status, log, errors and wrap."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from cli.mmtlite_cli import cli
+from mmtlite.categories import CATEGORIES
+from mmtlite.schema import SCHEMA_VERSION
 
 GOOD = "HDR|NONCOMM|7|20240105093000|BUILD\nMSN000001|NC01|20240101|ADD\nTRL|1\n"
 
@@ -65,3 +70,86 @@ def test_a_template_validates_as_an_empty_file(tmp_path: Path) -> None:
     path = write(tmp_path, name[2:], result.stdout)
     checked = CliRunner().invoke(cli, ["--env", "sogl", "validate", str(path)])
     assert checked.exit_code == 0, checked.output
+
+
+def mmtlite(home: Path, *arguments: str, env: str = "build") -> Result:
+    return CliRunner().invoke(cli, ["--home", str(home), "--env", env, *arguments])
+
+
+def test_init_makes_one_wal_database_per_environment_and_the_landing_folders(
+    tmp_path: Path,
+) -> None:
+    for env, system_data in (("build", "system_data_build"), ("prod", "system_data")):
+        result = mmtlite(tmp_path, "init", env=env)
+        assert result.exit_code == 0, result.output
+        with closing(sqlite3.connect(tmp_path / f"mmt_{env}.sqlite")) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+            assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        for spec in CATEGORIES.values():
+            folder = tmp_path / spec.system / system_data / spec.name.lower() / spec.direction
+            assert folder.is_dir(), folder
+    assert sorted(path.name for path in tmp_path.glob("*.sqlite")) == [
+        "mmt_build.sqlite",
+        "mmt_prod.sqlite",
+    ]
+
+
+def test_generate_ingest_status_log_and_errors(tmp_path: Path) -> None:
+    generated = mmtlite(tmp_path, "generate", "--meters", "300", "--seed", "3")
+    assert generated.exit_code == 0, generated.output
+    ingested = mmtlite(tmp_path, "ingest", "--format", "json")
+    assert ingested.exit_code == 0, ingested.output
+    report = json.loads(ingested.output)
+    assert [file["category"] for file in report["files"]] == [
+        "EXCLCODE", "DMCT", "EPCL", "MMT", "NONCOMM", "MANEXCL", "TODO", "STATUSCHG",
+    ]  # fmt: skip
+    assert all(file["outcome"] == "loaded" for file in report["files"])
+    status = mmtlite(tmp_path, "status", "--format", "json")
+    assert json.loads(status.output) == {
+        "env": "build",
+        "meters": 300,
+        "by_status": {"0": 300, "0S": 0, "0Z": 0, "1": 0, "1a": 0},
+    }
+    again = json.loads(mmtlite(tmp_path, "ingest", "--format", "json").output)
+    assert (again["files"], again["already_loaded"]) == ([], 8)
+    log = json.loads(mmtlite(tmp_path, "log", "--format", "json", "--limit", "3").output)
+    assert [entry["category"] for entry in log] == ["STATUSCHG", "TODO", "MANEXCL"]
+    csv_log = mmtlite(tmp_path, "log", "--format", "csv", "--limit", "1").output.splitlines()
+    assert csv_log[0].startswith("load_id,run_id,command,file,category,sequence")
+    assert mmtlite(tmp_path, "errors", "--format", "json").output.strip() == "[]"
+
+
+def test_wrap_makes_the_next_file_and_load_lists_its_bad_rows(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert mmtlite(home, "generate", "--meters", "50").exit_code == 0
+    assert mmtlite(home, "ingest").exit_code == 0
+    rows = write(
+        tmp_path,
+        "rows.csv",
+        'msn,reason_code,comment\nMSN000001,MX01,"waits, for now"\nMSN000002,ZZ99,\n',
+    )
+    wrapped = mmtlite(home, "wrap", "MANEXCL", str(rows), "--action", "ADD")
+    assert wrapped.exit_code == 0, wrapped.output
+    assert "(2 rows, sequence 2)" in wrapped.output
+    inbound = home / "mmt" / "system_data_build" / "manexcl" / "inbound"
+    [path] = [path for path in inbound.glob("*.csv") if "_20240101" not in path.name]
+    assert path.read_text().splitlines()[1] == "MSN000001|MX01|waits, for now|ADD"
+    loaded = mmtlite(home, "ingest", "--format", "json")
+    assert loaded.exit_code == 1  # a row rejected
+    [file] = json.loads(loaded.output)["files"]
+    assert (file["outcome"], file["added"], file["rejected"]) == ("loaded with errors", 1, 1)
+    [error] = json.loads(mmtlite(home, "errors", "--format", "json").output)
+    assert {key: error[key] for key in ("file", "line", "column", "code")} == {
+        "file": str(path),
+        "line": 3,
+        "column": "reason_code",
+        "code": "MMT-R009",
+    }
+
+
+def test_wrap_writes_nothing_when_a_row_is_bad(tmp_path: Path) -> None:
+    rows = write(tmp_path, "rows.csv", "MSN000001,NC01,2024-01-01,ADD\n")
+    result = mmtlite(tmp_path / "home", "wrap", "NONCOMM", str(rows), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "MMT-R005 line 2 column detected_date" in result.output
+    assert not (tmp_path / "out").exists()
