@@ -64,8 +64,21 @@ def apply(
     table = _Table(connection, spec, file_id)
     before = table.count()
     notes: list[str] = []
+    if parsed.rejected_keys:
+        # A key with a rejected row is left as it was: its other rows cannot be trusted to be
+        # the file's last word on it (the rejected row may have been).
+        rejected = parsed.rejected_keys
+        kept = [row for row in rows if row.key not in rejected]
+        if len(kept) < len(rows):
+            withheld = len(rows) - len(kept)
+            notes.append(
+                f"{withheld:,} good {'row' if withheld == 1 else 'rows'} not applied: "
+                "the same key has a rejected row"
+            )
+            rows = kept
     last = _in_key_order(parsed, rows)
-    if parsed.complete:
+    # A file whose rows were all rejected or withheld is no complete list (nor is an empty one).
+    if parsed.complete and last:
         adds = last
         removed = 0
         if before:

@@ -203,13 +203,17 @@ class Expected(msgspec.Struct, frozen=True):
 
 
 def apply(rows: Listed, file: File) -> tuple[Listed, Expected]:
-    """What loading ``file`` does to its list: ALL makes it the file's good rows (and the keys of
-    its rejected rows keep what they had); ADD/REMOVE, the last good action per key wins, ADD
-    replacing the data. A row written with the data it had keeps the file that set it."""
+    """What loading ``file`` does to its list: a key with a rejected row is left as it was (none
+    of its rows apply); ALL makes the list the other keys' rows (and keeps the rejected keys);
+    ADD/REMOVE, the last action per key wins, ADD replacing the data. A row written with the
+    data it had keeps the file that set it."""
     good = [row for row in file.rows if not bad(file.category, row)]
     rejected = {row[0] for row in file.rows if bad(file.category, row)}
-    last = {row[0]: row for row in good}
-    if file.rows and file.rows[0][-1] == ALL:  # a file without rows is never a complete list
+    if rejected & {row[0] for row in good}:
+        event("good rows withheld: their key has a rejected row")
+    last = {row[0]: row for row in good if row[0] not in rejected}
+    # A file without (applicable) rows is never a complete list.
+    if last and file.rows[0][-1] == ALL:
         after = {key: rows[key] for key in rejected if key in rows and key not in last}
         if after:
             event("an ALL file keeps the rows of its rejected keys")

@@ -286,3 +286,41 @@ def test_responses_are_added_or_replaced_by_key(place: Place, files: Path) -> No
         ("MSN000002", "T1", "OK", "retried"),
         ("MSN000002", "T2", "OK", ""),
     ]
+
+
+def test_a_key_whose_last_row_is_rejected_is_left_as_it_was(place: Place, files: Path) -> None:
+    load(place, [make(files, "MMT", 1, [meter(f"MSN00000{n}") for n in range(1, 7)])])
+    rows = [meter(f"MSN00000{n}") for n in range(2, 7)]
+    rows.insert(0, meter("MSN000001", site="S1"))
+    rows.insert(1, (*meter("MSN000001", site="S2")[:5], "20201399", "ALL"))  # rejected
+    result = load(place, [make(files, "MMT", 2, rows)]).files[0]
+    assert (result.counts.changed, result.counts.rejected) == (0, 1)
+    assert "1 good row not applied: the same key has a rejected row" in result.message
+    assert rows_of(place, "MMT")[0][:2] == ("MSN000001", "SITE1")
+
+
+def test_a_rejected_last_add_does_not_let_an_earlier_remove_through(
+    place: Place, files: Path
+) -> None:
+    load(place, [codes_file(files)])
+    first = [("MSN000001", "NC01", "20240101", "ADD"), ("MSN000002", "NC01", "20240101", "ADD")]
+    load(place, [make(files, "NONCOMM", 1, first)])
+    changes = [
+        ("MSN000001", "", "", "REMOVE"),
+        ("MSN000001", "NC01", "20241399", "ADD"),  # a bad date
+        ("MSN000002", "", "", "REMOVE"),
+        ("MSN000002", "ZZ99", "20240101", "ADD"),  # an unknown code
+    ]
+    result = load(place, [make(files, "NONCOMM", 2, changes)]).files[0]
+    assert (result.counts.removed, result.counts.rejected) == (0, 2)
+    assert msns(place, "NONCOMM") == ["MSN000001", "MSN000002"]
+
+
+def test_a_complete_list_whose_rows_were_all_withdrawn_removes_nothing(
+    place: Place, files: Path
+) -> None:
+    load(place, [make(files, "MMT", 1, [meter(f"MSN00000{n}") for n in range(1, 4)])])
+    conflicting = [meter("MSN000001", site="S1"), meter("MSN000001", site="S9")]
+    result = load(place, [make(files, "MMT", 2, conflicting)], Options(max_delete=1.0)).files[0]
+    assert (result.outcome, result.counts.removed) == ("loaded with errors", 0)
+    assert len(msns(place)) == 3
