@@ -8,6 +8,7 @@ codes (CLI.md): 0 done, 1 the input has errors (a file refused or rows rejected)
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import sqlite3
 import sys
@@ -86,15 +87,23 @@ def cli(context: click.Context, home: str | None, env: str) -> None:
 @contextlib.contextmanager
 def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
     """The environment's database; a file that is not one is an input error (exit 1)."""
-    try:
+    with _home_errors():
         connection = connect(settings.place.database)
-    except SchemaError as exc:
-        click.echo(f"mmtlite: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
     try:
         yield connection
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def _home_errors() -> Iterator[None]:
+    """A home or database that cannot be used (not an mmtlite database, a file where a folder
+    should be, no permission) is one line and exit 1, not a traceback."""
+    try:
+        yield
+    except (SchemaError, OSError, sqlite3.OperationalError) as exc:
+        click.echo(f"mmtlite: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
 
 
 @cli.command()
@@ -108,9 +117,8 @@ def init(settings: Settings) -> None:
       mmtlite --home /srv/mmt --env sogl init
     """
     place = settings.place
-    with _database(settings):
-        pass
-    folders = create_folders(place)
+    with _database(settings), _home_errors():
+        folders = create_folders(place)
     click.echo(f"database {place.database} (schema ready)")
     click.echo(f"{len(folders)} landing folders under {place.root}")
 
@@ -151,6 +159,7 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
         ),
         click.option(
             "--max-delete", type=click.FloatRange(0, 100), default=20.0, show_default=True,
+            callback=_a_number,
             metavar="PCT", help="Share of a list a complete (ALL) file may remove without --force.",
         ),
         _FORMAT,
@@ -161,19 +170,28 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
     return function
 
 
+def _a_number(context: click.Context, parameter: click.Parameter, value: float) -> float:
+    if math.isnan(value):  # FloatRange lets NaN through, and NaN > x is never true
+        raise click.BadParameter("not a number", context, parameter)
+    return value
+
+
 def _options(given: dict[str, Any]) -> loader.Options:
     """The loader's options from those of ``_load_options``."""
     error_budget: str | None = given["error_budget"]
     budget = None
     if error_budget is not None:
-        match = re.fullmatch(r"\s*([0-9]{1,9})\s*(%?)\s*", error_budget)
-        if match is None:
+        count = re.fullmatch(r"\s*([0-9]{1,9})\s*", error_budget)
+        share = re.fullmatch(r"\s*([0-9]{1,3}(?:\.[0-9]{1,6})?)\s*%\s*", error_budget)
+        if count is not None:
+            budget = loader.Budget(count=int(count[1]))
+        elif share is not None and float(share[1]) <= 100:
+            budget = loader.Budget(share=float(share[1]) / 100)
+        else:
             raise click.BadParameter(
                 f"{error_budget!r}: give a count (50) or a share (0.5%)",
                 param_hint="--error-budget",
             )
-        number, share = int(match[1]), bool(match[2])
-        budget = loader.Budget(share=number / 100) if share else loader.Budget(count=number)
     return loader.Options(force=given["force"], budget=budget, max_delete=given["max_delete"] / 100)
 
 
@@ -218,14 +236,11 @@ def _report_run(
 ) -> None:
     output_format = given["output_format"]
     try:
-        with files_bar(wanted(given["quiet"])) as on_file:
+        with _home_errors(), files_bar(wanted(given["quiet"])) as on_file:
             result = run(on_file)
     except Busy as exc:
         click.echo(f"mmtlite: busy: {exc}", err=True)
         sys.exit(BUSY)
-    except SchemaError as exc:
-        click.echo(f"mmtlite: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
     if output_format == "json":
         print_json(render.run_report(result))
     else:
@@ -338,18 +353,18 @@ def wrap(
     Example:
       mmtlite wrap MANEXCL exclusions.csv --action ADD
     """
+    from mmtlite.wrap import WrapError
     from mmtlite.wrap import wrap as wrap_rows
 
     spec = CATEGORIES[category.upper()]
     place = settings.place
     try:
-        wrapped = wrap_rows(
-            spec, rows, place, created=_now(), action=action and action.upper(), sequence=sequence
-        )
-    except OSError as exc:
-        click.echo(f"mmtlite: {rows}: cannot read the rows: {exc.strerror or exc}", err=True)
-        sys.exit(INPUT_ERRORS)
-    except SchemaError as exc:
+        with _home_errors():
+            wrapped = wrap_rows(
+                spec, rows, place, created=_now(), action=action and action.upper(),
+                sequence=sequence,
+            )  # fmt: skip
+    except WrapError as exc:
         click.echo(f"mmtlite: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
     if wrapped.checked.refused or wrapped.checked.row_errors:
@@ -360,7 +375,8 @@ def wrap(
         sys.stdout.buffer.write(wrapped.content)
         return
     folder = Path(output) if output else place.folder(spec.system, spec.name, "inbound")
-    target = _write_new(folder, wrapped.name, wrapped.content)
+    with _home_errors():
+        target = _write_new(folder, wrapped.name, wrapped.content)
     click.echo(
         f"{target} ({len(wrapped.checked.rows):,} rows, sequence {wrapped.checked.sequence})"
     )
@@ -393,7 +409,11 @@ def generate(settings: Settings, meters: int, seed: int, created: str, output: s
     if not re.fullmatch(r"[0-9]{14}", created):
         raise click.BadParameter("expected YYYYMMDDHHMMSS", param_hint="--created")
     files = generate_files(meters, seed=seed, env=settings.env, created=created)
-    paths = write_set(files, Path(output)) if output else write_into_inbound(files, settings.place)
+    with _home_errors():
+        if output:
+            paths = write_set(files, Path(output))
+        else:
+            paths = write_into_inbound(files, settings.place)
     for generated, path in zip(files, paths, strict=True):
         click.echo(f"{path} ({generated.rows:,} rows)")
 

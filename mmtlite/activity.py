@@ -15,6 +15,8 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from itertools import islice
+from pathlib import PurePath
 
 import msgspec
 
@@ -189,24 +191,31 @@ def error_rows(
     file: str | None = None,
     limit: int | None = None,
 ) -> list[ErrorRow]:
-    """The error table, newest load first, then by line; filtered by load or file name."""
+    """The error table, newest load first, then by line; filtered by load, or by file (its
+    name: the same file is often given by other paths)."""
     conditions: list[str] = []
     parameters: list[object] = []
     if load_id is not None:
         conditions.append("load_id = ?")
         parameters.append(load_id)
-    if file is not None:
-        # By the whole path as given, or by the file's name alone.
+    name = PurePath(file).name if file is not None else None
+    if name is not None:
+        # LIKE narrows it down (ignoring case); the exact name is compared below.
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append("(file = ? OR file LIKE ? ESCAPE '\\')")
-        escaped = file.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        parameters.extend([file, f"%/{escaped}"])
+        parameters.extend([name, f"%/{escaped}"])
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    rows = connection.execute(
-        f'SELECT file, line, "column", code, message, load_id FROM errors {where} '
-        "ORDER BY load_id DESC, line IS NOT NULL, line, error_id LIMIT ?",
-        (*parameters, -1 if limit is None else limit),
-    ).fetchall()
-    return [ErrorRow(*row) for row in rows]
+    found = (
+        ErrorRow(*row)
+        for row in connection.execute(
+            f'SELECT file, line, "column", code, message, load_id FROM errors {where} '
+            "ORDER BY load_id DESC, line IS NOT NULL, line, error_id",
+            parameters,
+        )
+    )
+    if name is not None:
+        found = (error for error in found if PurePath(error.file).name == name)
+    return list(islice(found, limit))
 
 
 def _id(cursor: sqlite3.Cursor) -> int:

@@ -233,7 +233,7 @@ class _Loading:
         result = FileResult(path, REFUSED, load_id=load_id)
         data = read_bytes(path)
         if isinstance(data, str):
-            failure = ErrorRow(path, None, None, C_UNREADABLE, data)
+            failure = ErrorRow(path, None, None, C_UNREADABLE, data, load_id)
             return self.refuse(result, C_UNREADABLE, data, [failure])
         sha256 = hashlib.sha256(data).hexdigest()
         same = ledger.by_content(self.connection, sha256)
@@ -246,7 +246,9 @@ class _Loading:
         result.counts.rejected = len({error.line for error in parsed.row_errors})
         if parsed.refused:
             first = parsed.control_failures[0]
-            return self.refuse(result, first.code, first.message, _errors(parsed, []), sha256)
+            return self.refuse(
+                result, first.code, first.message, _errors(parsed, [], load_id), sha256
+            )
         assert parsed.category is not None and parsed.sequence is not None
         spec = CATEGORIES[parsed.category]
         if spec.direction == "outbound":
@@ -265,7 +267,7 @@ class _Loading:
         if verdict.code is not None:
             return self.refuse(result, verdict.code, verdict.message, [], sha256)
         rows, code_errors = reject_unknown_codes(self.connection, spec, parsed)
-        errors = _errors(parsed, code_errors)
+        errors = _errors(parsed, code_errors, load_id)
         rejected = len({error.line for error in errors})
         result.counts.rejected = rejected
         budget = self.options.budget or (CONTROL_BUDGET if spec.control else DEFAULT_BUDGET)
@@ -340,7 +342,9 @@ class _Loading:
         # The reason first: a table shows a refused file's first errors only.
         reasons = [error for error in errors if error.code == code]
         others = [error for error in errors if error.code != code]
-        result.errors = reasons or [ErrorRow(result.file, None, None, code, message)]
+        result.errors = reasons or [
+            ErrorRow(result.file, None, None, code, message, result.load_id)
+        ]
         result.errors += others
         with transaction(self.connection):
             self.close(result, sha256)
@@ -364,12 +368,17 @@ class _Loading:
         )
 
 
-def _errors(parsed: ParsedFile, more: Iterable[RowError]) -> list[ErrorRow]:
+def _errors(parsed: ParsedFile, more: Iterable[RowError], load_id: int) -> list[ErrorRow]:
     """A file's control failures and row errors as rows of the error table, in line order."""
     found = [
-        *(ErrorRow(f.file, f.line, None, f.code, f.message) for f in parsed.control_failures),
-        *(ErrorRow(e.file, e.line, e.column, e.code, e.message) for e in parsed.row_errors),
-        *(ErrorRow(e.file, e.line, e.column, e.code, e.message) for e in more),
+        *(
+            ErrorRow(f.file, f.line, None, f.code, f.message, load_id)
+            for f in parsed.control_failures
+        ),
+        *(
+            ErrorRow(e.file, e.line, e.column, e.code, e.message, load_id)
+            for e in (*parsed.row_errors, *more)
+        ),
     ]
     found.sort(key=lambda error: error.line or 0)
     return found

@@ -2,9 +2,10 @@
 
 The old upload templates did this: the team pasted rows into a spreadsheet and a button wrote the
 file with its header, trailer, next sequence number and stamped name. Here the rows come from a
-CSV file (comma, pipe or tab separated; spreadsheet quoting understood; a first line naming the
-columns is skipped; empty trailing cells ignored). The action column can be given for every row
-(``action``) when the rows do not carry it. The file written uses ``|``.
+CSV file in UTF-8: tab, pipe or comma separated (the first of these the first line holds),
+spreadsheet quoting understood, a first line naming the columns skipped, empty trailing cells
+ignored. The action column can be given for every row (``action``) when the rows do not carry
+it. The file written uses ``|``; input with no rows is refused (it would use up a sequence).
 
 The sequence is the next after both the ledger's last and any file of the category already
 waiting in the inbound folder, so two wrapped files in a row do not collide.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from pathlib import Path
 
 import msgspec
 
@@ -24,6 +26,10 @@ from mmtlite.fileformat import ParsedFile, file_name, parse, write
 from mmtlite.loader import inbound_files, peek_header
 from mmtlite.paths import Place
 from mmtlite.schema import connect
+
+
+class WrapError(Exception):
+    """The rows cannot be wrapped: unreadable, not UTF-8, or none at all."""
 
 
 class Wrapped(msgspec.Struct):
@@ -54,10 +60,22 @@ def wrap(
     action: str | None = None,
     sequence: int | None = None,
 ) -> Wrapped:
-    """The inbound file of ``spec`` holding the rows of ``rows_file``. Raises ``OSError``."""
-    with open(rows_file, "rb") as file:
-        text = file.read().decode("utf-8-sig", "replace")
+    """The inbound file of ``spec`` holding the rows of ``rows_file``. Raises ``WrapError``."""
+    try:
+        data = Path(rows_file).read_bytes()
+    except OSError as exc:
+        raise WrapError(f"{rows_file}: cannot read the rows: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise WrapError(
+            f"{rows_file}: not UTF-8 (byte 0x{data[exc.start]:02X} at line {line}): save it as "
+            "UTF-8"
+        ) from exc
     rows = _rows(text, spec, action)
+    if not rows:
+        raise WrapError(f"{rows_file}: no rows to wrap")
     number = sequence if sequence is not None else next_sequence(place, spec)
     name = file_name(spec.name, place.env, created)
     content = _write(spec, place.env, number, created, rows)
@@ -66,7 +84,8 @@ def wrap(
 
 def _rows(text: str, spec: Category, action: str | None) -> list[list[str]]:
     sample = text.split("\n", 1)[0]
-    delimiter = max(("|", ",", "\t"), key=sample.count)
+    # A tab or a pipe says more than a comma, which free text holds too.
+    delimiter = next((d for d in ("\t", "|") if d in sample), ",")
     rows = []
     for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
         while len(fields) > spec.width - (action is not None) and fields and not fields[-1]:

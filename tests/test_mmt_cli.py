@@ -8,6 +8,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from cli.mmtlite_cli import cli
@@ -153,3 +154,69 @@ def test_wrap_writes_nothing_when_a_row_is_bad(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "MMT-R005 line 2 column detected_date" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_option_values_that_would_switch_checks_off_are_usage_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "NONCOMM_BUILD_20240105093000.csv", GOOD)
+    assert mmtlite(tmp_path, "load", "--max-delete", "nan", str(path)).exit_code == 2
+    for budget in ("-1", "1e3", "lots", "101%", ""):
+        assert mmtlite(tmp_path, "load", "--error-budget", budget, str(path)).exit_code == 2
+    # A decimal share is accepted; the file itself is then judged (sequence 7 is a gap).
+    result = mmtlite(tmp_path, "load", "--error-budget", "0.5%", "--format", "json", str(path))
+    [file] = json.loads(result.output)["files"]
+    assert (file["outcome"], file["code"]) == ("refused", "MMT-C019")  # sequence 7: a gap
+
+
+def test_a_home_that_cannot_be_used_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "mmt_build.sqlite").mkdir()
+    a_file = write(tmp_path, "a-file", "x")
+    for home, command in (
+        (tmp_path, ["status"]),
+        (tmp_path, ["load", str(a_file)]),
+        (a_file / "sub", ["status"]),
+        (a_file / "sub", ["generate", "--meters", "1"]),
+    ):
+        result = mmtlite(home, *command)
+        assert result.exit_code == 1, (home, command, result.output)
+        assert isinstance(result.exception, SystemExit)
+        assert result.output.startswith("mmtlite: ") and result.output.count("\n") == 1
+
+
+def test_wrap_refuses_input_that_is_not_utf8_or_has_no_rows(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"MSN000001,MX01,caf\xe9\n")
+    result = mmtlite(tmp_path, "wrap", "MANEXCL", str(latin), "--action", "ADD", "-o", "-")
+    assert result.exit_code == 1 and "not UTF-8 (byte 0xE9 at line 1)" in result.output
+    header_only = write(tmp_path, "names.csv", "msn,reason_code,comment\n")
+    result = mmtlite(tmp_path, "wrap", "MANEXCL", str(header_only), "--action", "ADD")
+    assert result.exit_code == 1 and "no rows to wrap" in result.output
+
+
+def test_errors_of_a_file_are_found_by_its_name_or_any_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    write(folder, "NONCOMM_BUILD_20240105093000.csv", GOOD.replace("TRL|1", "TRL|2"))
+    monkeypatch.chdir(tmp_path)
+    loaded = mmtlite(
+        tmp_path / "home", "load", "--format", "json", "sub/NONCOMM_BUILD_20240105093000.csv"
+    )
+    [file] = json.loads(loaded.output)["files"]
+    assert {error["load_id"] for error in file["errors"]} == {file["load_id"]}
+    for given in (
+        "NONCOMM_BUILD_20240105093000.csv",
+        str(folder / "NONCOMM_BUILD_20240105093000.csv"),
+        "./sub/NONCOMM_BUILD_20240105093000.csv",
+    ):
+        found = mmtlite(tmp_path / "home", "errors", "--format", "json", "--file", given)
+        assert [error["code"] for error in json.loads(found.output)] == ["MMT-C013"], given
+    other_case = mmtlite(
+        tmp_path / "home",
+        "errors",
+        "--format",
+        "json",
+        "--file",
+        "noncomm_build_20240105093000.csv",
+    )
+    assert json.loads(other_case.output) == []
