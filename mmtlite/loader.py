@@ -1,6 +1,6 @@
 """Loading inbound files: ``load`` (files named) and ``ingest`` (new files in the inbound folders).
 
-Each file, in order: its ``started`` log entry is committed; its bytes are read once and hashed
+Each file, in order: its bytes are read once and hashed; its ``started`` log entry is committed
 (content already in the ledger: skipped, before any parsing); it is parsed and checked
 (``fileformat``), judged by the ledger (name, sequence, gap, replay), its coded columns checked
 against the EXCLCODE list, its bad rows counted against the error budget; then one transaction
@@ -176,14 +176,23 @@ def _run(
             for done, path in enumerate(sorted(paths, key=_order)):
                 if on_file is not None:
                     on_file(done, len(paths), path)
-                if only_new and loading.known(path):
+                content = _read(path)
+                known = not isinstance(content, str) and ledger.by_content(connection, content[1])
+                if only_new and known:
                     result.already_loaded += 1
                     continue
-                result.files.append(loading.one(path))
+                result.files.append(loading.one(path, content))
             activity.end_run(connection, run_id, "done" if result.clean else "done with errors")
             return result
         finally:
             connection.close()
+
+
+def _read(path: str) -> tuple[bytearray, str] | str:
+    """A file's bytes and their SHA-256 (read once: ``ingest`` needs the hash to know what is
+    new, the load needs the bytes), or why it cannot be read."""
+    data = read_bytes(path)
+    return data if isinstance(data, str) else (data, hashlib.sha256(data).hexdigest())
 
 
 def _order(path: str) -> tuple[int, int, str]:
@@ -221,21 +230,14 @@ class _Loading:
         self.run_id = run_id
         self.options = options
 
-    def known(self, path: str) -> bool:
-        """Whether this file's content is in the ledger already."""
-        data = read_bytes(path)
-        return not isinstance(data, str) and (
-            ledger.by_content(self.connection, hashlib.sha256(data).hexdigest()) is not None
-        )
-
-    def one(self, path: str) -> FileResult:
+    def one(self, path: str, content: tuple[bytearray, str] | str) -> FileResult:
+        """Load the file at ``path`` from its ``content`` (see ``_read``)."""
         load_id = activity.start_file(self.connection, self.run_id, path)
         result = FileResult(path, REFUSED, load_id=load_id)
-        data = read_bytes(path)
-        if isinstance(data, str):
-            failure = ErrorRow(path, None, None, C_UNREADABLE, data, load_id)
-            return self.refuse(result, C_UNREADABLE, data, [failure])
-        sha256 = hashlib.sha256(data).hexdigest()
+        if isinstance(content, str):
+            failure = ErrorRow(path, None, None, C_UNREADABLE, content, load_id)
+            return self.refuse(result, C_UNREADABLE, content, [failure])
+        data, sha256 = content
         same = ledger.by_content(self.connection, sha256)
         if same is not None:
             return self.skip(result, same, sha256)
