@@ -22,7 +22,7 @@ from pathlib import Path, PurePath
 
 import msgspec
 
-from mmtlite import activity, ledger
+from mmtlite import activity, ledger, rules
 from mmtlite.activity import (
     LOADED,
     LOADED_WITH_ERRORS,
@@ -37,7 +37,8 @@ from mmtlite.categories import CATEGORIES, INBOUND, find
 from mmtlite.fileformat import C_UNREADABLE, ParsedFile, RowError, parse, read_bytes
 from mmtlite.lock import WriterLock
 from mmtlite.paths import Place
-from mmtlite.schema import connect, transaction
+from mmtlite.schema import connect, list_table, transaction
+from mmtlite.tranches import check_responses
 
 C_BUDGET = "MMT-C020"
 C_OUTBOUND = "MMT-C022"
@@ -98,6 +99,7 @@ class FileResult(msgspec.Struct):
     code: str | None = None  # why it was refused
     errors: list[ErrorRow] = []
     load_id: int = 0
+    evaluation: rules.Evaluation | None = None  # what the rules made of it (None: no change)
 
     @property
     def clean(self) -> bool:
@@ -269,6 +271,9 @@ class _Loading:
         if verdict.code is not None:
             return self.refuse(result, verdict.code, verdict.message, [], sha256)
         rows, code_errors = reject_unknown_codes(self.connection, spec, parsed)
+        if spec.name in RESPONSES:
+            rows, response_errors = check_responses(self.connection, spec, parsed, rows)
+            code_errors += response_errors
         errors = _errors(parsed, code_errors, load_id)
         rejected = len({error.line for error in errors})
         result.counts.rejected = rejected
@@ -307,7 +312,12 @@ class _Loading:
                 applied.counts.rejected = rejected
                 result.counts = applied.counts
                 result.outcome = LOADED_WITH_ERRORS if errors else LOADED
+                result.evaluation = _evaluate(
+                    self.connection, spec.name, applied.counts, file_id, self.run_id
+                )
                 notes = [*([verdict.forced] if verdict.forced else []), *applied.notes]
+                if result.evaluation is not None:
+                    notes.append(summary(result.evaluation))
                 if errors:
                     rows_word = "row" if rejected == 1 else "rows"
                     notes.append(f"{rejected:,} bad {rows_word} rejected (see mmtlite errors)")
@@ -368,6 +378,56 @@ class _Loading:
             sha256=sha256,
             errors=stored,
         )
+
+
+RESPONSES = ("DCCRESP", "CSRESP", "MDMRESP")
+
+
+def _evaluate(
+    connection: sqlite3.Connection, category: str, counts: Counts, file_id: int, run_id: int
+) -> rules.Evaluation | None:
+    """Re-evaluate the rules after a file changed its list (MMT.md: after every load)."""
+    if not (counts.added or counts.changed or counts.removed):
+        return None
+    name = connection.execute("SELECT name FROM ledger WHERE file_id = ?", (file_id,)).fetchone()
+    trigger = f"load {name[0]}"
+    if category in RESPONSES:
+        tranches = [
+            tranche
+            for (tranche,) in connection.execute(
+                f"SELECT DISTINCT tranche_id FROM {list_table(CATEGORIES[category])} "
+                "WHERE file_id = ?",
+                (file_id,),
+            )
+        ]
+        return rules.evaluate(
+            connection, trigger, file_id=file_id, run_id=run_id, verdicts=False, tranches=tranches
+        )
+    master = category == "MMT"
+    return rules.evaluate(
+        connection,
+        trigger,
+        file_id=file_id,
+        run_id=run_id,
+        new_meters=master and counts.added > 0,
+        gone_meters=master and counts.removed > 0,
+        moved_meters=master and counts.changed > 0,
+    )
+
+
+def summary(evaluation: rules.Evaluation) -> str:
+    """An evaluation in a few words, for the log: "statuses: 0S>0Z 120, >0S 5,000"."""
+    if not evaluation.changes and not evaluation.new_conflicts:
+        return "statuses unchanged"
+    parts = []
+    for change, count in sorted(evaluation.changes.items()):
+        old, new = change.split(">")
+        moved = f"{old} cause changed" if old == new else f"{old or 'new'}->{new or 'gone'}"
+        parts.append(f"{moved} {count:,}")
+    text = "statuses: " + ", ".join(parts)
+    if evaluation.new_conflicts:
+        text += f"; {evaluation.new_conflicts:,} new conflicts in tranches (see mmtlite report)"
+    return text
 
 
 def _errors(parsed: ParsedFile, more: Iterable[RowError], load_id: int) -> list[ErrorRow]:

@@ -1,8 +1,7 @@
-"""What the database says: meter counts by status (``status``), for people and scripts.
+"""What the database says, for people and scripts: ``status`` (meters by status) and one
+meter's story (``history``). The migration report is in ``migration_report``.
 
-Statuses are those of ``MMT.md``; until the rules are evaluated (the next part of mmtlite) every
-meter of the master list is ``0`` (loaded). Every status is always listed, zeros included, so a
-script can rely on the keys.
+Every status is always listed, zeros included, so a script can rely on the keys.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import sqlite3
 
 import msgspec
 
-STATUSES = ("0", "0S", "0Z", "1", "1a")
+from mmtlite.rules import STATUSES
 
 
 class Status(msgspec.Struct):
@@ -21,7 +20,9 @@ class Status(msgspec.Struct):
 
 
 def status(connection: sqlite3.Connection, env: str) -> Status:
-    meters = int(connection.execute("SELECT count(*) FROM list_mmt").fetchone()[0])
     by_status = dict.fromkeys(STATUSES, 0)
-    by_status["0"] = meters
-    return Status(env, meters, by_status)
+    for name, count in connection.execute(
+        "SELECT status, count(*) FROM meters INDEXED BY meters_by_status GROUP BY status"
+    ):
+        by_status[name] = count
+    return Status(env, sum(by_status.values()), by_status)

@@ -12,6 +12,18 @@ Tables:
 - ``ledger``: every file applied (content hash, name, category, environment, sequence).
 - ``runs`` and ``loads``: the activity log, one row per command run and per file it handled.
 - ``errors``: refusals and bad rows, with file, line and column.
+
+Schema 2 adds the migration's state (``rules``, ``tranches``, ``outbound``):
+
+- ``meters``: one row per meter of the master list (or of a tranche): its site and device, its
+  status and the first cause of it (``reason``, ``code``, ``via`` the site-mate it comes from,
+  ``file_id`` the file holding the fact). Derived from the lists by ``rules.evaluate``; never
+  the only truth (the lists are).
+- ``evaluations`` and ``history``: every change of a meter's status or cause, with the
+  evaluation (time, what triggered it) and the source file.
+- ``tranches``, ``tranche_meters``: the selections, the meters as sent to the DCC and which CS
+  note and MDM notification carried each.
+- ``outbound``: every file written (name, category, sequence, tranche, content hash).
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ from pathlib import Path
 
 from mmtlite.categories import CATEGORIES, INBOUND, Category
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class SchemaError(Exception):
@@ -100,6 +112,79 @@ _DDL = (
     *(_list_ddl(CATEGORIES[name]) for name in INBOUND),
 )
 
+# Schema 2: the migration's state. ``in_list`` is 0 for a meter of a tranche that has left the
+# master list (kept: its tranche still names it).
+_DDL_2 = (
+    """CREATE TABLE meters (
+        msn TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        dmc_id TEXT NOT NULL,
+        in_list INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL,
+        reason TEXT,
+        code TEXT,
+        via TEXT,
+        file_id INTEGER
+    ) WITHOUT ROWID""",
+    # Site-mates (the site rule), eligible meters in site order (select), counts by status.
+    "CREATE INDEX meters_by_site ON meters (site_id)",
+    "CREATE INDEX meters_by_status ON meters (status, site_id)",
+    # The devices in use, and their meters (EPCL and DMCT), without reading every meter.
+    "CREATE INDEX meters_by_device ON meters (dmc_id, in_list, site_id)",
+    # The few meters with a cause: all the rules need to look at besides the new verdicts.
+    "CREATE INDEX meters_flagged ON meters (msn) WHERE reason IS NOT NULL",
+    """CREATE TABLE evaluations (
+        eval_id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        file_id INTEGER,
+        run_id INTEGER
+    )""",
+    """CREATE TABLE history (
+        msn TEXT NOT NULL,
+        eval_id INTEGER NOT NULL,
+        old_status TEXT,
+        status TEXT,
+        reason TEXT,
+        code TEXT,
+        via TEXT,
+        file_id INTEGER,
+        tranche_id TEXT,
+        PRIMARY KEY (msn, eval_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE tranches (
+        tranche_id TEXT PRIMARY KEY,
+        requested INTEGER NOT NULL,
+        meters INTEGER NOT NULL,
+        sites INTEGER NOT NULL,
+        eval_id INTEGER NOT NULL
+    )""",
+    """CREATE TABLE tranche_meters (
+        msn TEXT PRIMARY KEY,
+        tranche_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        site_id TEXT NOT NULL,
+        mpxn TEXT NOT NULL,
+        dmc_id TEXT NOT NULL,
+        cs_note INTEGER,
+        mdm_note INTEGER
+    ) WITHOUT ROWID""",
+    "CREATE INDEX tranche_meters_by_tranche ON tranche_meters (tranche_id, position)",
+    """CREATE TABLE outbound (
+        outbound_id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        category TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        tranche_id TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        UNIQUE (category, sequence)
+    )""",
+)
+
 
 def connect(database: Path) -> sqlite3.Connection:
     """Open (and on first use create) the database; autocommit, transactions are explicit."""
@@ -132,12 +217,19 @@ def _ensure_schema(connection: sqlite3.Connection, database: Path) -> None:
         )
     with transaction(connection):
         # Another process may have created it while this one waited for the write lock.
-        if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
             if connection.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
                 raise SchemaError(f"{database} is not an mmtlite database (it has other tables)")
-            for statement in _DDL:
+            for statement in (*_DDL, *_DDL_2):
                 connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif version == 1:
+            from mmtlite.rules import evaluate  # the rules need the tables made here
+
+            for statement in _DDL_2:
+                connection.execute(statement)
+            evaluate(connection, "schema upgrade", new_meters=True)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 @contextmanager

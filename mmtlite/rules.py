@@ -1,0 +1,379 @@
+"""The migration rules of ``MMT.md`` ("Meter status and rules"), evaluated in set-based SQL.
+
+The lists are the facts (each row keeps the file that said it); ``meters`` holds what the rules
+make of them, one row per meter, and ``history`` every change of a meter's status or cause.
+
+Statuses:
+
+- ``0Z`` excluded: the meter has a STATUSCHG, NONCOMM or MANEXCL row; or its device model
+  combination is not on the EPCL (reason ``EPCL``) or not tested in the DMCT (``DMCT``); or a
+  meter at its site is excluded for a site-wide cause (a code marked ``site_wide`` Y, or EPCL,
+  or DMCT: the meters of a site share one communications hub). The site-mates then name the
+  cause and the meter it comes from (``via``).
+- ``0`` held: not excluded, but the meter or a meter at its site has an open to-do item.
+- ``0S`` eligible: every other meter of the master list.
+- ``1`` selected for a tranche, ``1R`` rejected by the DCC, ``1a`` the CS note acknowledged
+  (CSRESP OK), ``2`` the MDM notification acknowledged too (MDMRESP OK): the tranche statuses.
+  A meter in a tranche keeps its tranche status whatever the lists say; a cause that would
+  exclude or hold it is kept as its ``reason`` and reported as a conflict.
+
+A meter with several causes shows the first in this order (the others are facts all the same):
+STATUSCHG, NONCOMM, MANEXCL, EPCL, DMCT, a site-mate's exclusion, TODO, a site-mate's to-do;
+then by code, then by the site-mate's MSN. A code missing from the EXCLCODE list is not
+site-wide.
+
+Cost: one pass over ``meters`` (device lists) and index lookups for the rest; the master list
+itself is compared with ``meters`` only when a load changed it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Collection
+
+import msgspec
+
+from mmtlite.activity import now
+
+HELD = "0"
+ELIGIBLE = "0S"
+EXCLUDED = "0Z"
+SELECTED = "1"
+REJECTED = "1R"
+NOTED = "1a"
+NOTIFIED = "2"
+STATUSES = (HELD, ELIGIBLE, EXCLUDED, SELECTED, REJECTED, NOTED, NOTIFIED)
+TRANCHE_STATUSES = (SELECTED, REJECTED, NOTED, NOTIFIED)
+MEANING = {
+    HELD: "held (to-do)",
+    ELIGIBLE: "eligible",
+    EXCLUDED: "excluded",
+    SELECTED: "selected",
+    REJECTED: "rejected by the DCC",
+    NOTED: "CS note acknowledged",
+    NOTIFIED: "MDM notified",
+}
+
+# A tranche meter that left the master list: its conflict.
+LEFT_THE_LIST = ("MMT", "REMOVED")
+
+# Joins are written CROSS JOIN where the small table must lead: without statistics SQLite may
+# otherwise scan a million meters to find thirty thousand.
+
+# The order of causes (see the module's docstring): own exclusions 1-5, a site-mate's 6, own
+# to-do 7, a site-mate's 8. Up to 6 the meter is excluded, after that held.
+_OWN_FACTS = """
+    SELECT msn, 1 AS p, 'STATUSCHG' AS reason, change_code AS code, file_id FROM list_statuschg
+    UNION ALL SELECT msn, 2, 'NONCOMM', reason_code, file_id FROM list_noncomm
+    UNION ALL SELECT msn, 3, 'MANEXCL', reason_code, file_id FROM list_manexcl
+    UNION ALL SELECT msn, 7, 'TODO', todo_code, file_id FROM list_todo
+"""
+_LAST_EXCLUDING = 6
+
+_TRANCHE_STATUS = f"""CASE
+    WHEN d.decision = 'REJECTED' THEN '{REJECTED}'
+    WHEN cs.result = 'OK' AND md.result = 'OK' THEN '{NOTIFIED}'
+    WHEN cs.result = 'OK' THEN '{NOTED}'
+    ELSE '{SELECTED}' END"""
+
+
+class Evaluation(msgspec.Struct):
+    """What one evaluation changed: ``changes`` counts meters by "old>new" status (old is
+    empty for a meter new to the master list, new empty for one that left it)."""
+
+    eval_id: int
+    changes: dict[str, int]
+    new_conflicts: int
+    open_conflicts: int
+    seconds: float
+
+    @property
+    def changed(self) -> int:
+        return sum(self.changes.values())
+
+
+def evaluate(
+    connection: sqlite3.Connection,
+    trigger: str,
+    *,
+    file_id: int | None = None,
+    run_id: int | None = None,
+    verdicts: bool = True,
+    new_meters: bool = False,
+    gone_meters: bool = False,
+    moved_meters: bool = False,
+    tranches: Collection[str] = (),
+) -> Evaluation:
+    """Re-evaluate, inside the caller's transaction, and write the changes and their history.
+
+    ``verdicts``: apply the rules to every meter (after a list changed). ``new_meters``,
+    ``gone_meters``, ``moved_meters``: the master list gained meters, lost some, or changed the
+    site or device of some. ``tranches``: re-derive the tranche statuses of these tranches
+    (after a selection or a response). ``file_id`` is the file that triggered it.
+    """
+    started = time.perf_counter()
+    eval_id = _id(
+        connection.execute(
+            "INSERT INTO evaluations (at, trigger, file_id, run_id) VALUES (?, ?, ?, ?)",
+            (now(), trigger, file_id, run_id),
+        )
+    )
+    made: list[str] = []
+    try:
+        _temp(connection, made, "fresh", "msn TEXT PRIMARY KEY")
+        _temp(connection, made, "gone", "msn TEXT PRIMARY KEY")
+        _temp(connection, made, "candidates", "msn TEXT PRIMARY KEY")
+        left = _reconcile(connection, eval_id, file_id, new_meters, gone_meters, moved_meters)
+        if verdicts:
+            _verdicts(connection, made)
+        changes, new_conflicts = _apply(connection, made, eval_id, file_id, verdicts, tranches)
+    finally:
+        for name in made:
+            connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    changes.update(left)
+    return Evaluation(
+        eval_id, changes, new_conflicts, open_conflicts(connection), time.perf_counter() - started
+    )
+
+
+def _temp(connection: sqlite3.Connection, made: list[str], name: str, columns: str) -> None:
+    connection.execute(f"CREATE TEMP TABLE {name} ({columns}) WITHOUT ROWID")
+    made.append(name)
+
+
+def _reconcile(
+    connection: sqlite3.Connection,
+    eval_id: int,
+    file_id: int | None,
+    new_meters: bool,
+    gone_meters: bool,
+    moved_meters: bool,
+) -> dict[str, int]:
+    """Bring ``meters`` in line with the master list: meters gone, back, moved and new. Returns
+    the meters that left it (not in a tranche) by their last status."""
+    execute = connection.execute
+    changes: dict[str, int] = {}
+    if gone_meters:
+        execute(
+            "INSERT INTO gone SELECT msn FROM meters WHERE in_list "
+            "AND msn NOT IN (SELECT msn FROM list_mmt)"
+        )
+        outside = "msn IN (SELECT msn FROM gone) AND msn NOT IN (SELECT msn FROM tranche_meters)"
+        execute(
+            "INSERT INTO history (msn, eval_id, old_status, status, reason, code, file_id) "
+            f"SELECT msn, ?, status, NULL, ?, ?, ? FROM meters WHERE {outside}",
+            (eval_id, *LEFT_THE_LIST, file_id),
+        )
+        for old, count in execute(
+            f"SELECT status, count(*) FROM meters WHERE {outside} GROUP BY 1"
+        ):
+            changes[f"{old}>"] = count
+        execute(f"DELETE FROM meters WHERE {outside}")
+        # What is left of them is in a tranche: kept, and its leaving becomes a conflict.
+        execute("UPDATE meters SET in_list = 0 WHERE msn IN (SELECT msn FROM gone)")
+    if new_meters:  # a tranche meter back in the list, maybe at another site
+        execute(
+            "UPDATE meters SET in_list = 1, site_id = l.site_id, dmc_id = l.dmc_id "
+            "FROM list_mmt AS l WHERE meters.reason IS NOT NULL AND meters.in_list = 0 "
+            "AND l.msn = meters.msn"
+        )
+    if moved_meters:
+        execute(
+            "UPDATE meters SET site_id = l.site_id, dmc_id = l.dmc_id FROM list_mmt AS l "
+            "WHERE l.msn = meters.msn "
+            "AND (meters.site_id <> l.site_id OR meters.dmc_id <> l.dmc_id)"
+        )
+    if new_meters:
+        execute(
+            "INSERT INTO fresh SELECT msn FROM list_mmt WHERE msn NOT IN (SELECT msn FROM meters)"
+        )
+        # Eligible until the rules below say otherwise; the history records one change each.
+        execute(
+            "INSERT INTO meters (msn, site_id, dmc_id, status) SELECT l.msn, l.site_id, "
+            f"l.dmc_id, '{ELIGIBLE}' FROM fresh JOIN list_mmt AS l USING (msn)"
+        )
+    return changes
+
+
+def _verdicts(connection: sqlite3.Connection, made: list[str]) -> None:
+    """``verdict``: the first cause of every listed meter that is excluded or held."""
+    execute = connection.execute
+    last_file = "(SELECT max(file_id) FROM ledger WHERE category = '{}')"
+    # The device model combinations in use (a skip-scan of the index: one seek per device,
+    # not a million rows) that are missing from the EPCL or the DMCT.
+    made.append("bad_devices")
+    execute(
+        """CREATE TEMP TABLE bad_devices AS
+        WITH RECURSIVE used (dmc_id) AS (
+            SELECT min(dmc_id) FROM meters
+            UNION ALL
+            SELECT (SELECT min(dmc_id) FROM meters WHERE dmc_id > used.dmc_id) FROM used
+            WHERE used.dmc_id IS NOT NULL
+        )
+        SELECT dmc_id, dmc_id IN (SELECT dmc_id FROM list_epcl) AS on_epcl FROM used
+        WHERE dmc_id IS NOT NULL AND (
+            dmc_id NOT IN (SELECT dmc_id FROM list_epcl)
+            OR dmc_id NOT IN (SELECT dmc_id FROM list_dmct))"""
+    )
+    made.append("facts")
+    execute(
+        f"""CREATE TEMP TABLE facts AS
+        SELECT o.msn, m.site_id, o.p, o.reason, o.code, o.file_id,
+            o.p = 7 OR coalesce(c.site_wide = 'Y', 0) AS site_wide
+        FROM ({_OWN_FACTS}) AS o
+        CROSS JOIN meters AS m ON m.msn = o.msn AND m.in_list
+        LEFT JOIN list_exclcode AS c ON c.code = o.code AND o.p < 7
+        UNION ALL
+        SELECT m.msn, m.site_id, iif(b.on_epcl, 5, 4), iif(b.on_epcl, 'DMCT', 'EPCL'), b.dmc_id,
+            iif(b.on_epcl, {last_file.format("DMCT")}, {last_file.format("EPCL")}), 1
+        FROM bad_devices AS b
+        CROSS JOIN meters AS m INDEXED BY meters_by_device ON m.dmc_id = b.dmc_id AND m.in_list"""
+    )
+    made.append("site_first")
+    execute(
+        f"""CREATE TEMP TABLE site_first AS
+        SELECT site_id, min(p || '|' || code || '|' || msn), p, reason, code, msn AS via, file_id,
+            p <= {_LAST_EXCLUDING} AS excluding
+        FROM facts WHERE site_wide GROUP BY site_id, p <= {_LAST_EXCLUDING}"""
+    )
+    made.append("verdict")
+    execute(
+        "CREATE TEMP TABLE verdict (msn TEXT PRIMARY KEY, p INTEGER, reason TEXT, code TEXT, "
+        "via TEXT, file_id INTEGER) WITHOUT ROWID"
+    )
+    # A meter has at most one fact of each rank and one site-mate cause of each kind, so
+    # inserting rank by rank, the first row a meter gets is its first cause: no sorting.
+    own = (
+        "INSERT OR IGNORE INTO verdict "
+        "SELECT msn, p, reason, code, NULL, file_id FROM facts WHERE p = ?"
+    )
+    mates = f"""INSERT OR IGNORE INTO verdict
+        SELECT m.msn, ?, s.reason, s.code, s.via, s.file_id
+        FROM site_first AS s
+        CROSS JOIN meters AS m INDEXED BY meters_by_site ON m.site_id = s.site_id AND m.msn <> s.via
+        WHERE s.p <= {_LAST_EXCLUDING} = ?"""
+    for rank in range(1, _LAST_EXCLUDING):
+        execute(own, (rank,))
+    execute(mates, (_LAST_EXCLUDING, True))
+    execute(own, (7,))
+    execute(mates, (8, False))
+
+
+def _apply(
+    connection: sqlite3.Connection,
+    made: list[str],
+    eval_id: int,
+    file_id: int | None,
+    verdicts: bool,
+    tranches: Collection[str],
+) -> tuple[dict[str, int], int]:
+    """Work out the new status and cause of every meter that may have changed; write the
+    changes and their history."""
+    execute = connection.execute
+    made.append("changed")
+    execute(
+        "CREATE TEMP TABLE changed (msn TEXT PRIMARY KEY, tranche_id TEXT, old_status TEXT, "
+        "old_reason TEXT, status TEXT, reason TEXT, code TEXT, via TEXT, file_id INTEGER) "
+        "WITHOUT ROWID"
+    )
+    marks = ", ".join("?" * len(tranches))
+    # The meters that may have changed: those with a verdict now or a cause before, the
+    # tranche meters that left the list, and the meters of the tranches named.
+    sources = ["SELECT msn FROM gone"]
+    if verdicts:
+        sources += [
+            "SELECT msn FROM verdict",
+            "SELECT msn FROM meters WHERE reason IS NOT NULL "
+            "AND msn NOT IN (SELECT msn FROM verdict)",
+        ]
+    if tranches:
+        sources.append(f"SELECT msn FROM tranche_meters WHERE tranche_id IN ({marks})")
+    cause = "v" if verdicts else "m"
+    if verdicts:
+        listed = (
+            f"iif(v.p IS NULL, '{ELIGIBLE}', iif(v.p <= {_LAST_EXCLUDING}, '{EXCLUDED}', '{HELD}'))"
+        )
+    else:
+        listed = "m.status"
+    in_tranche = (
+        f"iif(t.tranche_id IN ({marks}), {_TRANCHE_STATUS}, m.status)" if tranches else "m.status"
+    )
+    responses = (
+        """LEFT JOIN list_dccresp AS d ON d.msn = t.msn AND d.tranche_id = t.tranche_id
+        LEFT JOIN list_csresp AS cs ON cs.msn = t.msn AND cs.tranche_id = t.tranche_id
+        LEFT JOIN list_mdmresp AS md ON md.msn = t.msn AND md.tranche_id = t.tranche_id"""
+        if tranches
+        else ""
+    )
+    gone_reason, gone_code = LEFT_THE_LIST
+    for source in sources:
+        parameters = tuple(tranches) * (source.count("?") + (in_tranche.count("?") > 0))
+        execute(
+            f"""INSERT OR IGNORE INTO changed
+            SELECT msn, tranche_id, old_status, old_reason, status, reason, code, via, file_id
+            FROM (
+                SELECT c.msn, t.tranche_id, m.status AS old_status, m.reason AS old_reason,
+                    m.code AS old_code, m.via AS old_via,
+                    iif(t.msn IS NULL, {listed}, {in_tranche}) AS status,
+                    iif(m.in_list, {cause}.reason, '{gone_reason}') AS reason,
+                    iif(m.in_list, {cause}.code, '{gone_code}') AS code,
+                    iif(m.in_list, {cause}.via, NULL) AS via,
+                    iif(m.in_list, {cause}.file_id, NULL) AS file_id
+                FROM ({source}) AS c
+                CROSS JOIN meters AS m USING (msn)
+                {"LEFT JOIN verdict AS v USING (msn)" if verdicts else ""}
+                LEFT JOIN tranche_meters AS t USING (msn)
+                {responses}
+            )
+            WHERE status IS NOT old_status OR reason IS NOT old_reason OR code IS NOT old_code
+                OR via IS NOT old_via""",
+            parameters,
+        )
+    fresh = "msn IN (SELECT msn FROM fresh)"
+    execute(
+        "INSERT INTO history (msn, eval_id, old_status, status, reason, code, via, file_id, "
+        f"tranche_id) SELECT msn, ?, iif({fresh}, NULL, old_status), status, reason, code, via, "
+        "coalesce(file_id, ?), tranche_id FROM changed",
+        (eval_id, file_id),
+    )
+    execute(
+        "INSERT INTO history (msn, eval_id, status, file_id) "
+        f"SELECT msn, ?, '{ELIGIBLE}', ? FROM fresh WHERE msn NOT IN (SELECT msn FROM changed)",
+        (eval_id, file_id),
+    )
+    execute(
+        "UPDATE meters SET status = c.status, reason = c.reason, code = c.code, via = c.via, "
+        "file_id = c.file_id FROM changed AS c WHERE c.msn = meters.msn"
+    )
+    changes: dict[str, int] = {}
+    for old, new, count in execute(
+        f"SELECT iif({fresh}, '', old_status), status, count(*) FROM changed GROUP BY 1, 2"
+    ):
+        changes[f"{old}>{new}"] = count
+    unchanged_fresh = execute(
+        "SELECT count(*) FROM fresh WHERE msn NOT IN (SELECT msn FROM changed)"
+    ).fetchone()[0]
+    if unchanged_fresh:
+        changes[f">{ELIGIBLE}"] = changes.get(f">{ELIGIBLE}", 0) + unchanged_fresh
+    new_conflicts = execute(
+        "SELECT count(*) FROM changed WHERE tranche_id IS NOT NULL AND reason IS NOT NULL "
+        "AND old_reason IS NULL"
+    ).fetchone()[0]
+    return changes, int(new_conflicts)
+
+
+def open_conflicts(connection: sqlite3.Connection) -> int:
+    """Meters in a tranche that the rules would exclude or hold now."""
+    marks = ", ".join("?" * len(TRANCHE_STATUSES))
+    return int(
+        connection.execute(
+            f"SELECT count(*) FROM meters WHERE reason IS NOT NULL AND status IN ({marks})",
+            TRANCHE_STATUSES,
+        ).fetchone()[0]
+    )
+
+
+def _id(cursor: sqlite3.Cursor) -> int:
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid

@@ -1,0 +1,340 @@
+"""Tranches: selecting eligible meters, the files to the DCC, CS and MDM, and their answers.
+
+Selection (``select``), the documented order: sites in ascending ``site_id`` (text order); a
+site's eligible (``0S``) meters are taken together, in MSN order, if they all fit in the room
+left; a site that does not fit is passed over (it waits for the next tranche) and the next one
+is tried, until the tranche is full or no eligible site is left. A site is never split: its
+meters that are eligible go together (a meter excluded for a code that is not site-wide stays
+behind without holding its mates back). A meter is in at most one tranche, ever.
+
+Files, each a new file with its own sequence (``outbound``):
+
+- ``select`` writes ``DCCCAND`` (``msn|mpxn|dmc_id|tranche_id``, the meters as selected);
+  ``export dcc`` writes it again.
+- ``export cs`` writes ``CSNOTE`` (``msn|tranche_id|note_code``) for the meters the DCC
+  accepted that no CS note named yet.
+- ``export mdm`` writes ``MDMNOTIF`` (``msn|tranche_id|migration_date``) for the meters whose
+  CS note was acknowledged (``1a``) that no notification named yet.
+
+Answers (checked when loaded, ``check_responses``): a row must name a tranche that exists and
+a meter of that tranche; a CSRESP or MDMRESP row must answer a CS note or an MDM notification
+that was sent for the meter.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Literal, TypeVar
+
+import msgspec
+
+from mmtlite import activity, outbound, rules
+from mmtlite.categories import IDENTIFIER, Category
+from mmtlite.fileformat import ParsedFile, Row, RowError, show
+from mmtlite.lock import WriterLock
+from mmtlite.outbound import Written
+from mmtlite.paths import Place
+from mmtlite.schema import connect, transaction
+
+R_UNKNOWN_TRANCHE = "MMT-R010"
+R_NOT_IN_TRANCHE = "MMT-R011"
+R_NOTHING_SENT = "MMT-R012"
+
+RESPONSE_CODES = {
+    R_UNKNOWN_TRANCHE: "a response names a tranche that was never selected",
+    R_NOT_IN_TRANCHE: "a response names a meter that is not in that tranche",
+    R_NOTHING_SENT: "a CS or MDM response for a meter whose note or notification was not sent",
+}
+
+Target = Literal["dcc", "cs", "mdm"]
+_EXPORTED = {"dcc": "DCCCAND", "cs": "CSNOTE", "mdm": "MDMNOTIF"}
+_NOTE_COLUMN = {"cs": "cs_note", "mdm": "mdm_note"}
+_RESPONSE_NOTE = {"CSRESP": "cs_note", "MDMRESP": "mdm_note"}
+
+
+class TrancheError(Exception):
+    """A selection or an export that cannot be made (nothing is written)."""
+
+
+class Selection(msgspec.Struct):
+    tranche_id: str
+    requested: int
+    meters: int
+    sites: int
+    passed_over: int  # eligible sites that did not fit in the room left
+    eligible_left: int  # eligible meters not selected
+    file: Written
+    evaluation: rules.Evaluation
+
+
+class Export(msgspec.Struct):
+    tranche_id: str
+    target: str
+    file: Written
+    left_out: dict[str, int]  # meters of the tranche not in this file, by why
+
+
+def select_tranche(
+    place: Place, tranche_id: str, size: int, when: datetime | None = None
+) -> Selection:
+    """``mmtlite select``: select a tranche and write its DCCCAND file, as the environment's
+    one writer (raises ``lock.Busy`` when another holds it, ``TrancheError`` when it cannot)."""
+    return _as_writer(
+        place,
+        f"select --tranche {tranche_id}",
+        lambda connection, run_id: select(connection, place, tranche_id, size, run_id, when),
+    )
+
+
+def export_tranche(
+    place: Place,
+    target: Target,
+    tranche_id: str,
+    *,
+    note_code: str = "S1MIG",
+    migration_date: str | None = None,
+    when: datetime | None = None,
+) -> Export:
+    """``mmtlite export``: write a tranche's file for ``target``, as the one writer."""
+    return _as_writer(
+        place,
+        f"export {target} --tranche {tranche_id}",
+        lambda connection, run_id: export(
+            connection, place, target, tranche_id, run_id, note_code=note_code,
+            migration_date=migration_date, when=when,
+        ),
+    )  # fmt: skip
+
+
+Made = TypeVar("Made", Selection, Export)
+
+
+def _as_writer(place: Place, command: str, make: Callable[[sqlite3.Connection, int], Made]) -> Made:
+    """Run ``make`` in one transaction under the writer lock, logged as a run; publish its file
+    after the commit."""
+    with WriterLock(place.lock, command):
+        connection = connect(place.database)
+        try:
+            activity.mark_aborted(connection)
+            outbound.finish_pending(connection)
+            run_id = activity.start_run(connection, command)
+            made: Made | None = None
+            try:
+                with transaction(connection):
+                    made = make(connection, run_id)
+            except TrancheError:
+                activity.end_run(connection, run_id, "refused")
+                raise
+            except BaseException:
+                if made is not None:
+                    outbound.discard(made.file)
+                raise
+            outbound.publish(made.file)
+            activity.end_run(connection, run_id, "done")
+            return made
+        finally:
+            connection.close()
+
+
+def select(
+    connection: sqlite3.Connection,
+    place: Place,
+    tranche_id: str,
+    size: int,
+    run_id: int,
+    when: datetime | None = None,
+) -> Selection:
+    """Select tranche ``tranche_id`` of at most ``size`` meters and prepare its DCCCAND file
+    (inside the caller's transaction; ``outbound.publish`` it after the commit)."""
+    _check_new(connection, tranche_id, size)
+    chosen: list[tuple[str, int, str]] = []  # (msn, position, site)
+    sites = passed_over = 0
+    room = size
+    eligible = connection.execute(
+        "SELECT site_id, msn FROM meters INDEXED BY meters_by_status WHERE status = ? "
+        "ORDER BY site_id, msn",
+        (rules.ELIGIBLE,),
+    )
+    for site, group in groupby(eligible, key=itemgetter(0)):
+        mates = [msn for _, msn in group]
+        if len(mates) > room:
+            passed_over += 1
+            continue
+        chosen.extend((msn, len(chosen) + 1, site) for msn in mates)
+        sites += 1
+        room -= len(mates)
+        if not room:
+            break
+    eligible.close()
+    if not chosen:
+        raise TrancheError(f"no eligible site fits in a tranche of {size:,} meters")
+    connection.executemany(
+        "INSERT INTO tranche_meters (msn, tranche_id, position, site_id, mpxn, dmc_id) "
+        "SELECT ?1, ?2, ?3, site_id, mpxn, dmc_id FROM list_mmt WHERE msn = ?1",
+        ((msn, tranche_id, position) for msn, position, _ in chosen),
+    )
+    evaluation = rules.evaluate(
+        connection, f"select --tranche {tranche_id}", run_id=run_id, verdicts=False,
+        tranches=[tranche_id],
+    )  # fmt: skip
+    connection.execute(
+        "INSERT INTO tranches (tranche_id, requested, meters, sites, eval_id) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (tranche_id, size, len(chosen), sites, evaluation.eval_id),
+    )
+    written = outbound.prepare(
+        connection, place, "DCCCAND", tranche_id, list(_candidates(connection, tranche_id)),
+        run_id, when,
+    )  # fmt: skip
+    left = connection.execute(
+        "SELECT count(*) FROM meters WHERE status = ?", (rules.ELIGIBLE,)
+    ).fetchone()[0]
+    return Selection(
+        tranche_id, size, len(chosen), sites, passed_over, int(left), written, evaluation
+    )
+
+
+def _check_new(connection: sqlite3.Connection, tranche_id: str, size: int) -> None:
+    if re.fullmatch(IDENTIFIER.pattern, tranche_id) is None:
+        raise TrancheError(f"tranche id {show(tranche_id)}: expected {IDENTIFIER.expected}")
+    if size < 1:
+        raise TrancheError(f"size {size}: at least 1 meter")
+    row = connection.execute(
+        "SELECT t.meters, e.at FROM tranches AS t JOIN evaluations AS e USING (eval_id) "
+        "WHERE tranche_id = ?",
+        (tranche_id,),
+    ).fetchone()
+    if row is not None:
+        raise TrancheError(
+            f"tranche {tranche_id} exists already ({row[0]:,} meters, selected {row[1]}): "
+            "choose a new tranche id"
+        )
+
+
+def _candidates(connection: sqlite3.Connection, tranche_id: str) -> Iterator[tuple[str, ...]]:
+    yield from connection.execute(
+        "SELECT msn, mpxn, dmc_id, tranche_id FROM tranche_meters WHERE tranche_id = ? "
+        "ORDER BY position",
+        (tranche_id,),
+    )
+
+
+def export(
+    connection: sqlite3.Connection,
+    place: Place,
+    target: Target,
+    tranche_id: str,
+    run_id: int,
+    *,
+    note_code: str = "S1MIG",
+    migration_date: str | None = None,
+    when: datetime | None = None,
+) -> Export:
+    """Prepare the ``target`` file of a tranche (inside the caller's transaction)."""
+    known = connection.execute(
+        "SELECT 1 FROM tranches WHERE tranche_id = ?", (tranche_id,)
+    ).fetchone()
+    if known is None:
+        raise TrancheError(f"tranche {show(tranche_id)} is unknown (see mmtlite report)")
+    why = _why_left_out(connection, target, tranche_id)
+    if target == "dcc":
+        rows: list[tuple[str, ...]] = list(_candidates(connection, tranche_id))
+    elif target == "cs":
+        rows = [
+            (msn, tranche_id, note_code)
+            for (msn,) in connection.execute(
+                "SELECT t.msn FROM tranche_meters AS t JOIN list_dccresp AS d "
+                "ON d.msn = t.msn AND d.tranche_id = t.tranche_id "
+                "WHERE t.tranche_id = ? AND d.decision = 'ACCEPTED' AND t.cs_note IS NULL "
+                "ORDER BY t.position",
+                (tranche_id,),
+            )
+        ]
+    else:
+        if migration_date is None:
+            raise TrancheError("an MDM notification needs its migration date")
+        rows = [
+            (msn, tranche_id, migration_date)
+            for (msn,) in connection.execute(
+                "SELECT t.msn FROM tranche_meters AS t JOIN meters AS m USING (msn) "
+                "WHERE t.tranche_id = ? AND m.status IN (?, ?) AND t.mdm_note IS NULL "
+                "ORDER BY t.position",
+                (tranche_id, rules.NOTED, rules.NOTIFIED),
+            )
+        ]
+    if not rows:
+        reasons = ", ".join(f"{count:,} {reason}" for reason, count in why.items() if count)
+        raise TrancheError(
+            f"nothing to send to {target.upper()} for tranche {tranche_id}"
+            + (f": {reasons}" if reasons else "")
+        )
+    written = outbound.prepare(connection, place, _EXPORTED[target], tranche_id, rows, run_id, when)
+    if target in _NOTE_COLUMN:
+        connection.executemany(
+            f"UPDATE tranche_meters SET {_NOTE_COLUMN[target]} = ? WHERE msn = ?",
+            ((written.outbound_id, row[0]) for row in rows),
+        )
+    return Export(tranche_id, target, written, why)
+
+
+def _why_left_out(
+    connection: sqlite3.Connection, target: Target, tranche_id: str
+) -> dict[str, int]:
+    """The tranche's meters an export of ``target`` leaves out, by why."""
+    if target == "dcc":
+        return {}
+    if target == "cs":
+        query = """SELECT
+            sum(d.decision IS NULL), sum(d.decision = 'REJECTED'),
+            sum(d.decision = 'ACCEPTED' AND t.cs_note IS NOT NULL)
+            FROM tranche_meters AS t LEFT JOIN list_dccresp AS d
+            ON d.msn = t.msn AND d.tranche_id = t.tranche_id WHERE t.tranche_id = ?"""
+        names = ("awaiting the DCC's decision", "rejected by the DCC", "already in a CS note")
+    else:
+        query = f"""SELECT
+            sum(m.status IN ('{rules.SELECTED}')), sum(m.status = '{rules.REJECTED}'),
+            sum(m.status IN ('{rules.NOTED}', '{rules.NOTIFIED}') AND t.mdm_note IS NOT NULL)
+            FROM tranche_meters AS t JOIN meters AS m USING (msn) WHERE t.tranche_id = ?"""
+        names = ("awaiting the CS acknowledgement", "rejected by the DCC", "already notified")
+    counts = connection.execute(query, (tranche_id,)).fetchone()
+    return {name: int(count or 0) for name, count in zip(names, counts, strict=True)}
+
+
+def check_responses(
+    connection: sqlite3.Connection, spec: Category, parsed: ParsedFile, rows: list[Row]
+) -> tuple[list[Row], list[RowError]]:
+    """The response rows that answer a meter of a known tranche (and, for CS and MDM, a note
+    that was sent); errors for the others. A rejected row's key joins ``parsed.rejected_keys``."""
+    tranches = {tranche for (tranche,) in connection.execute("SELECT tranche_id FROM tranches")}
+    note = _RESPONSE_NOTE.get(spec.name)
+    sent = f", {note} IS NOT NULL" if note else ", 1"
+    good: list[Row] = []
+    errors: list[RowError] = []
+    lookup = connection.cursor()
+    for row in rows:
+        msn, tranche = row.text.split(row.delimiter, 2)[:2]
+        problem: tuple[str, str, str] | None = None
+        if tranche not in tranches:
+            problem = (R_UNKNOWN_TRANCHE, "tranche_id", f"tranche {show(tranche)} is unknown")
+        else:
+            found = lookup.execute(
+                f"SELECT tranche_id{sent} FROM tranche_meters WHERE msn = ?", (msn,)
+            ).fetchone()
+            if found is None or found[0] != tranche:
+                where = f"in tranche {found[0]}" if found else "in no tranche"
+                problem = (R_NOT_IN_TRANCHE, "msn", f"meter {msn} is {where}, not {tranche}")
+            elif not found[1]:
+                what = "CS note" if note == "cs_note" else "MDM notification"
+                problem = (R_NOTHING_SENT, "msn", f"no {what} was sent for meter {msn}")
+        if problem is None:
+            good.append(row)
+            continue
+        code, column, message = problem
+        errors.append(RowError(code, message, parsed.file, row.line, column))
+        parsed.rejected_keys.add(row.key)
+    return good, errors
