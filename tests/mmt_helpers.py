@@ -43,6 +43,23 @@ def codes_file(folder: Path, sequence: int = 1) -> Path:
     return make(folder, "EXCLCODE", sequence, [(*code, "ALL") for code in CODES], second=1000)
 
 
+def in_tranche(place: Place, folder: Path, msns: Sequence[str], tranche: str) -> None:
+    """Make ``msns`` eligible meters (one site each, device DMC1 on the EPCL and the DMCT) and
+    select them as ``tranche``: sequence 1 of EPCL, DMCT and MMT."""
+    from mmtlite.loader import load
+    from mmtlite.tranches import select_tranche
+
+    load(
+        place,
+        [
+            make(folder, "DMCT", 1, [("DMC1", "tested", "20230101", "ALL")], second=2000),
+            make(folder, "EPCL", 1, [("DMC1", "Maker", "Model", "1.0", "ALL")], second=2001),
+            make(folder, "MMT", 1, [meter(m, site=f"S{m}") for m in msns], second=2002),
+        ],
+    )
+    select_tranche(place, tranche, len(msns))
+
+
 def rows_of(place: Place, category: str) -> list[tuple[str, ...]]:
     """A list table's rows (without file_id), ordered by key."""
     spec = find(category)

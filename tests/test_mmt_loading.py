@@ -10,7 +10,8 @@ import pytest
 from mmtlite import activity
 from mmtlite.loader import Budget, Options, RunResult, load
 from mmtlite.paths import Place
-from tests.mmt_helpers import codes_file, digest, make, meter, reading, rows_of
+from mmtlite.tranches import export_tranche
+from tests.mmt_helpers import codes_file, digest, in_tranche, make, meter, reading, rows_of
 
 
 @pytest.fixture
@@ -274,17 +275,24 @@ def test_outbound_categories_are_never_loaded(place: Place, files: Path) -> None
 
 
 def test_responses_are_added_or_replaced_by_key(place: Place, files: Path) -> None:
+    in_tranche(place, files, ["MSN000001", "MSN000002"], "T1")
+    load(
+        place,
+        [
+            make(
+                files, "DCCRESP", 1, [(m, "T1", "ACCEPTED", "") for m in ("MSN000001", "MSN000002")]
+            )
+        ],
+    )
+    export_tranche(place, "cs", "T1")
     first = make(
         files, "CSRESP", 1, [("MSN000001", "T1", "OK", ""), ("MSN000002", "T1", "FAIL", "x")]
     )
-    second = make(
-        files, "CSRESP", 2, [("MSN000002", "T1", "OK", "retried"), ("MSN000002", "T2", "OK", "")]
-    )
+    second = make(files, "CSRESP", 2, [("MSN000002", "T1", "OK", "retried")])
     load(place, [first, second])
     assert rows_of(place, "CSRESP") == [
         ("MSN000001", "T1", "OK", ""),
         ("MSN000002", "T1", "OK", "retried"),
-        ("MSN000002", "T2", "OK", ""),
     ]
 
 
