@@ -8,6 +8,7 @@ codes (CLI.md): 0 done, 1 the input has errors (a file refused or rows rejected)
 from __future__ import annotations
 
 import contextlib
+import csv
 import math
 import re
 import sqlite3
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import msgspec
@@ -73,13 +74,16 @@ class Settings(msgspec.Struct):
 @click.pass_context
 def cli(context: click.Context, home: str | None, env: str) -> None:
     """mmtlite: a SQLite meter migration tool. Loads inbound lists exactly once (ADD, REMOVE,
-    ALL), with a ledger, an activity log and an error table.
+    ALL), with a ledger, an activity log and an error table; derives every meter's status
+    (eligible, excluded, held) after each load; selects tranches and writes the files to the
+    DCC, CS and MDM.
 
     \b
     Example:
       mmtlite generate --meters 1000
       mmtlite ingest
       mmtlite status
+      mmtlite select --size 100 --tranche T1
     """
     context.obj = Settings(home, env)
 
@@ -253,7 +257,9 @@ def _report_run(
 @_FORMAT
 @click.pass_obj
 def status(settings: Settings, output_format: str) -> None:
-    """Meters by status. Until the eligibility rules land every meter is 0 (loaded).
+    """Meters of the master list (and of tranches) by status: 0 held (a to-do at the meter or
+    its site), 0S eligible, 0Z excluded, 1 selected, 1R rejected by the DCC, 1a CS note
+    acknowledged, 2 MDM notified.
 
     \b
     Example:
@@ -265,6 +271,165 @@ def status(settings: Settings, output_format: str) -> None:
         print_json(counts)
     else:
         render.print_status(counts)
+
+
+@cli.command()
+@click.option("--size", type=click.IntRange(1), required=True, help="At most this many meters.")
+@click.option("--tranche", "tranche_id", required=True, metavar="ID", help="A new tranche id.")
+@_FORMAT
+@click.pass_obj
+def select(settings: Settings, size: int, tranche_id: str, output_format: str) -> None:
+    """Select a tranche of at most SIZE eligible (0S) meters, whole sites together, and write
+    the DCC candidate file (DCCCAND) to the dcc outbound folder. The order is fixed: sites by
+    site id, a site that does not fit is passed over; the same data and command always select
+    the same meters. The meters become 1 (selected).
+
+    \b
+    Example:
+      mmtlite select --size 100000 --tranche T2024-03
+    """
+    from mmtlite.tranches import select_tranche
+
+    selection = _as_writer(lambda: select_tranche(settings.place, tranche_id, size))
+    if output_format == "json":
+        print_json(selection)
+    else:
+        render.print_selection(selection)
+
+
+@cli.command()
+@click.argument("target", type=click.Choice(["cs", "mdm", "dcc"]))
+@click.option("--tranche", "tranche_id", required=True, metavar="ID")
+@click.option(
+    "--note-code", default="S1MIG", show_default=True, metavar="CODE",
+    help="cs: the note code each row carries.",
+)  # fmt: skip
+@click.option(
+    "--migration-date", metavar="YYYYMMDD", help="mdm: the migration date (required for mdm)."
+)
+@_FORMAT
+@click.pass_obj
+def export(
+    settings: Settings,
+    target: str,
+    tranche_id: str,
+    note_code: str,
+    migration_date: str | None,
+    output_format: str,
+) -> None:
+    """Write a tranche's file for TARGET into its outbound folder: cs, the CS note (CSNOTE) for
+    the meters the DCC accepted and no note named yet; mdm, the MDM notification (MDMNOTIF) for
+    the meters whose CS note was acknowledged (1a); dcc, the candidate list again (DCCCAND).
+    Each file has its own next sequence and a new name. Exit 1 if there is nothing to send.
+
+    \b
+    Example:
+      mmtlite export cs --tranche T2024-03
+      mmtlite export mdm --tranche T2024-03 --migration-date 20240415
+    """
+    from mmtlite.categories import CODE, DATE
+    from mmtlite.tranches import export_tranche
+
+    if target == "mdm" and migration_date is None:
+        raise click.UsageError("export mdm needs --migration-date YYYYMMDD")
+    if migration_date is not None and not re.fullmatch(DATE.pattern, migration_date):
+        raise click.BadParameter(f"expected {DATE.expected}", param_hint="--migration-date")
+    if not re.fullmatch(CODE.pattern, note_code):
+        raise click.BadParameter(f"expected {CODE.expected}", param_hint="--note-code")
+    exported = _as_writer(
+        lambda: export_tranche(
+            settings.place, target, tranche_id, note_code=note_code,  # type: ignore[arg-type]
+            migration_date=migration_date,
+        )
+    )  # fmt: skip
+    if output_format == "json":
+        print_json(exported)
+    else:
+        render.print_export(exported)
+
+
+Made = TypeVar("Made")
+
+
+def _as_writer(make: Callable[[], Made]) -> Made:
+    """Run a writing command: busy is exit 3, a refusal (TrancheError) one line and exit 1."""
+    from mmtlite.tranches import TrancheError
+
+    try:
+        with _home_errors():
+            return make()
+    except Busy as exc:
+        click.echo(f"mmtlite: busy: {exc}", err=True)
+        sys.exit(BUSY)
+    except TrancheError as exc:
+        click.echo(f"mmtlite: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+
+
+@cli.command()
+@click.argument("msn")
+@_FORMAT
+@click.pass_obj
+def history(settings: Settings, msn: str, output_format: str) -> None:
+    """One meter's story: its status and why, the facts about it (exclusions, to-dos, its
+    device on the EPCL and DMCT), its site-mates, and every change with time, cause and
+    source file. Exit 1 if no list names the meter.
+
+    \b
+    Example:
+      mmtlite history 16K37206385
+    """
+    from mmtlite.reports import history as story_of
+
+    with _database(settings) as connection:
+        story = story_of(connection, msn)
+    if story is None:
+        click.echo(f"mmtlite: meter {msn} is not known in {settings.env}", err=True)
+        sys.exit(INPUT_ERRORS)
+    if output_format == "json":
+        print_json(story)
+    else:
+        render.print_story(story)
+
+
+@cli.command()
+@_TABULAR_FORMAT
+@click.option(
+    "--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
+    help="Also write the report as one self-contained HTML page with charts.",
+)  # fmt: skip
+@click.pass_obj
+def report(settings: Settings, output_format: str, html_file: str | None) -> None:
+    """Where the migration stands: meters by status, exclusions and holds by reason (each
+    meter once, under its first cause, with the share that comes from a site-mate), conflicts
+    (tranche meters the lists would now exclude), and each tranche's progress (the DCC's, CS's
+    and MDM's answers, the files written).
+
+    \b
+    Example:
+      mmtlite report --html migration.html
+      mmtlite report --format csv > report.csv
+    """
+    from mmtlite.migration_report import report as report_of
+    from mmtlite.migration_report import rows
+
+    with _database(settings) as connection:
+        made = report_of(connection, settings.env)
+    if html_file is not None:
+        from cli.mmtlite_html import page
+
+        with _home_errors():
+            Path(html_file).write_text(page(made), encoding="utf-8")
+    if output_format == "json":
+        print_json(made)
+    elif output_format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(("section", "group", "measure", "value"))
+        writer.writerows(rows(made))
+    else:
+        render.print_report(made)
+        if html_file is not None:
+            click.echo(f"HTML report: {html_file}", err=True)
 
 
 @cli.command()

@@ -14,7 +14,10 @@ from cli.output import console, escape, print_json
 from mmtlite.activity import ErrorRow, LoadEntry
 from mmtlite.fileformat import ParsedFile
 from mmtlite.loader import FileResult, RunResult
-from mmtlite.reports import Status
+from mmtlite.migration_report import Report
+from mmtlite.outbound import Written
+from mmtlite.reports import Status, Story
+from mmtlite.tranches import Export, Selection
 
 SHOWN_ERRORS = 10  # per file in a load's table; `mmtlite errors` has them all
 
@@ -180,3 +183,98 @@ def print_errors(rows: Sequence[ErrorRow]) -> None:
         out.print("no errors")
     for error in rows:
         out.print(f"{escape(error.file)}: {escape(_error_line(error))}")
+
+
+def print_selection(selection: Selection) -> None:
+    out = console()
+    out.print(
+        f"tranche [bold]{escape(selection.tranche_id)}[/]: {selection.meters:,} meters on "
+        f"{selection.sites:,} sites (at most {selection.requested:,} asked)"
+    )
+    if selection.passed_over:
+        out.print(f"  {selection.passed_over:,} eligible sites did not fit and wait")
+    out.print(f"  {selection.eligible_left:,} eligible meters left")
+    _print_written(selection.file)
+
+
+def print_export(exported: Export) -> None:
+    _print_written(exported.file)
+    for why, count in exported.left_out.items():
+        if count:
+            console().print(f"  left out: {count:,} {escape(why)}")
+
+
+def _print_written(written: Written) -> None:
+    console().print(
+        f"wrote {escape(written.path)} ({written.category} sequence {written.sequence}, "
+        f"{written.rows:,} rows)"
+    )
+
+
+def print_story(story: Story) -> None:
+    from rich.table import Table
+
+    out = console()
+    status = story.status or "-"
+    out.print(f"[bold]{escape(story.msn)}[/] {status}: {escape(story.cause)}")
+    if story.site_id is not None:
+        listed = "" if story.in_master_list else " (no longer in the master list)"
+        out.print(f"  site {escape(story.site_id)}, device {escape(story.dmc_id or '?')}{listed}")
+    if story.site_mates:
+        mates = ", ".join(f"{msn} {state}" for msn, state in story.site_mates.items())
+        out.print(f"  site-mates: {escape(mates)}")
+    for fact in story.facts:
+        values = ", ".join(f"{key} {value}" for key, value in fact.values.items() if value)
+        source = f" ({fact.file})" if fact.file else ""
+        out.print(f"  {fact.category}: {escape(values)}{escape(source)}")
+    table = Table(title="history", title_justify="left")
+    for column in ("at", "change", "cause", "source", "by"):
+        table.add_column(column)
+    for event in story.events:
+        change = f"{event.old_status or 'new'} -> {event.status or 'gone'}"
+        table.add_row(
+            event.at, change, escape(event.cause), escape(event.source or ""),
+            escape(event.trigger),
+        )  # fmt: skip
+    out.print(table)
+
+
+def print_report(made: Report) -> None:
+    from rich.table import Table
+
+    out = console()
+    print_status(Status(made.env, made.meters, made.by_status))
+    reasons = Table(title="excluded (0Z) and held (0), by first cause", title_justify="left")
+    for column in ("status", "reason", "code", "site-wide", "meters", "direct", "via site",
+                   "site share"):  # fmt: skip
+        reasons.add_column(column, justify="right" if column[0] in "mdvs" else "left")
+    for r in made.exclusions:
+        reasons.add_row(
+            r.status, r.reason, escape(r.code), "yes" if r.site_wide else "no", f"{r.meters:,}",
+            f"{r.direct:,}", f"{r.via_site:,}", f"{r.site_share:.0%}",
+        )  # fmt: skip
+    out.print(reasons)
+    if made.conflicts:
+        conflicts = Table(title="conflicts: tranche meters the lists now exclude or hold",
+                          title_justify="left")  # fmt: skip
+        for column in ("tranche", "reason", "code", "meters"):
+            conflicts.add_column(column)
+        for c in made.conflicts:
+            conflicts.add_row(escape(c.tranche_id), c.reason, escape(c.code), f"{c.meters:,}")
+        out.print(conflicts)
+    tranches = Table(title="tranches", title_justify="left")
+    for column in ("tranche", "selected", "meters", "sites", "DCC acc/rej/wait",
+                   "CS noted/ok/fail", "MDM notified/ok/fail", "conflicts"):  # fmt: skip
+        tranches.add_column(column)
+    for t in made.tranches:
+        tranches.add_row(
+            escape(t.tranche_id), t.selected_at, f"{t.meters:,}", f"{t.sites:,}",
+            "/".join(f"{t.dcc[k]:,}" for k in ("accepted", "rejected", "awaiting")),
+            "/".join(f"{t.cs[k]:,}" for k in ("noted", "ok", "fail")),
+            "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail")),
+            f"{t.conflicts:,}",
+        )  # fmt: skip
+    if made.tranches:
+        out.print(tranches)
+    else:
+        out.print("no tranche selected yet")

@@ -794,7 +794,7 @@ def entries(
     return st.dictionaries(st.sampled_from(keys), values, max_size=max_size)
 
 
-def maybe(values: st.SearchStrategy[str]) -> st.SearchStrategy[str | None]:
+def maybe(values: st.SearchStrategy[V]) -> st.SearchStrategy[V | None]:
     return st.one_of(st.none(), values)
 
 
