@@ -35,6 +35,7 @@ from collections.abc import Collection
 import msgspec
 
 from mmtlite.activity import now
+from mmtlite.schema import METER_INDEXES
 
 HELD = "0"
 ELIGIBLE = "0S"
@@ -57,6 +58,10 @@ MEANING = {
 
 # A tranche meter that left the master list: its conflict.
 LEFT_THE_LIST = ("MMT", "REMOVED")
+
+# More new meters than this at once (a first master list): the indexes of ``meters`` are
+# dropped and rebuilt around the insert, and the status index after the statuses are set.
+BULK = 50_000
 
 # Joins are written CROSS JOIN where the small table must lead: without statistics SQLite may
 # otherwise scan a million meters to find thirty thousand.
@@ -124,10 +129,12 @@ def evaluate(
         _temp(connection, made, "fresh", "msn TEXT PRIMARY KEY")
         _temp(connection, made, "gone", "msn TEXT PRIMARY KEY")
         _temp(connection, made, "candidates", "msn TEXT PRIMARY KEY")
-        left = _reconcile(connection, eval_id, file_id, new_meters, gone_meters, moved_meters)
+        left, bulk = _reconcile(connection, eval_id, file_id, new_meters, gone_meters, moved_meters)
         if verdicts:
             _verdicts(connection, made)
         changes, new_conflicts = _apply(connection, made, eval_id, file_id, verdicts, tranches)
+        if bulk:
+            connection.execute(METER_INDEXES["meters_by_status"])
     finally:
         for name in made:
             connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -149,9 +156,10 @@ def _reconcile(
     new_meters: bool,
     gone_meters: bool,
     moved_meters: bool,
-) -> dict[str, int]:
+) -> tuple[dict[str, int], bool]:
     """Bring ``meters`` in line with the master list: meters gone, back, moved and new. Returns
-    the meters that left it (not in a tranche) by their last status."""
+    the meters that left it (not in a tranche) by their last status, and whether the new
+    meters came in bulk (the status index is then to be rebuilt by the caller)."""
     execute = connection.execute
     changes: dict[str, int] = {}
     if gone_meters:
@@ -188,12 +196,20 @@ def _reconcile(
         execute(
             "INSERT INTO fresh SELECT msn FROM list_mmt WHERE msn NOT IN (SELECT msn FROM meters)"
         )
+        bulk = execute("SELECT count(*) FROM fresh").fetchone()[0] > BULK
+        if bulk:
+            for name in METER_INDEXES:
+                execute(f"DROP INDEX {name}")
         # Eligible until the rules below say otherwise; the history records one change each.
         execute(
             "INSERT INTO meters (msn, site_id, dmc_id, status) SELECT l.msn, l.site_id, "
             f"l.dmc_id, '{ELIGIBLE}' FROM fresh JOIN list_mmt AS l USING (msn)"
         )
-    return changes
+        if bulk:
+            execute(METER_INDEXES["meters_by_site"])
+            execute(METER_INDEXES["meters_by_device"])
+        return changes, bulk
+    return changes, False
 
 
 def _verdicts(connection: sqlite3.Connection, made: list[str]) -> None:
@@ -274,8 +290,8 @@ def _apply(
     made.append("changed")
     execute(
         "CREATE TEMP TABLE changed (msn TEXT PRIMARY KEY, tranche_id TEXT, old_status TEXT, "
-        "old_reason TEXT, status TEXT, reason TEXT, code TEXT, via TEXT, file_id INTEGER) "
-        "WITHOUT ROWID"
+        "old_reason TEXT, status TEXT, reason TEXT, code TEXT, via TEXT, file_id INTEGER, "
+        "new INTEGER) WITHOUT ROWID"
     )
     marks = ", ".join("?" * len(tranches))
     # The meters that may have changed: those with a verdict now or a cause before, the
@@ -311,7 +327,8 @@ def _apply(
         parameters = tuple(tranches) * (source.count("?") + (in_tranche.count("?") > 0))
         execute(
             f"""INSERT OR IGNORE INTO changed
-            SELECT msn, tranche_id, old_status, old_reason, status, reason, code, via, file_id
+            SELECT msn, tranche_id, old_status, old_reason, status, reason, code, via, file_id,
+                msn IN (SELECT msn FROM fresh)
             FROM (
                 SELECT c.msn, t.tranche_id, m.status AS old_status, m.reason AS old_reason,
                     m.code AS old_code, m.via AS old_via,
@@ -330,30 +347,31 @@ def _apply(
                 OR via IS NOT old_via""",
             parameters,
         )
-    fresh = "msn IN (SELECT msn FROM fresh)"
     execute(
         "INSERT INTO history (msn, eval_id, old_status, status, reason, code, via, file_id, "
-        f"tranche_id) SELECT msn, ?, iif({fresh}, NULL, old_status), status, reason, code, via, "
+        "tranche_id) SELECT msn, ?, iif(new, NULL, old_status), status, reason, code, via, "
         "coalesce(file_id, ?), tranche_id FROM changed",
         (eval_id, file_id),
     )
+    # The new meters the rules left eligible (the others have their row already).
     execute(
-        "INSERT INTO history (msn, eval_id, status, file_id) "
-        f"SELECT msn, ?, '{ELIGIBLE}', ? FROM fresh WHERE msn NOT IN (SELECT msn FROM changed)",
+        f"INSERT OR IGNORE INTO history (msn, eval_id, status, file_id) "
+        f"SELECT msn, ?, '{ELIGIBLE}', ? FROM fresh",
         (eval_id, file_id),
     )
+    # Led by the changed meters (UPDATE ... FROM would scan every meter).
     execute(
-        "UPDATE meters SET status = c.status, reason = c.reason, code = c.code, via = c.via, "
-        "file_id = c.file_id FROM changed AS c WHERE c.msn = meters.msn"
+        "UPDATE meters SET (status, reason, code, via, file_id) = (SELECT status, reason, code, "
+        "via, file_id FROM changed AS c WHERE c.msn = meters.msn) "
+        "WHERE msn IN (SELECT msn FROM changed)"
     )
     changes: dict[str, int] = {}
     for old, new, count in execute(
-        f"SELECT iif({fresh}, '', old_status), status, count(*) FROM changed GROUP BY 1, 2"
+        "SELECT iif(new, '', old_status), status, count(*) FROM changed GROUP BY 1, 2"
     ):
         changes[f"{old}>{new}"] = count
-    unchanged_fresh = execute(
-        "SELECT count(*) FROM fresh WHERE msn NOT IN (SELECT msn FROM changed)"
-    ).fetchone()[0]
+    new_changed = sum(count for change, count in changes.items() if change.startswith(">"))
+    unchanged_fresh = execute("SELECT count(*) FROM fresh").fetchone()[0] - new_changed
     if unchanged_fresh:
         changes[f">{ELIGIBLE}"] = changes.get(f">{ELIGIBLE}", 0) + unchanged_fresh
     new_conflicts = execute(

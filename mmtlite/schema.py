@@ -112,6 +112,17 @@ _DDL = (
     *(_list_ddl(CATEGORIES[name]) for name in INBOUND),
 )
 
+# The secondary indexes of ``meters``, by name: a bulk insert drops and rebuilds them (a sort
+# is several times faster than a million random inserts into each).
+METER_INDEXES = {
+    # Site-mates (the site rule).
+    "meters_by_site": "CREATE INDEX meters_by_site ON meters (site_id)",
+    # The devices in use, and their meters (EPCL and DMCT), without reading every meter.
+    "meters_by_device": "CREATE INDEX meters_by_device ON meters (dmc_id)",
+    # Eligible meters in site order (select), counts by status.
+    "meters_by_status": "CREATE INDEX meters_by_status ON meters (status, site_id)",
+}
+
 # Schema 2: the migration's state. ``in_list`` is 0 for a meter of a tranche that has left the
 # master list (kept: its tranche still names it).
 _DDL_2 = (
@@ -126,11 +137,7 @@ _DDL_2 = (
         via TEXT,
         file_id INTEGER
     ) WITHOUT ROWID""",
-    # Site-mates (the site rule), eligible meters in site order (select), counts by status.
-    "CREATE INDEX meters_by_site ON meters (site_id)",
-    "CREATE INDEX meters_by_status ON meters (status, site_id)",
-    # The devices in use, and their meters (EPCL and DMCT), without reading every meter.
-    "CREATE INDEX meters_by_device ON meters (dmc_id, in_list, site_id)",
+    *METER_INDEXES.values(),
     # The few meters with a cause: all the rules need to look at besides the new verdicts.
     "CREATE INDEX meters_flagged ON meters (msn) WHERE reason IS NOT NULL",
     """CREATE TABLE evaluations (
