@@ -91,6 +91,8 @@ def _file_report(result: FileResult) -> dict[str, object]:
         "message": result.message,
         "errors": result.errors,
         "load_id": result.load_id,
+        # What the rules made of it (null: the lists did not change, nothing to evaluate).
+        "statuses": result.evaluation,
     }
 
 

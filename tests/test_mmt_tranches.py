@@ -104,6 +104,10 @@ def statuses(place: Place) -> dict[str, str]:
         return dict(connection.execute("SELECT msn, status FROM meters").fetchall())
 
 
+def in_msn_order(found: dict[str, str]) -> list[str]:
+    return [found[msn] for msn in sorted(found)]
+
+
 def tranche_of(place: Place) -> dict[str, str]:
     with reading(place) as connection:
         return dict(connection.execute("SELECT msn, tranche_id FROM tranche_meters").fetchall())
@@ -854,12 +858,7 @@ def test_answers_move_meters_through_the_tranche_statuses(place: Place, files: P
         ],
     )
     assert dcc.outcome == "loaded"
-    assert statuses(place) == {
-        "MSN000001": "1",
-        "MSN000002": "1",
-        "MSN000003": "1R",
-        "MSN000004": "1",
-    }
+    assert in_msn_order(statuses(place)) == ["1", "1", "1R", "1"]
     export_tranche(place, "cs", "T1", when=WHEN)
     cs = respond(
         place,
@@ -873,12 +872,7 @@ def test_answers_move_meters_through_the_tranche_statuses(place: Place, files: P
         ],
     )
     assert cs.outcome == "loaded"
-    assert statuses(place) == {
-        "MSN000001": "1a",
-        "MSN000002": "1",
-        "MSN000003": "1R",
-        "MSN000004": "1a",
-    }
+    assert in_msn_order(statuses(place)) == ["1a", "1", "1R", "1a"]
     export_tranche(place, "mdm", "T1", migration_date="20240601", when=WHEN)
     mdm = respond(
         place,
@@ -888,12 +882,7 @@ def test_answers_move_meters_through_the_tranche_statuses(place: Place, files: P
         [("MSN000001", "T1", "OK", ""), ("MSN000004", "T1", "FAIL", "later")],
     )
     assert mdm.outcome == "loaded"
-    assert statuses(place) == {
-        "MSN000001": "2",
-        "MSN000002": "1",
-        "MSN000003": "1R",
-        "MSN000004": "1a",
-    }
+    assert in_msn_order(statuses(place)) == ["2", "1", "1R", "1a"]
     # Every change is in the history, with the file that caused it.
     with reading(place) as connection:
         history = connection.execute(
@@ -952,12 +941,7 @@ def test_answers_for_unknown_tranches_or_other_meters_are_rejected_rows(
         ("MSN000001", "T1", "ACCEPTED", ""),
         ("MSN000002", "T1", "REJECTED", "NOTSUP"),
     ]
-    assert statuses(place) == {
-        "MSN000001": "1",
-        "MSN000002": "1R",
-        "MSN000003": "1",
-        "MSN000004": "0S",
-    }
+    assert in_msn_order(statuses(place)) == ["1", "1R", "1", "0S"]
     with reading(place) as connection:
         stored = activity.error_rows(connection, file=result.file)
     assert [(e.line, e.column, e.code) for e in stored] == errors_of(result)
@@ -998,12 +982,7 @@ def test_cs_and_mdm_answers_need_a_note_that_was_sent(place: Place, files: Path)
     assert cs.outcome == "loaded with errors"
     assert errors_of(cs) == [(3, "msn", "MMT-R012"), (4, "msn", "MMT-R012")]
     assert [row[0] for row in rows_of(place, "CSRESP")] == ["MSN000001", "MSN000003"]
-    assert statuses(place) == {
-        "MSN000001": "1a",
-        "MSN000002": "1R",
-        "MSN000003": "1a",
-        "MSN000004": "1",
-    }
+    assert in_msn_order(statuses(place)) == ["1a", "1R", "1a", "1"]
     # An MDM answer before its notification is rejected too.
     mdm = respond(
         place, files, "MDMRESP", 1, [("MSN000001", "T1", "OK", ""), ("MSN000009", "T1", "OK", "")]
