@@ -7,9 +7,9 @@ still get distinct names, and the names sort in the order the files were written
 Atomic, in two steps around the caller's transaction: ``prepare`` writes the content under a
 hidden temporary name (flushed to disk) and records the file in the ``outbound`` table;
 after the commit, ``publish`` renames it into place. A crash in between leaves a recorded file
-under its temporary name: ``finish_pending`` (run by the next writer) renames it; a crash
-before the commit leaves only a temporary file, which nobody reads, and the next attempt
-removes it.
+under its temporary name: ``finish_pending`` (run by the next writer) renames it. A failure or
+a crash before the commit leaves a temporary file nobody recorded (nobody reads hidden files):
+``finish_pending`` removes it, after the failure and again at the next writer.
 """
 
 from __future__ import annotations
@@ -105,24 +105,32 @@ def publish(written: Written) -> Path:
     return target
 
 
-def discard(written: Written) -> None:
-    """Remove a prepared file whose transaction rolled back."""
-    written.temporary.unlink(missing_ok=True)
-
-
-def finish_pending(connection: sqlite3.Connection) -> list[Path]:
-    """Publish the recorded files a crash left under their temporary names."""
+def finish_pending(connection: sqlite3.Connection, place: Place) -> list[Path]:
+    """Tidy the outbound folders of what a crash or a failure left: publish each recorded file
+    still under its temporary name; remove temporary files nobody recorded (their transaction
+    rolled back). Returns the files published."""
+    recorded = {
+        name: sha256 for name, sha256 in connection.execute("SELECT name, sha256 FROM outbound")
+    }
     done: list[Path] = []
-    for name, folder, sha256 in connection.execute("SELECT name, folder, sha256 FROM outbound"):
-        target = Path(folder) / name
-        temporary = _temporary(target)
-        if (
-            not target.exists()
-            and temporary.exists()
-            and hashlib.sha256(temporary.read_bytes()).hexdigest() == sha256
-        ):
-            temporary.rename(target)
-            done.append(target)
+    for spec in CATEGORIES.values():
+        if spec.direction != "outbound":
+            continue
+        folder = place.folder(spec.system, spec.name, "outbound")
+        if not folder.is_dir():
+            continue
+        for temporary in folder.glob(".*.tmp"):
+            target = folder / temporary.name[1:-4]
+            sha256 = recorded.get(target.name)
+            if (
+                sha256 is not None
+                and not target.exists()
+                and hashlib.sha256(temporary.read_bytes()).hexdigest() == sha256
+            ):
+                temporary.rename(target)
+                done.append(target)
+            elif sha256 is None:
+                temporary.unlink()
     return done
 
 

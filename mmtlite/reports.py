@@ -23,9 +23,7 @@ class Status(msgspec.Struct):
 
 def status(connection: sqlite3.Connection, env: str) -> Status:
     by_status = dict.fromkeys(STATUSES, 0)
-    for name, count in connection.execute(
-        "SELECT status, count(*) FROM meters INDEXED BY meters_by_status GROUP BY status"
-    ):
+    for name, count in connection.execute("SELECT status, count(*) FROM meters GROUP BY status"):
         by_status[name] = count
     return Status(env, sum(by_status.values()), by_status)
 

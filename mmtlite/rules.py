@@ -60,7 +60,7 @@ MEANING = {
 LEFT_THE_LIST = ("MMT", "REMOVED")
 
 # More new meters than this at once (a first master list): the indexes of ``meters`` are
-# dropped and rebuilt around the insert, and the status index after the statuses are set.
+# dropped and rebuilt around the insert, and the eligible index after the statuses are set.
 BULK = 50_000
 
 # Joins are written CROSS JOIN where the small table must lead: without statistics SQLite may
@@ -118,12 +118,8 @@ def evaluate(
     (after a selection or a response). ``file_id`` is the file that triggered it.
     """
     started = time.perf_counter()
-    eval_id = _id(
-        connection.execute(
-            "INSERT INTO evaluations (at, trigger, file_id, run_id) VALUES (?, ?, ?, ?)",
-            (now(), trigger, file_id, run_id),
-        )
-    )
+    eval_id = start(connection, trigger, run_id)
+    connection.execute("UPDATE evaluations SET file_id = ? WHERE eval_id = ?", (file_id, eval_id))
     made: list[str] = []
     try:
         _temp(connection, made, "fresh", "msn TEXT PRIMARY KEY")
@@ -134,7 +130,7 @@ def evaluate(
             _verdicts(connection, made)
         changes, new_conflicts = _apply(connection, made, eval_id, file_id, verdicts, tranches)
         if bulk:
-            connection.execute(METER_INDEXES["meters_by_status"])
+            connection.execute(METER_INDEXES["meters_eligible"])
     finally:
         for name in made:
             connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -159,7 +155,7 @@ def _reconcile(
 ) -> tuple[dict[str, int], bool]:
     """Bring ``meters`` in line with the master list: meters gone, back, moved and new. Returns
     the meters that left it (not in a tranche) by their last status, and whether the new
-    meters came in bulk (the status index is then to be rebuilt by the caller)."""
+    meters came in bulk (the eligible index is then to be rebuilt by the caller)."""
     execute = connection.execute
     changes: dict[str, int] = {}
     if gone_meters:
@@ -389,6 +385,16 @@ def open_conflicts(connection: sqlite3.Connection) -> int:
             f"SELECT count(*) FROM meters WHERE reason IS NOT NULL AND status IN ({marks})",
             TRANCHE_STATUSES,
         ).fetchone()[0]
+    )
+
+
+def start(connection: sqlite3.Connection, trigger: str, run_id: int | None = None) -> int:
+    """A new evaluation (a change of statuses made outside ``evaluate``: a selection)."""
+    return _id(
+        connection.execute(
+            "INSERT INTO evaluations (at, trigger, run_id) VALUES (?, ?, ?)",
+            (now(), trigger, run_id),
+        )
     )
 
 

@@ -34,7 +34,7 @@ from typing import Literal, TypeVar
 import msgspec
 
 from mmtlite import activity, outbound, rules
-from mmtlite.categories import IDENTIFIER, Category
+from mmtlite.categories import CODE, DATE, IDENTIFIER, Category
 from mmtlite.fileformat import ParsedFile, Row, RowError, show
 from mmtlite.lock import WriterLock
 from mmtlite.outbound import Written
@@ -69,7 +69,6 @@ class Selection(msgspec.Struct):
     passed_over: int  # eligible sites that did not fit in the room left
     eligible_left: int  # eligible meters not selected
     file: Written
-    evaluation: rules.Evaluation
 
 
 class Export(msgspec.Struct):
@@ -121,18 +120,17 @@ def _as_writer(place: Place, command: str, make: Callable[[sqlite3.Connection, i
         connection = connect(place.database)
         try:
             activity.mark_aborted(connection)
-            outbound.finish_pending(connection)
+            outbound.finish_pending(connection, place)
             run_id = activity.start_run(connection, command)
-            made: Made | None = None
             try:
                 with transaction(connection):
                     made = make(connection, run_id)
             except TrancheError:
+                outbound.finish_pending(connection, place)
                 activity.end_run(connection, run_id, "refused")
                 raise
             except BaseException:
-                if made is not None:
-                    outbound.discard(made.file)
+                outbound.finish_pending(connection, place)  # its file was never recorded
                 raise
             outbound.publish(made.file)
             activity.end_run(connection, run_id, "done")
@@ -156,9 +154,9 @@ def select(
     sites = passed_over = 0
     room = size
     eligible = connection.execute(
-        "SELECT site_id, msn FROM meters INDEXED BY meters_by_status WHERE status = ? "
-        "ORDER BY site_id, msn",
-        (rules.ELIGIBLE,),
+        # The status as a literal: SQLite uses a partial index only for a WHERE it can read.
+        f"SELECT site_id, msn FROM meters INDEXED BY meters_eligible "
+        f"WHERE status = '{rules.ELIGIBLE}' ORDER BY site_id, msn"
     )
     for site, group in groupby(eligible, key=itemgetter(0)):
         mates = [msn for _, msn in group]
@@ -173,19 +171,36 @@ def select(
     eligible.close()
     if not chosen:
         raise TrancheError(f"no eligible site fits in a tranche of {size:,} meters")
-    connection.executemany(
-        "INSERT INTO tranche_meters (msn, tranche_id, position, site_id, mpxn, dmc_id) "
-        "SELECT ?1, ?2, ?3, site_id, mpxn, dmc_id FROM list_mmt WHERE msn = ?1",
-        ((msn, tranche_id, position) for msn, position, _ in chosen),
+    connection.execute("CREATE TEMP TABLE chosen (position INTEGER PRIMARY KEY, msn TEXT)")
+    try:
+        connection.executemany(
+            "INSERT INTO chosen VALUES (?, ?)", ((position, msn) for msn, position, _ in chosen)
+        )
+        # The meters as the master list has them now: what the DCC is sent.
+        connection.execute(
+            "INSERT INTO tranche_meters (msn, tranche_id, position, site_id, mpxn, dmc_id) "
+            "SELECT c.msn, ?, c.position, l.site_id, l.mpxn, l.dmc_id "
+            "FROM chosen AS c CROSS JOIN list_mmt AS l USING (msn) ORDER BY c.msn",
+            (tranche_id,),
+        )
+    finally:
+        connection.execute("DROP TABLE temp.chosen")
+    # The chosen meters were eligible (no cause): each becomes selected, nothing else changes.
+    eval_id = rules.start(connection, f"select --tranche {tranche_id}", run_id)
+    connection.execute(
+        "INSERT INTO history (msn, eval_id, old_status, status, tranche_id) "
+        "SELECT msn, ?, ?, ?, tranche_id FROM tranche_meters WHERE tranche_id = ?",
+        (eval_id, rules.ELIGIBLE, rules.SELECTED, tranche_id),
     )
-    evaluation = rules.evaluate(
-        connection, f"select --tranche {tranche_id}", run_id=run_id, verdicts=False,
-        tranches=[tranche_id],
-    )  # fmt: skip
+    connection.execute(
+        "UPDATE meters SET status = ? WHERE msn IN "
+        "(SELECT msn FROM tranche_meters WHERE tranche_id = ?)",
+        (rules.SELECTED, tranche_id),
+    )
     connection.execute(
         "INSERT INTO tranches (tranche_id, requested, meters, sites, eval_id) "
         "VALUES (?, ?, ?, ?, ?)",
-        (tranche_id, size, len(chosen), sites, evaluation.eval_id),
+        (tranche_id, size, len(chosen), sites, eval_id),
     )
     written = outbound.prepare(
         connection, place, "DCCCAND", tranche_id, list(_candidates(connection, tranche_id)),
@@ -194,9 +209,7 @@ def select(
     left = connection.execute(
         "SELECT count(*) FROM meters WHERE status = ?", (rules.ELIGIBLE,)
     ).fetchone()[0]
-    return Selection(
-        tranche_id, size, len(chosen), sites, passed_over, int(left), written, evaluation
-    )
+    return Selection(tranche_id, size, len(chosen), sites, passed_over, int(left), written)
 
 
 def _check_new(connection: sqlite3.Connection, tranche_id: str, size: int) -> None:
@@ -241,6 +254,10 @@ def export(
     ).fetchone()
     if known is None:
         raise TrancheError(f"tranche {show(tranche_id)} is unknown (see mmtlite report)")
+    if re.fullmatch(CODE.pattern, note_code) is None:
+        raise TrancheError(f"note code {show(note_code)}: expected {CODE.expected}")
+    if migration_date is not None and re.fullmatch(DATE.pattern, migration_date) is None:
+        raise TrancheError(f"migration date {show(migration_date)}: expected {DATE.expected}")
     why = _why_left_out(connection, target, tranche_id)
     if target == "dcc":
         rows: list[tuple[str, ...]] = list(_candidates(connection, tranche_id))
