@@ -60,7 +60,7 @@ MEANING = {
 LEFT_THE_LIST = ("MMT", "REMOVED")
 
 # More new meters than this at once (a first master list): the indexes of ``meters`` are
-# dropped and rebuilt around the insert, and the eligible index after the statuses are set.
+# dropped and rebuilt around the insert, and the status indexes after the statuses are set.
 BULK = 50_000
 
 # Joins are written CROSS JOIN where the small table must lead: without statistics SQLite may
@@ -131,6 +131,7 @@ def evaluate(
         changes, new_conflicts = _apply(connection, made, eval_id, file_id, verdicts, tranches)
         if bulk:
             connection.execute(METER_INDEXES["meters_eligible"])
+            connection.execute(METER_INDEXES["meters_by_status"])
     finally:
         for name in made:
             connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -155,7 +156,7 @@ def _reconcile(
 ) -> tuple[dict[str, int], bool]:
     """Bring ``meters`` in line with the master list: meters gone, back, moved and new. Returns
     the meters that left it (not in a tranche) by their last status, and whether the new
-    meters came in bulk (the eligible index is then to be rebuilt by the caller)."""
+    meters came in bulk (the status indexes are then to be rebuilt by the caller)."""
     execute = connection.execute
     changes: dict[str, int] = {}
     if gone_meters:

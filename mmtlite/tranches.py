@@ -171,43 +171,47 @@ def select(
     eligible.close()
     if not chosen:
         raise TrancheError(f"no eligible site fits in a tranche of {size:,} meters")
-    connection.execute("CREATE TEMP TABLE chosen (position INTEGER PRIMARY KEY, msn TEXT)")
+    eval_id = rules.start(connection, f"select --tranche {tranche_id}", run_id)
+    # Everything below goes in MSN order (the key of meters, tranche_meters and history), so
+    # each statement walks its B-trees forwards instead of jumping about.
+    connection.execute(
+        "CREATE TEMP TABLE chosen (msn TEXT PRIMARY KEY, position INTEGER) WITHOUT ROWID"
+    )
     try:
         connection.executemany(
-            "INSERT INTO chosen VALUES (?, ?)", ((position, msn) for msn, position, _ in chosen)
+            "INSERT INTO chosen VALUES (?, ?)", ((msn, position) for msn, position, _ in chosen)
         )
         # The meters as the master list has them now: what the DCC is sent.
-        connection.execute(
+        sent = connection.execute(
             "INSERT INTO tranche_meters (msn, tranche_id, position, site_id, mpxn, dmc_id) "
             "SELECT c.msn, ?, c.position, l.site_id, l.mpxn, l.dmc_id "
-            "FROM chosen AS c CROSS JOIN list_mmt AS l USING (msn) ORDER BY c.msn",
+            "FROM chosen AS c CROSS JOIN list_mmt AS l USING (msn) ORDER BY c.msn "
+            "RETURNING position, msn, mpxn, dmc_id",
             (tranche_id,),
+        ).fetchall()
+        # The chosen meters were eligible (no cause): each becomes selected, nothing else.
+        connection.execute(
+            "INSERT INTO history (msn, eval_id, old_status, status, tranche_id) "
+            "SELECT msn, ?, ?, ?, ? FROM chosen ORDER BY msn",
+            (eval_id, rules.ELIGIBLE, rules.SELECTED, tranche_id),
+        )
+        connection.execute(
+            "UPDATE meters SET status = ? WHERE msn IN (SELECT msn FROM chosen)",
+            (rules.SELECTED,),
         )
     finally:
         connection.execute("DROP TABLE temp.chosen")
-    # The chosen meters were eligible (no cause): each becomes selected, nothing else changes.
-    eval_id = rules.start(connection, f"select --tranche {tranche_id}", run_id)
-    connection.execute(
-        "INSERT INTO history (msn, eval_id, old_status, status, tranche_id) "
-        "SELECT msn, ?, ?, ?, tranche_id FROM tranche_meters WHERE tranche_id = ?",
-        (eval_id, rules.ELIGIBLE, rules.SELECTED, tranche_id),
-    )
-    connection.execute(
-        "UPDATE meters SET status = ? WHERE msn IN "
-        "(SELECT msn FROM tranche_meters WHERE tranche_id = ?)",
-        (rules.SELECTED, tranche_id),
-    )
     connection.execute(
         "INSERT INTO tranches (tranche_id, requested, meters, sites, eval_id) "
         "VALUES (?, ?, ?, ?, ?)",
         (tranche_id, size, len(chosen), sites, eval_id),
     )
-    written = outbound.prepare(
-        connection, place, "DCCCAND", tranche_id, list(_candidates(connection, tranche_id)),
-        run_id, when,
-    )  # fmt: skip
+    sent.sort()
+    rows = [(msn, mpxn, dmc_id, tranche_id) for _, msn, mpxn, dmc_id in sent]
+    written = outbound.prepare(connection, place, "DCCCAND", tranche_id, rows, run_id, when)
     left = connection.execute(
-        "SELECT count(*) FROM meters WHERE status = ?", (rules.ELIGIBLE,)
+        "SELECT count(*) FROM meters INDEXED BY meters_by_status WHERE status = ?",
+        (rules.ELIGIBLE,),
     ).fetchone()[0]
     return Selection(tranche_id, size, len(chosen), sites, passed_over, int(left), written)
 
