@@ -348,6 +348,43 @@ def export(
         render.print_export(exported)
 
 
+@cli.command()
+@click.argument("system", type=click.Choice(["dcc", "cs", "mdm"]))
+@click.option("--tranche", "tranche_id", required=True, metavar="ID")
+@click.option(
+    "--fail", type=click.FloatRange(0, 100), default=2.0, show_default=True, metavar="PCT",
+    help="Share of the rows the system rejects (DCC) or fails (CS, MDM).",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.pass_obj
+def respond(settings: Settings, system: str, tranche_id: str, fail: float, seed: int) -> None:
+    """Play SYSTEM in a test environment (build, sogl; never prod): answer the last file
+    mmtlite sent it for the tranche (DCCCAND, CSNOTE, MDMNOTIF) with DCCRESP, CSRESP or MDMRESP
+    in its inbound folder, the next sequence; the same seed gives the same answer.
+
+    \b
+    Example:
+      mmtlite respond dcc --tranche T1 --fail 2
+      mmtlite ingest
+    """
+    from mmtlite.simulate import SimulateError
+    from mmtlite.simulate import respond as answer
+
+    try:
+        with _database(settings) as connection, _home_errors():
+            made = answer(
+                connection, settings.place, system, tranche_id, created=_now(), fail=fail / 100,
+                seed=seed,
+            )  # fmt: skip
+    except SimulateError as exc:
+        click.echo(f"mmtlite: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    click.echo(
+        f"{made.path} ({made.category} sequence {made.sequence}, {made.rows:,} rows, "
+        f"{made.failed:,} not accepted)"
+    )
+
+
 Made = TypeVar("Made")
 
 

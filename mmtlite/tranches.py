@@ -315,13 +315,28 @@ def _why_left_out(
             sum(d.decision = 'ACCEPTED' AND t.cs_note IS NOT NULL)
             FROM tranche_meters AS t LEFT JOIN list_dccresp AS d
             ON d.msn = t.msn AND d.tranche_id = t.tranche_id WHERE t.tranche_id = ?"""
-        names = ("awaiting the DCC's decision", "rejected by the DCC", "already in a CS note")
+        names: tuple[str, ...] = (
+            "awaiting the DCC's decision",
+            "rejected by the DCC",
+            "already in a CS note",
+        )
     else:
         query = f"""SELECT
-            sum(m.status IN ('{rules.SELECTED}')), sum(m.status = '{rules.REJECTED}'),
+            sum(m.status = '{rules.SELECTED}' AND t.cs_note IS NULL),
+            sum(m.status = '{rules.SELECTED}' AND t.cs_note IS NOT NULL AND cs.msn IS NULL),
+            sum(m.status = '{rules.SELECTED}' AND cs.result = 'FAIL'),
+            sum(m.status = '{rules.REJECTED}'),
             sum(m.status IN ('{rules.NOTED}', '{rules.NOTIFIED}') AND t.mdm_note IS NOT NULL)
-            FROM tranche_meters AS t JOIN meters AS m USING (msn) WHERE t.tranche_id = ?"""
-        names = ("awaiting the CS acknowledgement", "rejected by the DCC", "already notified")
+            FROM tranche_meters AS t JOIN meters AS m USING (msn)
+            LEFT JOIN list_csresp AS cs ON cs.msn = t.msn AND cs.tranche_id = t.tranche_id
+            WHERE t.tranche_id = ?"""
+        names = (
+            "without a CS note yet",
+            "awaiting the CS acknowledgement",
+            "failed at CS",
+            "rejected by the DCC",
+            "already notified",
+        )
     counts = connection.execute(query, (tranche_id,)).fetchone()
     return {name: int(count or 0) for name, count in zip(names, counts, strict=True)}
 

@@ -786,7 +786,9 @@ def test_an_mdm_notification_needs_its_date_and_covers_acknowledged_meters(
         ("MSN000003", "T1", "20240601"),
     ]
     assert notified.left_out == {
-        "awaiting the CS acknowledgement": 1,
+        "without a CS note yet": 0,
+        "awaiting the CS acknowledgement": 0,
+        "failed at CS": 1,
         "rejected by the DCC": 1,
         "already notified": 0,
     }
