@@ -214,8 +214,6 @@ def _print_written(written: Written) -> None:
 
 
 def print_story(story: Story) -> None:
-    from rich.table import Table
-
     out = console()
     status = story.status or "-"
     out.print(f"[bold]{escape(story.msn)}[/] {status}: {escape(story.cause)}")
@@ -229,16 +227,12 @@ def print_story(story: Story) -> None:
         values = ", ".join(f"{key} {value}" for key, value in fact.values.items() if value)
         source = f" ({fact.file})" if fact.file else ""
         out.print(f"  {fact.category}: {escape(values)}{escape(source)}")
-    table = Table(title="history", title_justify="left")
-    for column in ("at", "change", "cause", "source", "by"):
-        table.add_column(column)
+    out.print("history:")
     for event in story.events:
         change = f"{event.old_status or 'new'} -> {event.status or 'gone'}"
-        table.add_row(
-            event.at, change, escape(event.cause), escape(event.source or ""),
-            escape(event.trigger),
-        )  # fmt: skip
-    out.print(table)
+        source = f" [{event.source}]" if event.source else ""
+        by = "" if event.trigger == f"load {event.source}" else f" (by {event.trigger})"
+        out.print(f"  {event.at}  {change:10} {escape(event.cause)}{escape(source + by)}")
 
 
 def print_report(made: Report) -> None:

@@ -82,7 +82,9 @@ class Story(msgspec.Struct):
     events: list[Event]
 
 
-_FACT_LISTS = ("STATUSCHG", "NONCOMM", "MANEXCL", "TODO")
+# The lists that say something about one meter: its exclusions and to-do, and the answers of
+# the DCC, CS and MDM about it.
+_FACT_LISTS = ("STATUSCHG", "NONCOMM", "MANEXCL", "TODO", "DCCRESP", "CSRESP", "MDMRESP")
 
 
 def history(connection: sqlite3.Connection, msn: str) -> Story | None:
