@@ -155,7 +155,9 @@ def _tranche_section(made: Report) -> str:
         cells = [
             f'<td class="n">{_figure(f"{key}.{measure}", value)}</td>'
             for measure, value in (
+                ("requested", t.requested),
                 ("meters", t.meters),
+                *((f"by_status.{k}", v) for k, v in t.by_status.items()),
                 ("sites", t.sites),
                 *((f"dcc.{k}", v) for k, v in t.dcc.items()),
                 *((f"cs.{k}", v) for k, v in t.cs.items()),
@@ -167,7 +169,8 @@ def _tranche_section(made: Report) -> str:
             f"<tr><td>{escape(t.tranche_id)}</td><td>{escape(t.selected_at)}</td>"
             f"{''.join(cells)}</tr>"
         )
-    names = ["tranche", "selected", "meters", "sites", "DCC accepted", "rejected", "awaiting",
+    names = ["tranche", "selected", "asked", "meters", *TRANCHE_STATUSES, "sites",
+             "DCC accepted", "rejected", "awaiting",
              "CS noted", "OK", "fail", "awaiting", "MDM notified", "OK", "fail", "awaiting",
              "conflicts"]  # fmt: skip
     header = "".join(

@@ -260,14 +260,14 @@ def print_report(made: Report) -> None:
         out.print(conflicts)
     tranches = Table(title="tranches", title_justify="left")
     for column in ("tranche", "selected", "meters", "sites", "DCC acc/rej/wait",
-                   "CS noted/ok/fail", "MDM notified/ok/fail", "conflicts"):  # fmt: skip
+                   "CS noted/ok/fail/wait", "MDM notified/ok/fail/wait", "conflicts"):  # fmt: skip
         tranches.add_column(column)
     for t in made.tranches:
         tranches.add_row(
             escape(t.tranche_id), t.selected_at, f"{t.meters:,}", f"{t.sites:,}",
             "/".join(f"{t.dcc[k]:,}" for k in ("accepted", "rejected", "awaiting")),
-            "/".join(f"{t.cs[k]:,}" for k in ("noted", "ok", "fail")),
-            "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail")),
+            "/".join(f"{t.cs[k]:,}" for k in ("noted", "ok", "fail", "awaiting")),
+            "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail", "awaiting")),
             f"{t.conflicts:,}",
         )  # fmt: skip
     if made.tranches:

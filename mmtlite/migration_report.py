@@ -188,6 +188,7 @@ def rows(made: Report) -> Iterator[tuple[str, str, str, int | float]]:
                conflict.meters)  # fmt: skip
     for tranche in made.tranches:
         group = tranche.tranche_id
+        yield ("tranches", group, "requested", tranche.requested)
         yield ("tranches", group, "meters", tranche.meters)
         yield ("tranches", group, "sites", tranche.sites)
         for name, count in tranche.by_status.items():

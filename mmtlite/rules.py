@@ -245,9 +245,11 @@ def _verdicts(connection: sqlite3.Connection, made: list[str]) -> None:
     )
     made.append("site_first")
     execute(
+        # The site's first cause: by rank, code, MSN (joined by char(1), which sorts before any
+        # character a code or an MSN may hold, so "NC0" comes before "NC01").
         f"""CREATE TEMP TABLE site_first AS
-        SELECT site_id, min(p || '|' || code || '|' || msn), p, reason, code, msn AS via, file_id,
-            p <= {_LAST_EXCLUDING} AS excluding
+        SELECT site_id, min(p || char(1) || code || char(1) || msn), p, reason, code,
+            msn AS via, file_id, p <= {_LAST_EXCLUDING} AS excluding
         FROM facts WHERE site_wide GROUP BY site_id, p <= {_LAST_EXCLUDING}"""
     )
     made.append("verdict")

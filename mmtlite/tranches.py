@@ -15,6 +15,8 @@ Files, each a new file with its own sequence (``outbound``):
   accepted that no CS note named yet.
 - ``export mdm`` writes ``MDMNOTIF`` (``msn|tranche_id|migration_date``) for the meters whose
   CS note was acknowledged (``1a``) that no notification named yet.
+- Neither sends a meter in conflict (the lists now exclude or hold it): it waits, and the
+  export says how many.
 
 Answers (checked when loaded, ``check_responses``): a row must name a tranche that exists and
 a meter of that tranche; a CSRESP or MDMRESP row must answer a CS note or an MDM notification
@@ -54,6 +56,8 @@ RESPONSE_CODES = {
 Target = Literal["dcc", "cs", "mdm"]
 _EXPORTED = {"dcc": "DCCCAND", "cs": "CSNOTE", "mdm": "MDMNOTIF"}
 _NOTE_COLUMN = {"cs": "cs_note", "mdm": "mdm_note"}
+# A meter the lists now exclude or hold waits until someone decides (it is a conflict).
+_IN_CONFLICT = "in conflict: the lists now exclude or hold them (see mmtlite report)"
 _RESPONSE_NOTE = {"CSRESP": "cs_note", "MDMRESP": "mdm_note"}
 
 
@@ -270,9 +274,9 @@ def export(
             (msn, tranche_id, note_code)
             for (msn,) in connection.execute(
                 "SELECT t.msn FROM tranche_meters AS t JOIN list_dccresp AS d "
-                "ON d.msn = t.msn AND d.tranche_id = t.tranche_id "
+                "ON d.msn = t.msn AND d.tranche_id = t.tranche_id JOIN meters AS m USING (msn) "
                 "WHERE t.tranche_id = ? AND d.decision = 'ACCEPTED' AND t.cs_note IS NULL "
-                "ORDER BY t.position",
+                "AND m.reason IS NULL ORDER BY t.position",
                 (tranche_id,),
             )
         ]
@@ -284,7 +288,7 @@ def export(
             for (msn,) in connection.execute(
                 "SELECT t.msn FROM tranche_meters AS t JOIN meters AS m USING (msn) "
                 "WHERE t.tranche_id = ? AND m.status IN (?, ?) AND t.mdm_note IS NULL "
-                "ORDER BY t.position",
+                "AND m.reason IS NULL ORDER BY t.position",
                 (tranche_id, rules.NOTED, rules.NOTIFIED),
             )
         ]
@@ -312,13 +316,15 @@ def _why_left_out(
     if target == "cs":
         query = """SELECT
             sum(d.decision IS NULL), sum(d.decision = 'REJECTED'),
-            sum(d.decision = 'ACCEPTED' AND t.cs_note IS NOT NULL)
-            FROM tranche_meters AS t LEFT JOIN list_dccresp AS d
+            sum(d.decision = 'ACCEPTED' AND t.cs_note IS NOT NULL),
+            sum(d.decision = 'ACCEPTED' AND t.cs_note IS NULL AND m.reason IS NOT NULL)
+            FROM tranche_meters AS t JOIN meters AS m USING (msn) LEFT JOIN list_dccresp AS d
             ON d.msn = t.msn AND d.tranche_id = t.tranche_id WHERE t.tranche_id = ?"""
         names: tuple[str, ...] = (
             "awaiting the DCC's decision",
             "rejected by the DCC",
             "already in a CS note",
+            _IN_CONFLICT,
         )
     else:
         query = f"""SELECT
@@ -326,7 +332,8 @@ def _why_left_out(
             sum(m.status = '{rules.SELECTED}' AND t.cs_note IS NOT NULL AND cs.msn IS NULL),
             sum(m.status = '{rules.SELECTED}' AND cs.result = 'FAIL'),
             sum(m.status = '{rules.REJECTED}'),
-            sum(m.status IN ('{rules.NOTED}', '{rules.NOTIFIED}') AND t.mdm_note IS NOT NULL)
+            sum(m.status IN ('{rules.NOTED}', '{rules.NOTIFIED}') AND t.mdm_note IS NOT NULL),
+            sum(m.status = '{rules.NOTED}' AND t.mdm_note IS NULL AND m.reason IS NOT NULL)
             FROM tranche_meters AS t JOIN meters AS m USING (msn)
             LEFT JOIN list_csresp AS cs ON cs.msn = t.msn AND cs.tranche_id = t.tranche_id
             WHERE t.tranche_id = ?"""
@@ -336,6 +343,7 @@ def _why_left_out(
             "failed at CS",
             "rejected by the DCC",
             "already notified",
+            _IN_CONFLICT,
         )
     counts = connection.execute(query, (tranche_id,)).fetchone()
     return {name: int(count or 0) for name, count in zip(names, counts, strict=True)}

@@ -729,6 +729,7 @@ def test_cs_notes_go_only_for_accepted_meters_and_once_each(place: Place, files:
         "awaiting the DCC's decision": 1,
         "rejected by the DCC": 1,
         "already in a CS note": 0,
+        "in conflict: the lists now exclude or hold them (see mmtlite report)": 0,
     }
     with reading(place) as connection:
         noted = connection.execute(
@@ -791,6 +792,7 @@ def test_an_mdm_notification_needs_its_date_and_covers_acknowledged_meters(
         "failed at CS": 1,
         "rejected by the DCC": 1,
         "already notified": 0,
+        "in conflict: the lists now exclude or hold them (see mmtlite report)": 0,
     }
     with pytest.raises(TrancheError, match="2 already notified"):
         export_tranche(place, "mdm", "T1", migration_date="20240601", when=WHEN)
@@ -980,3 +982,26 @@ def test_cs_and_mdm_answers_need_a_note_that_was_sent(place: Place, files: Path)
     done = respond(place, files, "MDMRESP", 2, [("MSN000001", "T1", "OK", "")])
     assert done.outcome == "loaded"
     assert statuses(place)["MSN000001"] == "2"
+
+
+def test_a_meter_in_conflict_is_held_back_from_the_cs_note_and_the_mdm_notification(
+    place: Place, files: Path
+) -> None:
+    three_sites(place, files)
+    select_tranche(place, "T1", 4, when=WHEN)
+    everyone = ["MSN000001", "MSN000002", "MSN000003", "MSN000004"]
+    respond(place, files, "DCCRESP", 1, [(m, "T1", "ACCEPTED", "") for m in everyone])
+    # MSN000003 stops communicating after its selection: a conflict, not a CS note.
+    noncomm = respond(place, files, "NONCOMM", 1, [("MSN000003", "NC01", "20240101", "ADD")])
+    assert noncomm.evaluation is not None and noncomm.evaluation.new_conflicts == 1
+    note = export_tranche(place, "cs", "T1", when=WHEN)
+    assert msns_of(note.file.path) == ["MSN000001", "MSN000002", "MSN000004"]
+    conflict = "in conflict: the lists now exclude or hold them (see mmtlite report)"
+    assert note.left_out[conflict] == 1
+    respond(place, files, "CSRESP", 1, [(m, "T1", "OK", "") for m in msns_of(note.file.path)])
+    # MSN000004 gets a to-do after its CS note: held back from the MDM notification.
+    respond(place, files, "TODO", 1, [("MSN000004", "VISIT", "", "", "ADD")])
+    notified = export_tranche(place, "mdm", "T1", migration_date="20240601", when=WHEN)
+    assert msns_of(notified.file.path) == ["MSN000001", "MSN000002"]
+    assert notified.left_out[conflict] == 1
+    assert statuses(place)["MSN000004"] == "1a"  # it keeps its tranche status
