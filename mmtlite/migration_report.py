@@ -129,16 +129,10 @@ def _tranches(connection: sqlite3.Connection) -> list[TrancheProgress]:
         FROM tranches AS t JOIN evaluations AS e USING (eval_id) ORDER BY t.eval_id"""
     ):
         tranche = row[0]
-        by_status = dict.fromkeys(TRANCHE_STATUSES, 0)
-        by_status.update(
-            connection.execute(
-                "SELECT m.status, count(*) FROM tranche_meters AS t "
-                "JOIN meters AS m USING (msn) WHERE t.tranche_id = ? GROUP BY 1",
-                (tranche,),
-            ).fetchall()
-        )
+        # One pass over the tranche's meters: its statuses, then the answers and conflicts.
+        statuses = ", ".join("sum(m.status = ?)" for _ in TRANCHE_STATUSES)
         answers = connection.execute(
-            """SELECT
+            f"""SELECT {statuses},
                 sum(d.decision = 'ACCEPTED'), sum(d.decision = 'REJECTED'), sum(d.msn IS NULL),
                 count(t.cs_note), sum(cs.result = 'OK'), sum(cs.result = 'FAIL'),
                 sum(t.cs_note IS NOT NULL AND cs.msn IS NULL),
@@ -151,9 +145,11 @@ def _tranches(connection: sqlite3.Connection) -> list[TrancheProgress]:
             LEFT JOIN list_csresp AS cs ON cs.msn = t.msn AND cs.tranche_id = t.tranche_id
             LEFT JOIN list_mdmresp AS md ON md.msn = t.msn AND md.tranche_id = t.tranche_id
             WHERE t.tranche_id = ?""",
-            (tranche,),
+            (*TRANCHE_STATUSES, tranche),
         ).fetchone()
-        figures = [int(value or 0) for value in answers]
+        counted = [int(value or 0) for value in answers]
+        by_status = dict(zip(TRANCHE_STATUSES, counted, strict=False))
+        figures = counted[len(TRANCHE_STATUSES) :]
         progress.append(
             TrancheProgress(
                 tranche_id=tranche,

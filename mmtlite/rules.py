@@ -118,8 +118,7 @@ def evaluate(
     (after a selection or a response). ``file_id`` is the file that triggered it.
     """
     started = time.perf_counter()
-    eval_id = start(connection, trigger, run_id)
-    connection.execute("UPDATE evaluations SET file_id = ? WHERE eval_id = ?", (file_id, eval_id))
+    eval_id = start(connection, trigger, run_id, file_id)
     made: list[str] = []
     try:
         _temp(connection, made, "fresh", "msn TEXT PRIMARY KEY")
@@ -391,12 +390,18 @@ def open_conflicts(connection: sqlite3.Connection) -> int:
     )
 
 
-def start(connection: sqlite3.Connection, trigger: str, run_id: int | None = None) -> int:
-    """A new evaluation (a change of statuses made outside ``evaluate``: a selection)."""
+def start(
+    connection: sqlite3.Connection,
+    trigger: str,
+    run_id: int | None = None,
+    file_id: int | None = None,
+) -> int:
+    """A new evaluation: by ``evaluate``, or a change of statuses made outside it (a
+    selection)."""
     return _id(
         connection.execute(
-            "INSERT INTO evaluations (at, trigger, run_id) VALUES (?, ?, ?)",
-            (now(), trigger, run_id),
+            "INSERT INTO evaluations (at, trigger, file_id, run_id) VALUES (?, ?, ?, ?)",
+            (now(), trigger, file_id, run_id),
         )
     )
 
