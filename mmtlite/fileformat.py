@@ -323,23 +323,38 @@ def write(
     if not _STAMP.fullmatch(created):
         raise ValueError(f"created must be YYYYMMDDHHMMSS, not {created!r}")
     header = delimiter.join(("HDR", spec.name, str(sequence), created, env.upper()))
-    lines = [header]
-    separators = spec.width - 1
+    rows = list(rows)
+    body = "\n".join(map(delimiter.join, rows))
+    # Checked on the whole body at once (a hundred thousand rows need no Python call each):
+    # every row has its width, so any delimiter or line break beyond the ones joined in is in a
+    # value; no line starts with a header or trailer marker. A failure is then found row by row.
+    if not (
+        all(len(row) == spec.width for row in rows)
+        and body.count(delimiter) == (spec.width - 1) * len(rows)
+        and body.count("\n") == max(len(rows) - 1, 0)
+        and "\r" not in body
+        and f"\nHDR{delimiter}" not in f"\n{body}"
+        and f"\nTRL{delimiter}" not in f"\n{body}"
+    ):
+        _refuse(spec.width, rows, delimiter)
+    return f"{header}\n{body}{chr(10) if rows else ''}TRL{delimiter}{len(rows)}\n".encode()
+
+
+def _refuse(width: int, rows: list[Sequence[str]], delimiter: str) -> None:
+    """Raise ``ValueError`` for the first row ``write`` cannot write."""
+    separators = width - 1
     markers = ("HDR" + delimiter, "TRL" + delimiter)
     for number, row in enumerate(rows, 1):
         text = delimiter.join(row)
-        if len(row) != spec.width or text.count(delimiter) != separators:
+        if len(row) != width or text.count(delimiter) != separators:
             raise ValueError(
-                f"row {number}: {spec.width} fields without {delimiter!r} expected, got {row!r}"
+                f"row {number}: {width} fields without {delimiter!r} expected, got {row!r}"
             )
         if "\n" in text or "\r" in text:
             raise ValueError(f"row {number}: a value holds a line break: {row!r}")
         if text.startswith(markers):
             raise ValueError(f"row {number}: a key HDR or TRL would read as a header or trailer")
-        lines.append(text)
-    lines.append(f"TRL{delimiter}{len(lines) - 1}")
-    lines.append("")
-    return "\n".join(lines).encode()
+    raise AssertionError("unreachable: write's checks found a fault no row has")
 
 
 def file_name(category: str, env: str, created: str, extension: str = "csv") -> str:

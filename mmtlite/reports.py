@@ -100,7 +100,7 @@ def history(connection: sqlite3.Connection, msn: str) -> Story | None:
         for at, old, new, reason, code, via, tranche, source, trigger in connection.execute(
             """SELECT e.at, h.old_status, h.status, h.reason, h.code, h.via, h.tranche_id,
                 l.name, e.trigger
-            FROM history AS h JOIN evaluations AS e USING (eval_id)
+            FROM meter_history AS h JOIN evaluations AS e USING (eval_id)
             LEFT JOIN ledger AS l ON l.file_id = h.file_id
             WHERE h.msn = ? ORDER BY h.eval_id""",
             (msn,),

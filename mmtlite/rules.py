@@ -60,7 +60,7 @@ MEANING = {
 LEFT_THE_LIST = ("MMT", "REMOVED")
 
 # More new meters than this at once (a first master list): the indexes of ``meters`` are
-# dropped and rebuilt around the insert, and the status indexes after the statuses are set.
+# dropped and rebuilt around the insert, and the status index after the statuses are set.
 BULK = 50_000
 
 # Joins are written CROSS JOIN where the small table must lead: without statistics SQLite may
@@ -129,7 +129,6 @@ def evaluate(
             _verdicts(connection, made)
         changes, new_conflicts = _apply(connection, made, eval_id, file_id, verdicts, tranches)
         if bulk:
-            connection.execute(METER_INDEXES["meters_eligible"])
             connection.execute(METER_INDEXES["meters_by_status"])
     finally:
         for name in made:
@@ -178,15 +177,15 @@ def _reconcile(
         execute("UPDATE meters SET in_list = 0 WHERE msn IN (SELECT msn FROM gone)")
     if new_meters:  # a tranche meter back in the list, maybe at another site
         execute(
-            "UPDATE meters SET in_list = 1, site_id = l.site_id, dmc_id = l.dmc_id "
-            "FROM list_mmt AS l WHERE meters.reason IS NOT NULL AND meters.in_list = 0 "
-            "AND l.msn = meters.msn"
+            "UPDATE meters SET in_list = 1, site_id = l.site_id, dmc_id = l.dmc_id, "
+            "mpxn = l.mpxn FROM list_mmt AS l WHERE meters.reason IS NOT NULL "
+            "AND meters.in_list = 0 AND l.msn = meters.msn"
         )
     if moved_meters:
         execute(
-            "UPDATE meters SET site_id = l.site_id, dmc_id = l.dmc_id FROM list_mmt AS l "
-            "WHERE l.msn = meters.msn "
-            "AND (meters.site_id <> l.site_id OR meters.dmc_id <> l.dmc_id)"
+            "UPDATE meters SET site_id = l.site_id, dmc_id = l.dmc_id, mpxn = l.mpxn "
+            "FROM list_mmt AS l WHERE l.msn = meters.msn AND (meters.site_id <> l.site_id "
+            "OR meters.dmc_id <> l.dmc_id OR meters.mpxn <> l.mpxn)"
         )
     if new_meters:
         execute(
@@ -197,12 +196,14 @@ def _reconcile(
             for name in METER_INDEXES:
                 execute(f"DROP INDEX {name}")
         # Eligible until the rules below say otherwise; the history records one change each.
+        # In site order, the order of the table.
         execute(
-            "INSERT INTO meters (msn, site_id, dmc_id, status) SELECT l.msn, l.site_id, "
-            f"l.dmc_id, '{ELIGIBLE}' FROM fresh JOIN list_mmt AS l USING (msn)"
+            "INSERT INTO meters (site_id, msn, dmc_id, mpxn, status) SELECT l.site_id, l.msn, "
+            f"l.dmc_id, l.mpxn, '{ELIGIBLE}' FROM fresh JOIN list_mmt AS l USING (msn) "
+            "ORDER BY l.site_id, l.msn"
         )
         if bulk:
-            execute(METER_INDEXES["meters_by_site"])
+            execute(METER_INDEXES["meters_by_msn"])
             execute(METER_INDEXES["meters_by_device"])
         return changes, bulk
     return changes, False
@@ -229,18 +230,23 @@ def _verdicts(connection: sqlite3.Connection, made: list[str]) -> None:
             OR dmc_id NOT IN (SELECT dmc_id FROM list_dmct))"""
     )
     made.append("facts")
+    # The few tranche meters that left the master list have no facts: asked of their own
+    # index, so the joins below read the index entries of meters alone (site and MSN).
+    left_the_list = "SELECT msn FROM meters INDEXED BY meters_left WHERE in_list = 0"
     execute(
         f"""CREATE TEMP TABLE facts AS
         SELECT o.msn, m.site_id, o.p, o.reason, o.code, o.file_id,
             o.p = 7 OR coalesce(c.site_wide = 'Y', 0) AS site_wide
         FROM ({_OWN_FACTS}) AS o
-        CROSS JOIN meters AS m ON m.msn = o.msn AND m.in_list
+        CROSS JOIN meters AS m ON m.msn = o.msn
         LEFT JOIN list_exclcode AS c ON c.code = o.code AND o.p < 7
+        WHERE o.msn NOT IN ({left_the_list})
         UNION ALL
         SELECT m.msn, m.site_id, iif(b.on_epcl, 5, 4), iif(b.on_epcl, 'DMCT', 'EPCL'), b.dmc_id,
             iif(b.on_epcl, {last_file.format("DMCT")}, {last_file.format("EPCL")}), 1
         FROM bad_devices AS b
-        CROSS JOIN meters AS m INDEXED BY meters_by_device ON m.dmc_id = b.dmc_id AND m.in_list"""
+        CROSS JOIN meters AS m INDEXED BY meters_by_device ON m.dmc_id = b.dmc_id
+        WHERE m.msn NOT IN ({left_the_list})"""
     )
     made.append("site_first")
     execute(
@@ -252,20 +258,21 @@ def _verdicts(connection: sqlite3.Connection, made: list[str]) -> None:
         FROM facts WHERE site_wide GROUP BY site_id, p <= {_LAST_EXCLUDING}"""
     )
     made.append("verdict")
+    # Keyed like ``meters`` (a meter has one site), so reading it walks ``meters`` in order.
     execute(
-        "CREATE TEMP TABLE verdict (msn TEXT PRIMARY KEY, p INTEGER, reason TEXT, code TEXT, "
-        "via TEXT, file_id INTEGER) WITHOUT ROWID"
+        "CREATE TEMP TABLE verdict (site_id TEXT, msn TEXT, p INTEGER, reason TEXT, code TEXT, "
+        "via TEXT, file_id INTEGER, PRIMARY KEY (site_id, msn)) WITHOUT ROWID"
     )
     # A meter has at most one fact of each rank and one site-mate cause of each kind, so
     # inserting rank by rank, the first row a meter gets is its first cause: no sorting.
     own = (
         "INSERT OR IGNORE INTO verdict "
-        "SELECT msn, p, reason, code, NULL, file_id FROM facts WHERE p = ?"
+        "SELECT site_id, msn, p, reason, code, NULL, file_id FROM facts WHERE p = ?"
     )
     mates = f"""INSERT OR IGNORE INTO verdict
-        SELECT m.msn, ?, s.reason, s.code, s.via, s.file_id
+        SELECT m.site_id, m.msn, ?, s.reason, s.code, s.via, s.file_id
         FROM site_first AS s
-        CROSS JOIN meters AS m INDEXED BY meters_by_site ON m.site_id = s.site_id AND m.msn <> s.via
+        CROSS JOIN meters AS m ON m.site_id = s.site_id AND m.msn <> s.via
         WHERE s.p <= {_LAST_EXCLUDING} = ?"""
     for rank in range(1, _LAST_EXCLUDING):
         execute(own, (rank,))
@@ -287,22 +294,26 @@ def _apply(
     execute = connection.execute
     made.append("changed")
     execute(
-        "CREATE TEMP TABLE changed (msn TEXT PRIMARY KEY, tranche_id TEXT, old_status TEXT, "
-        "old_reason TEXT, status TEXT, reason TEXT, code TEXT, via TEXT, file_id INTEGER, "
-        "new INTEGER) WITHOUT ROWID"
+        "CREATE TEMP TABLE changed (msn TEXT PRIMARY KEY, site_id TEXT, tranche_id TEXT, "
+        "old_status TEXT, old_reason TEXT, status TEXT, reason TEXT, code TEXT, via TEXT, "
+        "file_id INTEGER, new INTEGER) WITHOUT ROWID"
     )
     marks = ", ".join("?" * len(tranches))
-    # The meters that may have changed: those with a verdict now or a cause before, the
-    # tranche meters that left the list, and the meters of the tranches named.
-    sources = ["SELECT msn FROM gone"]
+    # The meters that may have changed, by site and MSN (the key of ``meters``): those with a
+    # verdict now or a cause before, the tranche meters that left the list, and the meters of
+    # the tranches named.
+    by_msn = "SELECT m.site_id, m.msn FROM ({}) AS x CROSS JOIN meters AS m USING (msn)"
+    sources = [by_msn.format("SELECT msn FROM gone")]
     if verdicts:
         sources += [
-            "SELECT msn FROM verdict",
-            "SELECT msn FROM meters WHERE reason IS NOT NULL "
-            "AND msn NOT IN (SELECT msn FROM verdict)",
+            "SELECT site_id, msn FROM verdict",
+            "SELECT site_id, msn FROM meters INDEXED BY meters_flagged WHERE reason IS NOT NULL "
+            "AND (site_id, msn) NOT IN (SELECT site_id, msn FROM verdict)",
         ]
     if tranches:
-        sources.append(f"SELECT msn FROM tranche_meters WHERE tranche_id IN ({marks})")
+        sources.append(
+            by_msn.format(f"SELECT msn FROM tranche_meters WHERE tranche_id IN ({marks})")
+        )
     cause = "v" if verdicts else "m"
     if verdicts:
         listed = (
@@ -320,15 +331,20 @@ def _apply(
         if tranches
         else ""
     )
+    verdict = (
+        "LEFT JOIN verdict AS v ON v.site_id = c.site_id AND v.msn = c.msn" if verdicts else ""
+    )
     gone_reason, gone_code = LEFT_THE_LIST
     for source in sources:
-        parameters = tuple(tranches) * (source.count("?") + (in_tranche.count("?") > 0))
+        # The tranches' marks: in the status (when named) and in the tranche source.
+        parameters = tuple(tranches) * (("?" in in_tranche) + ("?" in source))
         execute(
             f"""INSERT OR IGNORE INTO changed
-            SELECT msn, tranche_id, old_status, old_reason, status, reason, code, via, file_id,
-                msn IN (SELECT msn FROM fresh)
+            SELECT msn, site_id, tranche_id, old_status, old_reason, status, reason, code, via,
+                file_id, msn IN (SELECT msn FROM fresh)
             FROM (
-                SELECT c.msn, t.tranche_id, m.status AS old_status, m.reason AS old_reason,
+                SELECT c.msn, c.site_id, t.tranche_id, m.status AS old_status,
+                    m.reason AS old_reason,
                     m.code AS old_code, m.via AS old_via,
                     iif(t.msn IS NULL, {listed}, {in_tranche}) AS status,
                     iif(m.in_list, {cause}.reason, '{gone_reason}') AS reason,
@@ -336,9 +352,9 @@ def _apply(
                     iif(m.in_list, {cause}.via, NULL) AS via,
                     iif(m.in_list, {cause}.file_id, NULL) AS file_id
                 FROM ({source}) AS c
-                CROSS JOIN meters AS m USING (msn)
-                {"LEFT JOIN verdict AS v USING (msn)" if verdicts else ""}
-                LEFT JOIN tranche_meters AS t USING (msn)
+                CROSS JOIN meters AS m ON m.site_id = c.site_id AND m.msn = c.msn
+                {verdict}
+                LEFT JOIN tranche_meters AS t ON t.msn = c.msn
                 {responses}
             )
             WHERE status IS NOT old_status OR reason IS NOT old_reason OR code IS NOT old_code
@@ -361,7 +377,7 @@ def _apply(
     execute(
         "UPDATE meters SET (status, reason, code, via, file_id) = (SELECT status, reason, code, "
         "via, file_id FROM changed AS c WHERE c.msn = meters.msn) "
-        "WHERE msn IN (SELECT msn FROM changed)"
+        "WHERE (site_id, msn) IN (SELECT site_id, msn FROM changed)"
     )
     changes: dict[str, int] = {}
     for old, new, count in execute(

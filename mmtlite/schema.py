@@ -15,15 +15,21 @@ Tables:
 
 Schema 2 adds the migration's state (``rules``, ``tranches``, ``outbound``):
 
-- ``meters``: one row per meter of the master list (or of a tranche): its site and device, its
-  status and the first cause of it (``reason``, ``code``, ``via`` the site-mate it comes from,
-  ``file_id`` the file holding the fact). Derived from the lists by ``rules.evaluate``; never
-  the only truth (the lists are).
-- ``evaluations`` and ``history``: every change of a meter's status or cause, with the
-  evaluation (time, what triggered it) and the source file.
+- ``meters``: one row per meter of the master list (or of a tranche): its site, device and MPxN,
+  its status and the first cause of it (``reason``, ``code``, ``via`` the site-mate it comes
+  from, ``file_id`` the file holding the fact). Derived from the lists by ``rules.evaluate``;
+  never the only truth (the lists are). Stored in site order (schema 3): a tranche is a run of
+  whole sites, so selecting one rewrites a few thousand neighbouring pages, not every page.
+- ``evaluations`` and ``history``: every change of a meter's status or cause made by the rules,
+  with the evaluation (time, what triggered it) and the source file. A selection's changes
+  (eligible to selected) are recorded once, by ``tranche_meters``; the view ``meter_history``
+  shows both as one history.
 - ``tranches``, ``tranche_meters``: the selections, the meters as sent to the DCC and which CS
   note and MDM notification carried each.
 - ``outbound``: every file written (name, category, sequence, tranche, content hash).
+
+Schema 3 (from 2, in place): ``meters`` keyed by site and MSN and holding the MPxN,
+``tranche_meters`` keyed by tranche and position, the selections' history rows moved to the view.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from pathlib import Path
 
 from mmtlite.categories import CATEGORIES, INBOUND, Category
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SchemaError(Exception):
@@ -115,35 +121,64 @@ _DDL = (
 # The secondary indexes of ``meters``, by name: a bulk insert drops and rebuilds them (a sort
 # is several times faster than a million random inserts into each).
 METER_INDEXES = {
-    # Site-mates (the site rule).
-    "meters_by_site": "CREATE INDEX meters_by_site ON meters (site_id)",
+    # A meter by its MSN: the lists, the answers and the history name meters by MSN.
+    "meters_by_msn": "CREATE UNIQUE INDEX meters_by_msn ON meters (msn)",
     # The devices in use, and their meters (EPCL and DMCT), without reading every meter.
     "meters_by_device": "CREATE INDEX meters_by_device ON meters (dmc_id)",
-    # The eligible meters in site order (select). Partial: a meter enters and leaves it only
-    # when it becomes or stops being eligible, so a selection or an exclusion moves one entry
-    # (an index on every status moved every change, a million-row random walk).
-    "meters_eligible": "CREATE INDEX meters_eligible ON meters (site_id) WHERE status = '0S'",
-    # Counts by status. Changes are written in MSN order, so they walk this index forwards.
+    # Counts by status, and the eligible meters in site order (its entries carry the key:
+    # status, site_id, msn), which is the order of a selection.
     "meters_by_status": "CREATE INDEX meters_by_status ON meters (status)",
 }
 
-# Schema 2: the migration's state. ``in_list`` is 0 for a meter of a tranche that has left the
-# master list (kept: its tranche still names it).
-_DDL_2 = (
-    """CREATE TABLE meters (
-        msn TEXT PRIMARY KEY,
+# Site order: a tranche is a run of whole sites in site order (see above).
+_METERS = """CREATE TABLE meters (
         site_id TEXT NOT NULL,
+        msn TEXT NOT NULL,
         dmc_id TEXT NOT NULL,
+        mpxn TEXT NOT NULL,
         in_list INTEGER NOT NULL DEFAULT 1,
         status TEXT NOT NULL,
         reason TEXT,
         code TEXT,
         via TEXT,
-        file_id INTEGER
-    ) WITHOUT ROWID""",
+        file_id INTEGER,
+        PRIMARY KEY (site_id, msn)
+    ) WITHOUT ROWID"""
+
+# Tranche by tranche, in the order the DCC was sent them: a selection appends.
+_TRANCHE_METERS = """CREATE TABLE tranche_meters (
+        tranche_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        msn TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        mpxn TEXT NOT NULL,
+        dmc_id TEXT NOT NULL,
+        cs_note INTEGER,
+        mdm_note INTEGER,
+        PRIMARY KEY (tranche_id, position)
+    ) WITHOUT ROWID"""
+
+# A selection's changes as history rows (the old status of a selected meter was eligible).
+_METER_HISTORY = """CREATE VIEW meter_history AS
+    SELECT msn, eval_id, old_status, status, reason, code, via, file_id, tranche_id FROM history
+    UNION ALL
+    SELECT t.msn, x.eval_id, '0S', '1', NULL, NULL, NULL, NULL, t.tranche_id
+    FROM tranche_meters AS t JOIN tranches AS x USING (tranche_id)"""
+
+# Schema 2: the migration's state. ``in_list`` is 0 for a meter of a tranche that has left the
+# master list (kept: its tranche still names it).
+_MIGRATION_INDEXES = (
     *METER_INDEXES.values(),
-    # The few meters with a cause: all the rules need to look at besides the new verdicts.
-    "CREATE INDEX meters_flagged ON meters (msn) WHERE reason IS NOT NULL",
+    # The few meters with a cause: all the rules need to look at besides the new verdicts (in
+    # site order, the order of the table, so reading their rows walks it forwards).
+    "CREATE INDEX meters_flagged ON meters (site_id) WHERE reason IS NOT NULL",
+    # The few tranche meters that left the master list (kept for their tranche).
+    "CREATE INDEX meters_left ON meters (msn) WHERE in_list = 0",
+    # A meter is in at most one tranche, ever.
+    "CREATE UNIQUE INDEX tranche_meters_by_msn ON tranche_meters (msn)",
+)
+_DDL_2 = (
+    _METERS,
     """CREATE TABLE evaluations (
         eval_id INTEGER PRIMARY KEY,
         at TEXT NOT NULL,
@@ -170,17 +205,7 @@ _DDL_2 = (
         sites INTEGER NOT NULL,
         eval_id INTEGER NOT NULL
     )""",
-    """CREATE TABLE tranche_meters (
-        msn TEXT PRIMARY KEY,
-        tranche_id TEXT NOT NULL,
-        position INTEGER NOT NULL,
-        site_id TEXT NOT NULL,
-        mpxn TEXT NOT NULL,
-        dmc_id TEXT NOT NULL,
-        cs_note INTEGER,
-        mdm_note INTEGER
-    ) WITHOUT ROWID""",
-    "CREATE INDEX tranche_meters_by_tranche ON tranche_meters (tranche_id, position)",
+    _TRANCHE_METERS,
     """CREATE TABLE outbound (
         outbound_id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
@@ -194,6 +219,8 @@ _DDL_2 = (
         run_id INTEGER NOT NULL,
         UNIQUE (category, sequence)
     )""",
+    *_MIGRATION_INDEXES,
+    _METER_HISTORY,
 )
 
 
@@ -240,6 +267,8 @@ def _ensure_schema(connection: sqlite3.Connection, database: Path) -> None:
             for statement in _DDL_2:
                 connection.execute(statement)
             evaluate(connection, "schema upgrade", new_meters=True)
+        elif version == 2:
+            _from_2(connection)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -253,3 +282,32 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def _from_2(connection: sqlite3.Connection) -> None:
+    """Schema 2 to 3, in the caller's transaction: the same facts, rearranged."""
+    execute = connection.execute
+    for index in ("meters_by_site", "meters_by_device", "meters_eligible", "meters_by_status",
+                  "meters_flagged", "tranche_meters_by_tranche"):  # fmt: skip
+        execute(f"DROP INDEX {index}")
+    execute("ALTER TABLE meters RENAME TO meters_2")
+    execute("ALTER TABLE tranche_meters RENAME TO tranche_meters_2")
+    execute(_METERS)
+    execute(_TRANCHE_METERS)
+    # Every meter is in the master list or in a tranche (one that left both is deleted).
+    execute(
+        "INSERT INTO meters SELECT m.site_id, m.msn, m.dmc_id, coalesce(l.mpxn, t.mpxn, ''), "
+        "m.in_list, m.status, m.reason, m.code, m.via, m.file_id FROM meters_2 AS m "
+        "LEFT JOIN list_mmt AS l USING (msn) LEFT JOIN tranche_meters_2 AS t USING (msn) "
+        "ORDER BY m.site_id, m.msn"
+    )
+    execute(
+        "INSERT INTO tranche_meters SELECT tranche_id, position, msn, site_id, mpxn, dmc_id, "
+        "cs_note, mdm_note FROM tranche_meters_2 ORDER BY tranche_id, position"
+    )
+    # A selection's history rows: now read from tranche_meters (the view meter_history).
+    execute("DELETE FROM history WHERE eval_id IN (SELECT eval_id FROM tranches)")
+    execute("DROP TABLE meters_2")
+    execute("DROP TABLE tranche_meters_2")
+    for statement in (*_MIGRATION_INDEXES, _METER_HISTORY):
+        execute(statement)

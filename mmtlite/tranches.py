@@ -29,8 +29,6 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import groupby
-from operator import itemgetter
 from typing import Literal, TypeVar
 
 import msgspec
@@ -154,70 +152,64 @@ def select(
     """Select tranche ``tranche_id`` of at most ``size`` meters and prepare its DCCCAND file
     (inside the caller's transaction; ``outbound.publish`` it after the commit)."""
     _check_new(connection, tranche_id, size)
-    chosen: list[tuple[str, int, str]] = []  # (msn, position, site)
-    sites = passed_over = 0
-    room = size
-    eligible = connection.execute(
-        # The status as a literal: SQLite uses a partial index only for a WHERE it can read.
-        f"SELECT site_id, msn FROM meters INDEXED BY meters_eligible "
-        f"WHERE status = '{rules.ELIGIBLE}' ORDER BY site_id, msn"
+    # The walk reads the status index (its entries are status, site_id, msn: the eligible
+    # meters in site order), a count per site, and stops when the tranche is full.
+    walk = connection.execute(
+        "SELECT site_id, count(*) FROM meters INDEXED BY meters_by_status WHERE status = ? "
+        "GROUP BY site_id ORDER BY site_id",
+        (rules.ELIGIBLE,),
     )
-    for site, group in groupby(eligible, key=itemgetter(0)):
-        mates = [msn for _, msn in group]
-        if len(mates) > room:
-            passed_over += 1
+    sites = meters = 0
+    last: str | None = None
+    passed_over: list[str] = []
+    for site, count in walk:
+        if meters + count > size:
+            passed_over.append(site)
             continue
-        chosen.extend((msn, len(chosen) + 1, site) for msn in mates)
+        last = site
         sites += 1
-        room -= len(mates)
-        if not room:
+        meters += count
+        if meters == size:
             break
-    eligible.close()
-    if not chosen:
+    walk.close()
+    if last is None:
         raise TrancheError(f"no eligible site fits in a tranche of {size:,} meters")
     eval_id = rules.start(connection, f"select --tranche {tranche_id}", run_id)
-    # Everything below goes in MSN order (the key of meters, tranche_meters and history), so
-    # each statement walks its B-trees forwards instead of jumping about.
-    connection.execute(
-        "CREATE TEMP TABLE chosen (msn TEXT PRIMARY KEY, position INTEGER) WITHOUT ROWID"
-    )
+    # The tranche is the eligible meters up to the last site taken, less the sites passed over:
+    # a run of neighbouring rows of ``meters`` (stored in site order), so the statements below
+    # rewrite few pages. The chosen meters were eligible (no cause): each becomes selected,
+    # nothing else; ``tranche_meters`` records the change (see ``meter_history``).
+    connection.execute("CREATE TEMP TABLE passed_over (site_id TEXT PRIMARY KEY) WITHOUT ROWID")
     try:
         connection.executemany(
-            "INSERT INTO chosen VALUES (?, ?)", ((msn, position) for msn, position, _ in chosen)
+            "INSERT INTO passed_over VALUES (?)", ((site,) for site in passed_over)
         )
-        # The meters as the master list has them now: what the DCC is sent.
-        sent = connection.execute(
-            "INSERT INTO tranche_meters (msn, tranche_id, position, site_id, mpxn, dmc_id) "
-            "SELECT c.msn, ?, c.position, l.site_id, l.mpxn, l.dmc_id "
-            "FROM chosen AS c CROSS JOIN list_mmt AS l USING (msn) ORDER BY c.msn "
-            "RETURNING position, msn, mpxn, dmc_id",
-            (tranche_id,),
-        ).fetchall()
-        # The chosen meters were eligible (no cause): each becomes selected, nothing else.
-        connection.execute(
-            "INSERT INTO history (msn, eval_id, old_status, status, tranche_id) "
-            "SELECT msn, ?, ?, ?, ? FROM chosen ORDER BY msn",
-            (eval_id, rules.ELIGIBLE, rules.SELECTED, tranche_id),
+        chosen = (
+            f"status = '{rules.ELIGIBLE}' AND site_id <= ? "
+            "AND site_id NOT IN (SELECT site_id FROM passed_over)"
         )
         connection.execute(
-            "UPDATE meters SET status = ? WHERE msn IN (SELECT msn FROM chosen)",
-            (rules.SELECTED,),
+            "INSERT INTO tranche_meters (tranche_id, position, msn, site_id, mpxn, dmc_id) "
+            "SELECT ?, row_number() OVER (ORDER BY site_id, msn), msn, site_id, mpxn, dmc_id "
+            f"FROM meters INDEXED BY meters_by_status WHERE {chosen} ORDER BY site_id, msn",
+            (tranche_id, last),
         )
+        connection.execute(f"UPDATE meters SET status = '{rules.SELECTED}' WHERE {chosen}", (last,))
     finally:
-        connection.execute("DROP TABLE temp.chosen")
+        connection.execute("DROP TABLE temp.passed_over")
     connection.execute(
         "INSERT INTO tranches (tranche_id, requested, meters, sites, eval_id) "
         "VALUES (?, ?, ?, ?, ?)",
-        (tranche_id, size, len(chosen), sites, eval_id),
+        (tranche_id, size, meters, sites, eval_id),
     )
-    sent.sort()
-    rows = [(msn, mpxn, dmc_id, tranche_id) for _, msn, mpxn, dmc_id in sent]
+    # Read back rather than RETURNING, which buffers every row (twice as slow).
+    rows = list(_candidates(connection, tranche_id))
     written = outbound.prepare(connection, place, "DCCCAND", tranche_id, rows, run_id, when)
     left = connection.execute(
         "SELECT count(*) FROM meters INDEXED BY meters_by_status WHERE status = ?",
         (rules.ELIGIBLE,),
     ).fetchone()[0]
-    return Selection(tranche_id, size, len(chosen), sites, passed_over, int(left), written)
+    return Selection(tranche_id, size, meters, sites, len(passed_over), int(left), written)
 
 
 def _check_new(connection: sqlite3.Connection, tranche_id: str, size: int) -> None:

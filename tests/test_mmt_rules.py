@@ -151,7 +151,7 @@ class World:
             return {
                 msn: (old, new, reason, code, via, file_id)
                 for msn, old, new, reason, code, via, file_id in connection.execute(
-                    "SELECT msn, old_status, status, reason, code, via, file_id FROM history "
+                    "SELECT msn, old_status, status, reason, code, via, file_id FROM meter_history "
                     "WHERE eval_id = ?",
                     (eval_id,),
                 )
@@ -161,7 +161,7 @@ class World:
         with self.connection() as connection:
             return list(
                 connection.execute(
-                    "SELECT old_status, status, reason, code, via, file_id FROM history "
+                    "SELECT old_status, status, reason, code, via, file_id FROM meter_history "
                     "WHERE msn = ? ORDER BY eval_id",
                     (msn,),
                 )
@@ -617,7 +617,7 @@ def test_a_cause_for_a_tranche_meter_is_a_conflict(world: World, category: str) 
     assert (evaluation.new_conflicts, evaluation.open_conflicts) == (1, 1)
     with world.connection() as connection:
         assert connection.execute(
-            "SELECT old_status, status, reason, code, file_id, tranche_id FROM history "
+            "SELECT old_status, status, reason, code, file_id, tranche_id FROM meter_history "
             "WHERE msn = ? AND eval_id = ?",
             (A, arrived.eval_id),
         ).fetchall() == [("1", "1", category, "LOC1", arrived.file_id, "T1")]
@@ -890,7 +890,8 @@ def check_history(world: World, now: Mapping[str, tuple[object, ...]], ever: set
     left the list ends with status NULL."""
     with world.connection() as connection:
         rows = connection.execute(
-            "SELECT msn, old_status, status, reason, code, via FROM history ORDER BY msn, eval_id"
+            "SELECT msn, old_status, status, reason, code, via FROM meter_history "
+            "ORDER BY msn, eval_id"
         ).fetchall()
     chains: dict[str, list[tuple[str | None, ...]]] = {}
     for msn, *rest in rows:

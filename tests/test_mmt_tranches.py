@@ -351,7 +351,7 @@ def test_selected_meters_get_status_1_and_a_history_row(place: Place, files: Pat
     with reading(place) as connection:
         [eval_id] = connection.execute("SELECT eval_id FROM tranches").fetchone()
         history = connection.execute(
-            "SELECT h.msn, h.old_status, h.status, h.tranche_id, e.trigger FROM history AS h "
+            "SELECT h.msn, h.old_status, h.status, h.tranche_id, e.trigger FROM meter_history AS h "
             "JOIN evaluations AS e USING (eval_id) WHERE h.eval_id = ? ORDER BY h.msn",
             (eval_id,),
         ).fetchall()
@@ -874,7 +874,7 @@ def test_answers_move_meters_through_the_tranche_statuses(place: Place, files: P
     # Every change is in the history, with the file that caused it.
     with reading(place) as connection:
         history = connection.execute(
-            "SELECT h.old_status, h.status, l.category FROM history AS h "
+            "SELECT h.old_status, h.status, l.category FROM meter_history AS h "
             "LEFT JOIN evaluations AS e USING (eval_id) LEFT JOIN ledger AS l "
             "ON l.file_id = e.file_id WHERE h.msn = 'MSN000001' ORDER BY h.eval_id"
         ).fetchall()
