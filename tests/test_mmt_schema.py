@@ -63,9 +63,8 @@ def test_the_upgrade_keeps_every_meter_tranche_meter_and_change(home: Path) -> N
         assert connection.execute(TRANCHE_METERS).fetchall() == tranche_meters
         # One history, as before; the selections' rows now come from tranche_meters.
         assert connection.execute(CHANGES.format("meter_history")).fetchall() == changes
-        assert not any(
-            eval_id in selections for (eval_id,) in connection.execute("SELECT eval_id FROM history")
-        )
+        kept = {eval_id for (eval_id,) in connection.execute("SELECT eval_id FROM history")}
+        assert not kept & selections
         # The rules find nothing to change: the upgrade moved facts, it made none up.
         connection.execute("BEGIN IMMEDIATE")
         assert rules.evaluate(connection, "check").changes == {}
