@@ -1,7 +1,9 @@
 """The migration rules of ``MMT.md`` ("Meter status and rules"), evaluated in set-based SQL.
 
 The lists are the facts (each row keeps the file that said it); ``meters`` holds what the rules
-make of them, one row per meter, and ``history`` every change of a meter's status or cause.
+make of them, one row per meter, and ``history`` every change of a meter's status or cause
+they make (a selection's changes are recorded by ``tranche_meters``; the view ``meter_history``
+shows both).
 
 Statuses:
 
