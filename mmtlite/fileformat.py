@@ -329,7 +329,7 @@ def write(
     # every row has its width, so any delimiter or line break beyond the ones joined in is in a
     # value; no line starts with a header or trailer marker. A failure is then found row by row.
     if not (
-        all(len(row) == spec.width for row in rows)
+        set(map(len, rows)) <= {spec.width}
         and body.count(delimiter) == (spec.width - 1) * len(rows)
         and body.count("\n") == max(len(rows) - 1, 0)
         and "\r" not in body

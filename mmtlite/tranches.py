@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, TypeVar
 
@@ -160,12 +160,13 @@ def select(
         (rules.ELIGIBLE,),
     )
     sites = meters = 0
-    last: str | None = None
+    first = last = None
     passed_over: list[str] = []
     for site, count in walk:
         if meters + count > size:
             passed_over.append(site)
             continue
+        first = first or site
         last = site
         sites += 1
         meters += count
@@ -175,26 +176,29 @@ def select(
     if last is None:
         raise TrancheError(f"no eligible site fits in a tranche of {size:,} meters")
     eval_id = rules.start(connection, f"select --tranche {tranche_id}", run_id)
-    # The tranche is the eligible meters up to the last site taken, less the sites passed over:
-    # a run of neighbouring rows of ``meters`` (stored in site order), so the statements below
-    # rewrite few pages. The chosen meters were eligible (no cause): each becomes selected,
-    # nothing else; ``tranche_meters`` records the change (see ``meter_history``).
+    # The tranche is the eligible meters from the first site taken to the last, less the sites
+    # passed over: a run of neighbouring rows of ``meters`` (stored in site order), so the
+    # statements below read that run of the table itself ("+status" keeps them off the status
+    # index) and rewrite few pages. The chosen meters were eligible (no cause): each becomes
+    # selected, nothing else; ``tranche_meters`` records the change (see ``meter_history``).
     connection.execute("CREATE TEMP TABLE passed_over (site_id TEXT PRIMARY KEY) WITHOUT ROWID")
     try:
         connection.executemany(
             "INSERT INTO passed_over VALUES (?)", ((site,) for site in passed_over)
         )
         chosen = (
-            f"status = '{rules.ELIGIBLE}' AND site_id <= ? "
+            f"site_id BETWEEN ? AND ? AND +status = '{rules.ELIGIBLE}' "
             "AND site_id NOT IN (SELECT site_id FROM passed_over)"
         )
         connection.execute(
             "INSERT INTO tranche_meters (tranche_id, position, msn, site_id, mpxn, dmc_id) "
             "SELECT ?, row_number() OVER (ORDER BY site_id, msn), msn, site_id, mpxn, dmc_id "
-            f"FROM meters INDEXED BY meters_by_status WHERE {chosen} ORDER BY site_id, msn",
-            (tranche_id, last),
+            f"FROM meters WHERE {chosen} ORDER BY site_id, msn",
+            (tranche_id, first, last),
         )
-        connection.execute(f"UPDATE meters SET status = '{rules.SELECTED}' WHERE {chosen}", (last,))
+        connection.execute(
+            f"UPDATE meters SET status = '{rules.SELECTED}' WHERE {chosen}", (first, last)
+        )
     finally:
         connection.execute("DROP TABLE temp.passed_over")
     connection.execute(
@@ -203,7 +207,7 @@ def select(
         (tranche_id, size, meters, sites, eval_id),
     )
     # Read back rather than RETURNING, which buffers every row (twice as slow).
-    rows = list(_candidates(connection, tranche_id))
+    rows = _candidates(connection, tranche_id)
     written = outbound.prepare(connection, place, "DCCCAND", tranche_id, rows, run_id, when)
     left = connection.execute(
         "SELECT count(*) FROM meters INDEXED BY meters_by_status WHERE status = ?",
@@ -229,12 +233,14 @@ def _check_new(connection: sqlite3.Connection, tranche_id: str, size: int) -> No
         )
 
 
-def _candidates(connection: sqlite3.Connection, tranche_id: str) -> Iterator[tuple[str, ...]]:
-    yield from connection.execute(
+def _candidates(connection: sqlite3.Connection, tranche_id: str) -> list[tuple[str, ...]]:
+    """The DCCCAND rows of a tranche, in the order it was selected."""
+    rows: list[tuple[str, ...]] = connection.execute(
         "SELECT msn, mpxn, dmc_id, tranche_id FROM tranche_meters WHERE tranche_id = ? "
         "ORDER BY position",
         (tranche_id,),
-    )
+    ).fetchall()
+    return rows
 
 
 def export(
@@ -260,7 +266,7 @@ def export(
         raise TrancheError(f"migration date {show(migration_date)}: expected {DATE.expected}")
     why = _why_left_out(connection, target, tranche_id)
     if target == "dcc":
-        rows: list[tuple[str, ...]] = list(_candidates(connection, tranche_id))
+        rows: list[tuple[str, ...]] = _candidates(connection, tranche_id)
     elif target == "cs":
         rows = [
             (msn, tranche_id, note_code)
