@@ -309,8 +309,10 @@ def _apply(
     if verdicts:
         sources += [
             "SELECT site_id, msn FROM verdict",
-            "SELECT site_id, msn FROM meters INDEXED BY meters_flagged WHERE reason IS NOT NULL "
-            "AND (site_id, msn) NOT IN (SELECT site_id, msn FROM verdict)",
+            # NOT EXISTS, not NOT IN: a row value NOT IN reads all of verdict for every miss.
+            "SELECT site_id, msn FROM meters AS f INDEXED BY meters_flagged "
+            "WHERE reason IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM verdict AS v WHERE v.site_id = f.site_id AND v.msn = f.msn)",
         ]
     if tranches:
         sources.append(
