@@ -9,7 +9,9 @@ into a home. Each round, on a copy of that database:
 
 1. ``rules``: a NONCOMM ``ADD`` of 1,000 meters (the next sequence) is loaded, and the rule
    evaluation that runs in its transaction is timed (``statuses.seconds`` of the load's JSON);
-   also ``rules_full``: ``rules.evaluate`` alone in this process (rolled back);
+   also ``rules_full``: ``rules.evaluate`` alone in this process, and ``rules_release``: the
+   evaluation after every to-do item is gone at once (tens of thousands of meters released),
+   both rolled back;
 2. ``select``: ``mmtlite select --size 100000`` (whole process), and the selection alone in
    this process (``select_in_process``, rolled back);
 3. ``status``: ``mmtlite status --format json`` (whole process) and ``reports.status`` alone.
@@ -97,11 +99,16 @@ def _exclusions_file(database: Path, folder: Path) -> Path:
     return path
 
 
-def _in_process(database: Path, work: Callable[..., object]) -> float:
-    """Seconds ``work(connection)`` takes inside a transaction that is then rolled back."""
+def _in_process(
+    database: Path, work: Callable[..., object], before: Callable[..., object] | None = None
+) -> float:
+    """Seconds ``work(connection)`` takes inside a transaction that is then rolled back (after
+    ``before(connection)``, untimed, in the same transaction)."""
     connection = connect(database)
     try:
         connection.execute("BEGIN IMMEDIATE")
+        if before is not None:
+            before(connection)
         started = time.perf_counter()
         work(connection)
         seconds = time.perf_counter() - started
@@ -120,6 +127,11 @@ def one_round(mmtlite: str, source: Path) -> dict[str, float]:
         figures: dict[str, float] = {}
         figures["rules_full"] = _in_process(
             database, lambda connection: rules.evaluate(connection, "benchmark")
+        )
+        figures["rules_release"] = _in_process(
+            database,
+            lambda connection: rules.evaluate(connection, "benchmark"),
+            before=lambda connection: connection.execute("DELETE FROM list_todo"),
         )
         exclusions = _exclusions_file(database, Path(folder))
         loaded = run_measured([mmtlite, "--home", str(home), "load", "--format", "json",
@@ -171,6 +183,7 @@ def main() -> None:
           f"({code_version()}, {os.cpu_count()} cores)")  # fmt: skip
     labels = {
         "rules_full": "rules.evaluate alone (in process)",
+        "rules_release": "rules after every to-do went (in process)",
         "rules": f"rules after a load of {NEW_EXCLUSIONS:,} exclusions",
         "rules_load": "  that whole load (process)",
         "select_in_process": f"selection of {TRANCHE:,} (in process)",
