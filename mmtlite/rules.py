@@ -296,9 +296,9 @@ def _apply(
     execute = connection.execute
     made.append("changed")
     execute(
-        "CREATE TEMP TABLE changed (msn TEXT PRIMARY KEY, site_id TEXT, tranche_id TEXT, "
-        "old_status TEXT, old_reason TEXT, status TEXT, reason TEXT, code TEXT, via TEXT, "
-        "file_id INTEGER, new INTEGER) WITHOUT ROWID"
+        "CREATE TEMP TABLE changed (site_id TEXT, msn TEXT, tranche_id TEXT, old_status TEXT, "
+        "old_reason TEXT, status TEXT, reason TEXT, code TEXT, via TEXT, file_id INTEGER, "
+        "new INTEGER, PRIMARY KEY (site_id, msn)) WITHOUT ROWID"
     )
     marks = ", ".join("?" * len(tranches))
     # The meters that may have changed, by site and MSN (the key of ``meters``): those with a
@@ -344,7 +344,7 @@ def _apply(
         parameters = tuple(tranches) * (("?" in in_tranche) + ("?" in source))
         execute(
             f"""INSERT OR IGNORE INTO changed
-            SELECT msn, site_id, tranche_id, old_status, old_reason, status, reason, code, via,
+            SELECT site_id, msn, tranche_id, old_status, old_reason, status, reason, code, via,
                 file_id, msn IN (SELECT msn FROM fresh)
             FROM (
                 SELECT c.msn, c.site_id, t.tranche_id, m.status AS old_status,
@@ -377,11 +377,13 @@ def _apply(
         f"SELECT msn, ?, '{ELIGIBLE}', ? FROM fresh",
         (eval_id, file_id),
     )
-    # Led by the changed meters (UPDATE ... FROM would scan every meter).
+    # Led by the changed meters, in site order, found by the table's own key (the name SQLite
+    # gives it): the rows in their order. Left to itself SQLite finds them through the MSN
+    # index, which also works but costs 2.4 s instead of 0.6 at a first million meters.
     execute(
-        "UPDATE meters SET (status, reason, code, via, file_id) = (SELECT status, reason, code, "
-        "via, file_id FROM changed AS c WHERE c.msn = meters.msn) "
-        "WHERE (site_id, msn) IN (SELECT site_id, msn FROM changed)"
+        "UPDATE meters INDEXED BY sqlite_autoindex_meters_1 SET (status, reason, code, via, "
+        "file_id) = (c.status, c.reason, c.code, c.via, c.file_id) FROM changed AS c "
+        "WHERE meters.site_id = c.site_id AND meters.msn = c.msn"
     )
     changes: dict[str, int] = {}
     for old, new, count in execute(
