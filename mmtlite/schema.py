@@ -294,7 +294,8 @@ def _from_2(connection: sqlite3.Connection) -> None:
     execute("ALTER TABLE tranche_meters RENAME TO tranche_meters_2")
     execute(_METERS)
     execute(_TRANCHE_METERS)
-    # Every meter is in the master list or in a tranche (one that left both is deleted).
+    # The MPxN from the master list, or for a tranche meter that left it, as its tranche sent
+    # it (schema 2 deleted a meter that left the list and was in no tranche).
     execute(
         "INSERT INTO meters SELECT m.site_id, m.msn, m.dmc_id, coalesce(l.mpxn, t.mpxn, ''), "
         "m.in_list, m.status, m.reason, m.code, m.via, m.file_id FROM meters_2 AS m "

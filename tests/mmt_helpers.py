@@ -39,6 +39,28 @@ def make(
     return path
 
 
+class Files:
+    """An environment under ``root`` and the files made for it: each the next sequence of its
+    category, with a name of its own."""
+
+    def __init__(self, root: Path) -> None:
+        self.place = Place(root / "home", "build")
+        self.folder = root / "files"
+        self.folder.mkdir(parents=True)
+        self.sequences: dict[str, int] = {}
+        self.stamp = 0
+
+    def path(self, category: str, rows: Sequence[Sequence[str]]) -> Path:
+        """The next file of ``category``."""
+        sequence = self.sequences.get(category, 0) + 1
+        self.sequences[category] = sequence
+        self.stamp += 1
+        return make(self.folder, category, sequence, rows, second=self.stamp)
+
+    def connection(self) -> closing[sqlite3.Connection]:
+        return closing(connect(self.place.database))
+
+
 def codes_file(folder: Path, sequence: int = 1) -> Path:
     return make(folder, "EXCLCODE", sequence, [(*code, "ALL") for code in CODES], second=1000)
 

@@ -13,10 +13,8 @@ lengths (one a prefix of another) are in the cases and the property's pools on p
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections.abc import Mapping, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TypeVar
@@ -27,10 +25,8 @@ from hypothesis import strategies as st
 
 from mmtlite.categories import CATEGORIES
 from mmtlite.loader import FileResult, load
-from mmtlite.paths import Place
-from mmtlite.schema import connect
 from mmtlite.tranches import select_tranche
-from tests.mmt_helpers import make, meter
+from tests.mmt_helpers import Files, meter
 
 # (status, reason, code, via) of a meter.
 State = tuple[str, str | None, str | None, str | None]
@@ -94,23 +90,8 @@ class Loaded:
         return self.result.evaluation.eval_id
 
 
-class World:
-    """One environment in ``root``, and the files loaded into it, a category's sequence
-    numbers counted."""
-
-    def __init__(self, root: Path) -> None:
-        self.place = Place(root / "home", "build")
-        self.folder = root / "files"
-        self.folder.mkdir(parents=True)
-        self.sequences: dict[str, int] = {}
-        self.stamp = 0
-
-    def path(self, category: str, rows: Sequence[Sequence[str]]) -> Path:
-        """The next file of ``category`` (its own name, the next sequence)."""
-        sequence = self.sequences.get(category, 0) + 1
-        self.sequences[category] = sequence
-        self.stamp += 1
-        return make(self.folder, category, sequence, rows, second=self.stamp)
+class World(Files):
+    """One environment, and the files loaded into it."""
 
     def load(self, category: str, rows: Sequence[Sequence[str]]) -> Loaded:
         path = self.path(category, rows)
@@ -128,9 +109,6 @@ class World:
         results = load(self.place, paths).files
         assert [r.outcome for r in results] == ["loaded"] * len(paths), [r.message for r in results]
         return results
-
-    def connection(self) -> closing[sqlite3.Connection]:
-        return closing(connect(self.place.database))
 
     def states(self) -> dict[str, State]:
         with self.connection() as connection:
