@@ -141,6 +141,13 @@ def _category(
 _MSN = Column("msn", MSN)
 _TRANCHE = Column("tranche_id", IDENTIFIER)
 _DMC = Column("dmc_id", IDENTIFIER)
+# CSRESP and MDMRESP answer alike: per meter and tranche, OK or FAIL and why.
+_ACKNOWLEDGEMENT = (
+    _MSN,
+    _TRANCHE,
+    Column("result", RESULT),
+    Column("detail", TEXT, required=False),
+)
 
 _ALL_CATEGORIES = (
     _category(
@@ -237,7 +244,7 @@ _ALL_CATEGORIES = (
     _category(
         "CSRESP",
         "cs",
-        (_MSN, _TRANCHE, Column("result", RESULT), Column("detail", TEXT, required=False)),
+        _ACKNOWLEDGEMENT,
         key=("msn", "tranche_id"),
         has_action=False,
         summary="Client Services' acknowledgement of a CS note",
@@ -245,7 +252,7 @@ _ALL_CATEGORIES = (
     _category(
         "MDMRESP",
         "mdm",
-        (_MSN, _TRANCHE, Column("result", RESULT), Column("detail", TEXT, required=False)),
+        _ACKNOWLEDGEMENT,
         key=("msn", "tranche_id"),
         has_action=False,
         summary="the MDM's acknowledgement of a migration notification",

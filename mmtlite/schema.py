@@ -165,8 +165,6 @@ _METER_HISTORY = """CREATE VIEW meter_history AS
     SELECT t.msn, x.eval_id, '0S', '1', NULL, NULL, NULL, NULL, t.tranche_id
     FROM tranche_meters AS t JOIN tranches AS x USING (tranche_id)"""
 
-# Schema 2: the migration's state. ``in_list`` is 0 for a meter of a tranche that has left the
-# master list (kept: its tranche still names it).
 _MIGRATION_INDEXES = (
     *METER_INDEXES.values(),
     # The few meters with a cause: all the rules need to look at besides the new verdicts (in
@@ -177,6 +175,8 @@ _MIGRATION_INDEXES = (
     # A meter is in at most one tranche, ever.
     "CREATE UNIQUE INDEX tranche_meters_by_msn ON tranche_meters (msn)",
 )
+# Schema 2 (and 3): the migration's state. ``in_list`` is 0 for a meter of a tranche that has
+# left the master list (kept: its tranche still names it).
 _DDL_2 = (
     _METERS,
     """CREATE TABLE evaluations (

@@ -166,7 +166,8 @@ def select(
         if meters + count > size:
             passed_over.append(site)
             continue
-        first = first or site
+        if first is None:
+            first = site
         last = site
         sites += 1
         meters += count
