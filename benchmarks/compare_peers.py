@@ -56,11 +56,11 @@ class Contender:
     collect: str  # code leaving every interval value of sys.argv[1] in ``values``
 
 
-# The console script's own code (``nem2cdr = cli.nem2cdr_cli:main``), writing into a temporary
-# folder that the process removes before it ends; ``_CONVERTED`` is then the written JSON.
+# The console script's own code (``nem2cdr_cli.nem2cdr_commands:main``), writing into a
+# temporary folder that the process removes before it ends; ``_CONVERTED`` is then the written JSON.
 _CONVERT = """
 import os, sys, tempfile
-from cli.nem2cdr_cli import main
+from nem2cdr_cli.nem2cdr_commands import main
 folder = tempfile.TemporaryDirectory()
 _CONVERTED = os.path.join(folder.name, "usage.json")
 sys.argv = ["nem2cdr", "convert", "--interval-reads", "FULL", sys.argv[1], "-o", _CONVERTED]
@@ -83,7 +83,7 @@ CONTENDERS = [
     Contender(
         # Reads, converts, orders (the spool) and writes the whole EnergyUsageListResponse.
         CONVERT,
-        "cli.nem2cdr_cli",  # what the command imports: nem2cdr, click, rich
+        "nem2cdr_cli.nem2cdr_commands",  # what the command imports: nem2cdr, click, rich
         "nem2cdr",
         _CONVERT + "folder.cleanup()",
         _CONVERT + "import msgspec\n"

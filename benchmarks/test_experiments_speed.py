@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nem2cdr_experiments as experiments
 import pytest
+from nem2cdr_experiments.data import UsageData, load
+from nem2cdr_experiments.runner import Run
 from pytest_benchmark.fixture import BenchmarkFixture
-
-import experiments
-from experiments.data import UsageData, load
-from experiments.runner import Run
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / (
     "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"

@@ -1,4 +1,10 @@
-"""Hypothesis runs derandomized on CI: a red CI must be reproducible, not a dice roll."""
+"""Hypothesis profiles and the ``slow`` marker.
+
+``dev`` (the default) keeps each run quick and random; ``ci`` (chosen when ``CI`` is set, or by
+``HYPOTHESIS_PROFILE=ci``) is derandomized, so a red CI is reproducible, not a dice roll. Tests that
+start processes, kill them or build large databases are marked ``slow``: ``pytest -m "not slow"``
+is the inner loop.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,6 @@ import os
 
 from hypothesis import settings
 
+settings.register_profile("dev", deadline=None, print_blob=True)
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

@@ -25,9 +25,9 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nem2cdr_cli.nem2cdr_commands import cli
 
 import nem2cdr
-from cli.nem2cdr_cli import cli
 from nem2cdr.checking import CHECKS
 
 Json = Any  # what json.loads gives

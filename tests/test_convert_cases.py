@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from nem2cdr_cli.nem2cdr_commands import cli
 
 import nem2cdr
-from cli.nem2cdr_cli import cli
 from nem2cdr import ConvertOptions
 from nem2cdr.pages import PageError
 from nem2cdr.usage import DEFAULT_NAMESPACE

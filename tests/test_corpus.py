@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from nem2cdr_cli.nem2cdr_commands import cli
 
 import nem2cdr
-from cli.nem2cdr_cli import cli
 from tests.helpers import CORPUS
 
 BROKEN_AEMO_SAMPLE = "NEM12#Scenario10#ETSAMDP#NEMMCO.zip"

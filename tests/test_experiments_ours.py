@@ -9,16 +9,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import msgspec
+import nem2cdr_experiments as experiments
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nem2cdr_experiments import columnar
+from nem2cdr_experiments.base import REGISTRY, Experiment
+from nem2cdr_experiments.data import DayRead, QualityRange, UsageData, from_days, load
+from nem2cdr_experiments.runner import first_difference
 
-import experiments
 import nem2cdr
-from experiments import columnar
-from experiments.base import REGISTRY, Experiment
-from experiments.data import DayRead, QualityRange, UsageData, from_days, load
-from experiments.runner import first_difference
 from nem2cdr.generator import generate_days
 from nem2cdr.model import IntervalDay
 from tests.strategies import interval_days

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from nem2cdr_cli.mmtlite_commands import cli
 
-from cli.mmtlite_cli import cli
 from mmtlite.categories import CATEGORIES
 from mmtlite.schema import SCHEMA_VERSION
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from nem2cdr_cli.mmtlite_commands import cli
 
-from cli.mmtlite_cli import cli
 from mmtlite import activity
 from mmtlite.fileformat import CONTROL_CODES
 from mmtlite.loader import LOAD_CODES

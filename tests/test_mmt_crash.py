@@ -34,6 +34,8 @@ from mmtlite.schema import connect
 from tests.mmt_children import Child, Watch, meter_rows, mmt_file
 from tests.mmt_helpers import digest, reading
 
+pytestmark = pytest.mark.slow  # every test here starts and kills processes
+
 
 def copy_database(source: Path, place: Place) -> None:
     """A copy of a closed database (WAL checkpointed away) as ``place``'s."""

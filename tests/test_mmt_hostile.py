@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from nem2cdr_cli.mmtlite_commands import cli
 
-from cli.mmtlite_cli import cli
 from mmtlite import loader
 from mmtlite.activity import LOADED, LOADED_WITH_ERRORS, REFUSED
 from mmtlite.categories import CATEGORIES, INBOUND, TEXT_MAX

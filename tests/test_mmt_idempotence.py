@@ -17,6 +17,7 @@ from contextlib import closing
 from pathlib import Path, PurePath
 
 import msgspec
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -307,6 +308,7 @@ def outcomes(results: list[loader.FileResult]) -> dict[str, str]:
     return {PurePath(r.file).name: r.outcome for r in results}
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(files=file_sets(), data=st.data())
 def test_loading_twice_in_any_allowed_order_is_loading_once(

@@ -36,8 +36,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nem2cdr_cli.mmtlite_commands import cli
 
-from cli.mmtlite_cli import cli
 from mmtlite import rules
 from mmtlite.fileformat import parse
 from mmtlite.loader import FileResult, load
@@ -406,6 +406,7 @@ def mpxn_of(msn: str, version: int) -> str:
     return f"{version:02d}{int(msn[1:]):011d}"
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_a_selection_is_the_greedy_choice_over_the_eligible_meters_through_moves(

@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from nem2cdr_cli.mmtlite_commands import cli
 
-from cli.mmtlite_cli import cli
 from mmtlite import loader
 from mmtlite.activity import LOADED, REFUSED, STARTED
 from mmtlite.lock import Busy, WriterLock
 from mmtlite.paths import Place
 from tests.mmt_children import Child, Watch, meter_rows, mmt_file
 from tests.mmt_helpers import digest, reading
+
+pytestmark = pytest.mark.slow  # every test here starts and kills processes
 
 BUSY = 3
 AT_ONCE = 2.0  # seconds: loosely "at once" (a writer that waited would take as long as the load)

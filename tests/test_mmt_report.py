@@ -37,13 +37,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from nem2cdr_cli.mmtlite_commands import cli
 
-from cli.mmtlite_cli import cli
 from mmtlite.lock import WriterLock
 from mmtlite.paths import Place
 from tests.mmt_helpers import make
 
 REPO = Path(__file__).resolve().parents[1]
+SOURCES = (".", "cli", "experiments")  # the folders that hold the packages
 METERS = 3000
 TRANCHE = "T1"
 SIZE = 500
@@ -735,10 +736,13 @@ def test_export_cs_with_nothing_to_send_exits_1_and_says_why(fresh: Path) -> Non
 
 def run_mmtlite(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """``mmtlite`` in a process of its own."""
-    program = "import sys; from cli.mmtlite_cli import main; sys.argv[0] = 'mmtlite'; main()"
+    program = (
+        "import sys; from nem2cdr_cli.mmtlite_commands import main; sys.argv[0] = 'mmtlite'; main()"
+    )
     return subprocess.run(
         [sys.executable, "-c", program, "--home", str(home), *arguments],
         capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / part) for part in SOURCES)},
     )  # fmt: skip
 
 

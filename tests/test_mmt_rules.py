@@ -889,6 +889,7 @@ def check_history(world: World, now: Mapping[str, tuple[object, ...]], ever: set
             assert chain[-1][1:] == (None, "MMT", "REMOVED", None), (msn, chain)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,

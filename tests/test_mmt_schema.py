@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from nem2cdr_cli.mmtlite_commands import cli
 
-from cli.mmtlite_cli import cli
 from mmtlite import rules
 from mmtlite.schema import SCHEMA_VERSION, connect
 

@@ -425,6 +425,7 @@ def documented_choice(eligible: dict[str, list[str]], size: int) -> list[str]:
     return chosen
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_random_worlds_select_whole_sites_in_order_within_size_and_never_twice(

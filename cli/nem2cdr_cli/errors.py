@@ -1,0 +1,64 @@
+"""How both commands end: Ctrl-C, a closed pipe and bugs each end one way, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+INTERNAL_ERROR = 4
+# 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C.
+INTERRUPTED = 130
+
+
+class Group(click.Group):
+    """The top-level group of a tool: Ctrl-C exits 130 with one line, a closed pipe exits 0.
+
+    Both are caught here rather than in ``main`` so that click's test runner sees the same
+    exits as a terminal does (click itself turns both into exit 1).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that went away is found here, not at interpreter exit
+            return result
+        except KeyboardInterrupt:
+            click.echo(f"{ctx.find_root().info_name}: interrupted", err=True)
+            ctx.exit(INTERRUPTED)
+        except BrokenPipeError:
+            # `nem2cdr ... | head -1`: the reader has what it wanted; nothing more to say.
+            _discard_stdout()
+            ctx.exit(0)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def run_guarded(command: Callable[..., object], prog: str) -> None:
+    """Run a click command; an unexpected exception becomes exit 4, never a bare traceback."""
+    try:
+        command(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug, by definition: bad input is reported as diagnostics
+        fd, path = tempfile.mkstemp(prefix=f"{prog}-crash-", suffix=".log")
+        with os.fdopen(fd, "w") as log:
+            traceback.print_exc(file=log)
+        click.echo(
+            f"{prog}: internal error ({type(exc).__name__}: {exc}); traceback in {path}",
+            err=True,
+        )
+        sys.exit(INTERNAL_ERROR)

@@ -1,0 +1,276 @@
+"""How mmtlite's reports look: rich tables for people, JSON and CSV for scripts."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import PurePath
+from typing import TypeVar
+
+import msgspec
+
+from mmtlite.activity import ErrorRow, LoadEntry
+from mmtlite.fileformat import ParsedFile
+from mmtlite.loader import FileResult, RunResult
+from mmtlite.migration_report import Report
+from mmtlite.outbound import Written
+from mmtlite.reports import Status, Story
+from mmtlite.tranches import Export, Selection
+from nem2cdr_cli.output import console, escape, print_json
+
+SHOWN_ERRORS = 10  # per file in a load's table; `mmtlite errors` has them all
+
+_OUTCOME_STYLE = {
+    "loaded": "green",
+    "skipped": "cyan",
+    "loaded with errors": "yellow",
+    "refused": "bold red",
+    "aborted": "red",
+    "started": "magenta",
+}
+
+Row = TypeVar("Row", bound=msgspec.Struct)
+
+
+def validation_report(result: ParsedFile) -> dict[str, object]:
+    return {
+        "file": result.file,
+        "ok": not (result.refused or result.row_errors),
+        "category": result.category,
+        "env": result.env,
+        "sequence": result.sequence,
+        "rows": len(result.rows),
+        "complete_list": result.complete,
+        "control_failures": result.control_failures,
+        "row_errors": result.row_errors,
+    }
+
+
+def print_validation(results: list[ParsedFile]) -> None:
+    out = console()
+    for result in results:
+        if result.refused:
+            verdict = "[bold red]REFUSED[/]"
+        elif result.row_errors:
+            verdict = "[yellow]BAD ROWS[/]"
+        else:
+            verdict = "[green]ok[/]"
+        what = (
+            f"{result.category or '?'} sequence {result.sequence}, {len(result.rows):,} good rows"
+        )
+        out.print(f"{verdict} {escape(result.file)}: {escape(what)}")
+        for failure in result.control_failures:
+            where = f" line {failure.line}" if failure.line else ""
+            out.print(f"[red]  {failure.code}{where}: {escape(failure.message)}[/]")
+        for error in result.row_errors:
+            column = f" column {error.column}" if error.column else ""
+            out.print(
+                f"[yellow]  {error.code} line {error.line}{column}: {escape(error.message)}[/]"
+            )
+
+
+def run_report(result: RunResult) -> dict[str, object]:
+    return {
+        "run_id": result.run_id,
+        "ok": result.clean,
+        "aborted": result.aborted,
+        "already_loaded": result.already_loaded,
+        "files": [_file_report(file) for file in result.files],
+    }
+
+
+def _file_report(result: FileResult) -> dict[str, object]:
+    return {
+        "file": result.file,
+        "outcome": result.outcome,
+        "code": result.code,
+        "category": result.category,
+        "sequence": result.sequence,
+        **msgspec.structs.asdict(result.counts),
+        "message": result.message,
+        "errors": result.errors,
+        "load_id": result.load_id,
+        # What the rules made of it (null: the lists did not change, nothing to evaluate).
+        "statuses": result.evaluation,
+    }
+
+
+def print_run(result: RunResult) -> None:
+    out = console()
+    for entry in result.aborted:
+        out.print(
+            f"[red]aborted[/] {escape(entry.file)}: its run {entry.run_id} ({entry.command}, "
+            f"started {entry.started}) died before it finished; nothing of it was applied"
+        )
+    for file in result.files:
+        style = _OUTCOME_STYLE.get(file.outcome, "")
+        counts = file.counts
+        what = f"{file.category or '?'} {file.sequence if file.sequence is not None else '?'}"
+        tally = (
+            f"{counts.rows_read:,} read, {counts.added:,} added, {counts.changed:,} changed, "
+            f"{counts.removed:,} removed, {counts.rejected:,} rejected"
+        )
+        line = f"[{style}]{file.outcome}[/] {escape(file.file)} ({what})"
+        if file.outcome != "skipped":
+            line += f": {tally}"
+        out.print(line)
+        if file.message and file.outcome != "refused":  # a refusal is its first error
+            out.print(f"  {escape(file.message)}")
+        for error in file.errors[:SHOWN_ERRORS]:
+            out.print(f"[yellow]  {escape(_error_line(error))}[/]")
+        if len(file.errors) > SHOWN_ERRORS:
+            out.print(
+                f"  ... {len(file.errors) - SHOWN_ERRORS:,} more: mmtlite errors --load "
+                f"{file.load_id}"
+            )
+    if result.already_loaded:
+        out.print(f"{result.already_loaded} files in the inbound folders were loaded before")
+    if not result.files and not result.already_loaded:
+        out.print("nothing to load")
+
+
+def _error_line(error: ErrorRow) -> str:
+    where = f" line {error.line}" if error.line is not None else ""
+    column = f" column {error.column}" if error.column else ""
+    return f"{error.code}{where}{column}: {error.message}"
+
+
+def print_status(status: Status) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{status.env}: {status.meters:,} meters", title_justify="left")
+    table.add_column("status")
+    table.add_column("meters", justify="right")
+    for name, count in status.by_status.items():
+        table.add_row(name, f"{count:,}")
+    console().print(table)
+
+
+def print_rows(
+    rows: Sequence[Row], output_format: str, print_table: Callable[[Sequence[Row]], None]
+) -> None:
+    """Rows of a report as JSON (a list of objects), CSV (a header line) or a table."""
+    if output_format == "json":
+        print_json(rows)
+    elif output_format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        if rows:
+            writer.writerow(msgspec.structs.asdict(rows[0]))
+        writer.writerows(msgspec.structs.astuple(row) for row in rows)
+    else:
+        print_table(rows)
+
+
+def print_log(entries: Sequence[LoadEntry]) -> None:
+    """One line per entry (its message below it): readable in a narrow terminal too."""
+    out = console()
+    if not entries:
+        out.print("the log is empty")
+    for e in entries:
+        style = _OUTCOME_STYLE.get(e.outcome, "")
+        what = f"{e.category} {e.sequence}" if e.category else "?"
+        out.print(
+            f"#{e.load_id} run {e.run_id} {e.command} {e.started} [{style}]{e.outcome}[/] "
+            f"{escape(PurePath(e.file).name)} ({what}): {e.rows_read:,} read, {e.added:,} added, "
+            f"{e.changed:,} changed, {e.removed:,} removed, {e.rejected:,} rejected"
+        )
+        if e.message:
+            out.print(f"  {escape(e.message)}")
+
+
+def print_errors(rows: Sequence[ErrorRow]) -> None:
+    out = console()
+    if not rows:
+        out.print("no errors")
+    for error in rows:
+        out.print(f"{escape(error.file)}: {escape(_error_line(error))}")
+
+
+def print_selection(selection: Selection) -> None:
+    out = console()
+    out.print(
+        f"tranche [bold]{escape(selection.tranche_id)}[/]: {selection.meters:,} meters on "
+        f"{selection.sites:,} sites (at most {selection.requested:,} asked)"
+    )
+    if selection.passed_over:
+        out.print(f"  {selection.passed_over:,} eligible sites did not fit and wait")
+    out.print(f"  {selection.eligible_left:,} eligible meters left")
+    _print_written(selection.file)
+
+
+def print_export(exported: Export) -> None:
+    _print_written(exported.file)
+    for why, count in exported.left_out.items():
+        if count:
+            console().print(f"  left out: {count:,} {escape(why)}")
+
+
+def _print_written(written: Written) -> None:
+    console().print(
+        f"wrote {escape(written.path)} ({written.category} sequence {written.sequence}, "
+        f"{written.rows:,} rows)"
+    )
+
+
+def print_story(story: Story) -> None:
+    out = console()
+    status = story.status or "-"
+    out.print(f"[bold]{escape(story.msn)}[/] {status}: {escape(story.cause)}")
+    if story.site_id is not None:
+        listed = "" if story.in_master_list else " (no longer in the master list)"
+        out.print(f"  site {escape(story.site_id)}, device {escape(story.dmc_id or '?')}{listed}")
+    if story.site_mates:
+        mates = ", ".join(f"{msn} {state}" for msn, state in story.site_mates.items())
+        out.print(f"  site-mates: {escape(mates)}")
+    for fact in story.facts:
+        values = ", ".join(f"{key} {value}" for key, value in fact.values.items() if value)
+        source = f" ({fact.file})" if fact.file else ""
+        out.print(f"  {fact.category}: {escape(values)}{escape(source)}")
+    out.print("history:")
+    for event in story.events:
+        change = f"{event.old_status or 'new'} -> {event.status or 'gone'}"
+        source = f" [{event.source}]" if event.source else ""
+        by = "" if event.trigger == f"load {event.source}" else f" (by {event.trigger})"
+        out.print(f"  {event.at}  {change:10} {escape(event.cause)}{escape(source + by)}")
+
+
+def print_report(made: Report) -> None:
+    from rich.table import Table
+
+    out = console()
+    print_status(Status(made.env, made.meters, made.by_status))
+    reasons = Table(title="excluded (0Z) and held (0), by first cause", title_justify="left")
+    for column in ("status", "reason", "code", "site-wide", "meters", "direct", "via site",
+                   "site share"):  # fmt: skip
+        reasons.add_column(column, justify="right" if column[0] in "mdvs" else "left")
+    for r in made.exclusions:
+        reasons.add_row(
+            r.status, r.reason, escape(r.code), "yes" if r.site_wide else "no", f"{r.meters:,}",
+            f"{r.direct:,}", f"{r.via_site:,}", f"{r.site_share:.0%}",
+        )  # fmt: skip
+    out.print(reasons)
+    if made.conflicts:
+        conflicts = Table(title="conflicts: tranche meters the lists now exclude or hold",
+                          title_justify="left")  # fmt: skip
+        for column in ("tranche", "reason", "code", "meters"):
+            conflicts.add_column(column)
+        for c in made.conflicts:
+            conflicts.add_row(escape(c.tranche_id), c.reason, escape(c.code), f"{c.meters:,}")
+        out.print(conflicts)
+    tranches = Table(title="tranches", title_justify="left")
+    for column in ("tranche", "selected", "meters", "sites", "DCC acc/rej/wait",
+                   "CS noted/ok/fail/wait", "MDM notified/ok/fail/wait", "conflicts"):  # fmt: skip
+        tranches.add_column(column)
+    for t in made.tranches:
+        tranches.add_row(
+            escape(t.tranche_id), t.selected_at, f"{t.meters:,}", f"{t.sites:,}",
+            "/".join(f"{t.dcc[k]:,}" for k in ("accepted", "rejected", "awaiting")),
+            "/".join(f"{t.cs[k]:,}" for k in ("noted", "ok", "fail", "awaiting")),
+            "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail", "awaiting")),
+            f"{t.conflicts:,}",
+        )  # fmt: skip
+    if made.tranches:
+        out.print(tranches)
+    else:
+        out.print("no tranche selected yet")

@@ -1,0 +1,153 @@
+"""How reports look on a terminal (rich) and as JSON for scripts."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from nem2cdr.diagnostics import Diagnostics
+from nem2cdr.validation import Finding, ValidationReport
+from nem2cdr_cli.output import console, escape, stderr_console
+
+if TYPE_CHECKING:
+    from nem2cdr_experiments.runner import Run
+    from rich.console import Console
+
+    from nem2cdr.checking import Problem
+
+
+def _finding_line(finding: Finding, file: str) -> str:
+    where = f" line {finding.line}" if finding.line is not None else ""
+    member = "" if finding.file == file else f" in {escape(finding.file.removeprefix(file + ':'))}"
+    return f"  {finding.code}{member}{where}: {escape(finding.message)}"
+
+
+def print_validation(reports: list[ValidationReport], console: Console) -> None:
+    for report in reports:
+        stats = report.stats
+        mark = "[green]ok[/]" if report.ok else "[bold red]FAILED[/]"
+        counts = (
+            f"{stats.nmis} NMIs, {stats.streams} streams, {stats.days:,} days, "
+            f"{stats.basic_reads:,} basic reads, {stats.values:,} values"
+        )
+        tally = f"{len(report.errors) + report.errors_not_listed} errors, " + (
+            f"{len(report.warnings) + report.warnings_not_listed} warnings"
+        )
+        console.print(f"{mark} {escape(report.file)}: {counts}; {tally}", highlight=False)
+        for finding in report.errors:
+            console.print(f"[red]{_finding_line(finding, report.file)}[/]", highlight=False)
+        if report.errors_not_listed:
+            console.print(f"  [red]... and {report.errors_not_listed} more errors[/]")
+        for finding in report.warnings:
+            console.print(f"[yellow]{_finding_line(finding, report.file)}[/]", highlight=False)
+        if report.warnings_not_listed:
+            console.print(f"  [yellow]... and {report.warnings_not_listed} more warnings[/]")
+
+
+class CheckReport(msgspec.Struct):
+    file: str
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def print_check(reports: list[CheckReport], console: Console) -> None:
+    for report in reports:
+        if report.ok:
+            console.print(f"[green]ok[/] {escape(report.file)}")
+            continue
+        console.print(f"[bold red]FAILED[/] {escape(report.file)}: {len(report.problems)} problems")
+        for problem in report.problems:
+            console.print(
+                f"[red]  {problem.code} {escape(problem.path)}: {escape(problem.message)}[/]"
+            )
+
+
+def print_diagnostics_summary(found: Diagnostics, out: Console | None = None) -> None:
+    """Errors one per line on stderr; warnings counted by code (``validate`` lists them)."""
+    if not (found.errors or found.warning_count):
+        return
+    console = out or stderr_console()
+    for diagnostic in found.errors:
+        where = f" line {diagnostic.line}" if diagnostic.line is not None else ""
+        console.print(
+            f"{diagnostic.code} {escape(diagnostic.file)}{where}: {escape(diagnostic.message)}"
+        )
+    if found.warning_count:
+        codes = ", ".join(
+            f"{code} x{n}" for code, n in sorted(found.by_code.items()) if code[6] == "W"
+        )
+        console.print(f"{found.warning_count} warnings ({codes}); nem2cdr validate lists them")
+
+
+def print_experiments(run: Run, output_format: str) -> None:
+    """The experiments report in the chosen format on stdout."""
+    from nem2cdr_experiments import report
+
+    if output_format == "json":
+        sys.stdout.buffer.write(report.as_json(run))
+    elif output_format == "csv":
+        sys.stdout.write(report.as_csv(run))
+    elif output_format == "markdown":
+        sys.stdout.write(report.as_markdown(run))
+    else:
+        _experiments_table(run, report.rows(run))
+
+
+def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> None:
+    from rich.table import Table
+
+    header, body = table
+    column = {name: index for index, name in enumerate(header)}
+    cost_codec = run.codecs[0]
+    grid = Table(
+        title=f"{escape(run.file)}: {run.reads:,} reads, {run.values:,} values",
+        caption=f"bytes (change against 00); on {cost_codec}: Mbit/s and AUD/year of the "
+        "thread's cost model, the plain model, and the first page at 25 and 1000 records",
+    )
+    grid.add_column("id")
+    grid.add_column("name")
+    grid.add_column("round trip")
+    grid.add_column("raw", justify="right")
+    for label in run.codecs:
+        grid.add_column(label, justify="right")
+    for name in (
+        "encode ms", "decode ms", "Mbit/s", "AUD M/year", "plain Mbit/s", "page 25", "page 1000",
+    ):  # fmt: skip
+        grid.add_column(name, justify="right")
+    for row in body:
+        cells = [row[column["id"]], row[column["name"]], row[column["roundtrip"]]]
+        cells.append(_with_change(row[column["raw_bytes"]], row[column["change_raw_%"]]))
+        for label in run.codecs:
+            cells.append(_with_change(row[column[label]], row[column[f"change_{label}_%"]]))
+        money = row[column[f"aud_year_{cost_codec}"]]
+        cells += [
+            row[column["encode_ms"]],
+            row[column["decode_ms"]],
+            row[column[f"mbit_s_{cost_codec}"]],
+            f"{float(money) / 1e6:.2f}" if money else "",
+            row[column[f"plain_mbit_s_{cost_codec}"]],
+            *(_kilobytes(row[column[f"page{size}_{cost_codec}"]]) for size in (25, 1000)),
+        ]
+        grid.add_row(*cells)
+    out = console()
+    if not out.is_terminal:
+        out.width = 230  # a report piped to a file keeps its columns
+    out.print(grid)
+    for row in body:
+        out.print(f"  {row[column['id']]} {escape(row[column['name']])}: {escape(row[-1])}")
+
+
+def _kilobytes(size: str) -> str:
+    return f"{int(size) / 1000:,.1f} kB" if size else ""
+
+
+def _with_change(size: str, change: str) -> str:
+    if not size:
+        return ""
+    kilobytes = f"{int(size) / 1000:,.1f} kB"
+    return kilobytes if not change or change == "+0.00" else f"{kilobytes} ({change}%)"

@@ -1,0 +1,150 @@
+"""The adopted standard's shapes (experiments 08-10), built with nem2cdr's own payload model."""
+
+from __future__ import annotations
+
+import io
+from typing import ClassVar
+
+import msgspec
+
+from nem2cdr.cdr_model import (
+    ENCODER,
+    EnergyUsageRead,
+    IntervalReadPayload,
+    IntervalReadsMode,
+    MetaPaginated,
+)
+from nem2cdr.exact import exact_sum, group_sums
+from nem2cdr.pages import links, page_count, write_response
+from nem2cdr.usage import DEFAULT_BASE_URL, QualityRun, read_qualities
+from nem2cdr_experiments.base import Experiment
+from nem2cdr_experiments.data import DayRead, QualityRange, UsageData
+from nem2cdr_experiments.json_numbers import negated, number_array, written
+from nem2cdr_experiments.json_numbers import places as cached_places
+
+
+def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
+    places = cached_places(read.values)
+    negate = read.export
+    payload = IntervalReadPayload(aggregate_value=exact_sum(read.values, places, negate))
+    if mode == "FULL":
+        payload.read_interval_length = read.interval_length
+        payload.interval_reads = msgspec.Raw(number_array(written(read.values, negate)))
+        payload.read_qualities = read_qualities(_runs(read))
+    elif mode == "MIN_30":
+        if 30 % read.interval_length:
+            raise ValueError(
+                f"MIN_30 needs interval lengths that divide 30; {read.nmi} {read.suffix} has "
+                f"{read.interval_length} minutes"
+            )
+        size = 30 // read.interval_length
+        payload.read_interval_length = read.interval_length * size
+        sums = group_sums(read.values, size, places, negate)
+        exact = all(isinstance(value, float) for value in sums)
+        payload.interval_reads = msgspec.Raw(number_array(sums)) if exact else sums  # type: ignore[arg-type]
+        payload.read_qualities = read_qualities(_runs(read), size)
+    return EnergyUsageRead(
+        service_point_id=read.nmi, register_id=read.register_id or None,
+        register_suffix=read.suffix, meter_id=read.meter_serial or None,
+        read_start_date=read.date, read_end_date=read.date, unit_of_measure=read.uom or None,
+        read_utype="intervalRead", interval_read=payload,
+    )  # fmt: skip
+
+
+def _runs(read: DayRead) -> list[QualityRun]:
+    return [(q.start, q.end, q.quality) for q in read.qualities]
+
+
+_cache: dict[IntervalReadsMode, tuple[UsageData, list[bytes]]] = {}
+
+
+def _bodies(data: UsageData, mode: IntervalReadsMode, reuse: bool) -> list[bytes]:
+    """The encoded reads; pages (``reuse``) take those the whole response just encoded, so
+    each is encoded once, while a timed encode always does the work itself."""
+    held = _cache.get(mode)
+    if not reuse or held is None or held[0] is not data:
+        held = _cache[mode] = (data, [ENCODER.encode(cdr_read(read, mode)) for read in data.reads])
+    return held[1]
+
+
+def response(data: UsageData, mode: IntervalReadsMode, page_size: int | None = None) -> list[bytes]:
+    """The whole list as one response (``page_size`` None), or every page of it."""
+    bodies = _bodies(data, mode, reuse=page_size is not None)
+    total = len(bodies)
+    query: dict[str, str] = {} if mode == "NONE" else {"interval-reads": mode}
+    if page_size is None:
+        chunks, pages = [bodies], (1 if total else 0)
+    else:
+        pages = page_count(total, page_size)
+        chunks = [bodies[i : i + page_size] for i in range(0, max(total, 1), page_size)]
+    out = []
+    for number, chunk in enumerate(chunks, 1):
+        buffer = io.BytesIO()
+        page_links = links(DEFAULT_BASE_URL, query, number if page_size else None, page_size, pages)
+        write_response(
+            buffer, chunk, page_links, MetaPaginated(total_records=total, total_pages=pages)
+        )
+        out.append(buffer.getvalue())
+    return out
+
+
+class _Quality(msgspec.Struct):
+    start_interval: int = msgspec.field(name="startInterval")
+    end_interval: int = msgspec.field(name="endInterval")
+    quality: str
+
+
+class _Interval(msgspec.Struct):
+    read_interval_length: int = msgspec.field(name="readIntervalLength")
+    interval_reads: list[float] = msgspec.field(name="intervalReads")
+    read_qualities: list[_Quality] = msgspec.field(name="readQualities")
+
+
+class _Read(msgspec.Struct):
+    service_point_id: str = msgspec.field(name="servicePointId")
+    register_suffix: str = msgspec.field(name="registerSuffix")
+    read_start_date: str = msgspec.field(name="readStartDate")
+    interval_read: _Interval = msgspec.field(name="intervalRead")
+    register_id: str = msgspec.field(name="registerId", default="")
+    meter_id: str = msgspec.field(name="meterId", default="")
+    unit_of_measure: str = msgspec.field(name="unitOfMeasure", default="")
+
+
+class _Data(msgspec.Struct):
+    reads: list[_Read]
+
+
+class _Response(msgspec.Struct):
+    data: _Data
+
+
+_DECODE_FULL = msgspec.json.Decoder(_Response).decode
+
+
+def decode_full(payload: bytes, source: str) -> UsageData:
+    reads = []
+    for read in _DECODE_FULL(payload).data.reads:
+        interval = read.interval_read
+        values = interval.interval_reads
+        if read.register_suffix.startswith("B"):
+            values = negated(values)
+        qualities = [QualityRange(q.start_interval, q.end_interval, q.quality)  # type: ignore[arg-type]
+                     for q in interval.read_qualities]  # fmt: skip
+        reads.append(DayRead(
+            read.service_point_id, read.register_id, read.register_suffix, read.meter_id,
+            read.unit_of_measure, interval.read_interval_length, read.read_start_date,
+            values, qualities,
+        ))  # fmt: skip
+    return UsageData(source, reads)
+
+
+class CdrShape(Experiment):
+    """A response of the adopted standard in one ``interval-reads`` mode, whole or in pages."""
+
+    mode: ClassVar[IntervalReadsMode]
+
+    def encode(self, data: UsageData) -> bytes:
+        return response(data, self.mode)[0]
+
+    def pages(self, data: UsageData, page_size: int) -> list[bytes] | None:
+        return response(data, self.mode, page_size)

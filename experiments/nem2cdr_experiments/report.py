@@ -1,0 +1,99 @@
+"""The report of a run: JSON (keys as in CLI.md), CSV, Markdown, and rows for the terminal."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import msgspec
+
+from nem2cdr_experiments.runner import PAGE_SIZES, Result, Run
+
+_json = msgspec.json.Encoder()
+
+
+def as_json(run: Run) -> bytes:
+    document = {
+        "file": run.file,
+        "reads": run.reads,
+        "values": run.values,
+        "codecs": run.codecs,
+        "experiments": run.experiments,
+        "cost": {"model": run.cost_model, "codec": cost_codec(run)},
+    }
+    return msgspec.json.format(_json.encode(document), indent=2) + b"\n"
+
+
+def cost_codec(run: Run) -> str:
+    """The codec the cost columns use: the first one asked for."""
+    return run.codecs[0]
+
+
+HEADER = ["id", "name", "lossless", "roundtrip", "raw_bytes", "change_raw_%"]
+
+
+def rows(run: Run) -> tuple[list[str], list[list[str]]]:
+    """Column names and text cells, shared by every tabular format."""
+    codec = cost_codec(run)
+    header = [
+        *HEADER,
+        *[f"{label}" for label in run.codecs],
+        *[f"change_{label}_%" for label in run.codecs],
+        "encode_ms", "decode_ms", f"mbit_s_{codec}", f"aud_year_{codec}",
+        f"plain_mbit_s_{codec}",
+        *[f"page{size}_{part}" for size in PAGE_SIZES for part in ("raw_bytes", codec)],
+        "rationale",
+    ]  # fmt: skip
+    body = [_cells(result, run.codecs, codec) for result in run.experiments]
+    return header, body
+
+
+def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
+    cost = result.cost.get(codec)
+    return [
+        result.id, result.name, "yes" if result.lossless else "no", result.roundtrip,
+        str(result.raw_bytes), _percent(result.change_raw),
+        *[str(result.compressed.get(label, "")) for label in codecs],
+        *[_percent(result.change.get(label)) for label in codecs],
+        f"{result.encode_ms:.1f}", "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
+        "" if cost is None else f"{cost.mbit_per_second:.1f}",
+        "" if cost is None else f"{cost.aud_per_year:.0f}",
+        "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
+        *_page_cells(result, codec),
+        result.rationale,
+    ]  # fmt: skip
+
+
+def _page_cells(result: Result, codec: str) -> list[str]:
+    """First-page sizes at each page size (empty for experiments that are not responses)."""
+    by_size = {page.page_size: page for page in result.pages}
+    cells = []
+    for size in PAGE_SIZES:
+        page = by_size.get(size)
+        cells += ["", ""] if page is None else [
+            str(page.first_page_raw_bytes), str(page.first_page_compressed.get(codec, "")),
+        ]  # fmt: skip
+    return cells
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:+.2f}"
+
+
+def as_csv(run: Run) -> str:
+    header, body = rows(run)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    return out.getvalue()
+
+
+def as_markdown(run: Run) -> str:
+    header, body = rows(run)
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in body),
+    ]
+    return "\n".join(lines) + "\n"
