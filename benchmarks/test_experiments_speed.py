@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nem2cdr_experiments as experiments
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+import nem2cdr_experiments as experiments
 from nem2cdr_experiments.data import UsageData, load
 from nem2cdr_experiments.runner import Run
-from pytest_benchmark.fixture import BenchmarkFixture
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / (
     "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"

@@ -25,10 +25,10 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nem2cdr_cli.nem2cdr_commands import cli
 
 import nem2cdr
 from nem2cdr.checking import CHECKS
+from nem2cdr_cli.nem2cdr_commands import cli
 
 Json = Any  # what json.loads gives
 Pairs = list[tuple[str, str]]

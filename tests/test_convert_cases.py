@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from nem2cdr_cli.nem2cdr_commands import cli
 
 import nem2cdr
 from nem2cdr import ConvertOptions
 from nem2cdr.pages import PageError
 from nem2cdr.usage import DEFAULT_NAMESPACE
+from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import day_values, nem12, row_300
 
 E1 = "200,6102000001,E1B1,1,E1,N1,METER1,kWh,30,"

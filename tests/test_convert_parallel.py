@@ -9,6 +9,7 @@ import pytest
 
 import nem2cdr
 from nem2cdr import ConvertOptions, conversion, parallel
+from nem2cdr.cdr_model import IntervalReadsMode
 from nem2cdr.generator import generate
 from tests.helpers import day_values, nem12, row_300
 
@@ -37,7 +38,7 @@ def both_ways(
 @pytest.mark.usefixtures("two_cores")
 @pytest.mark.parametrize("mode", ["NONE", "MIN_30", "FULL"])
 def test_a_generated_file_converts_the_same_on_two_cores(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: IntervalReadsMode
 ) -> None:
     path = tmp_path / "many.csv"
     with path.open("wb") as out:
@@ -127,6 +128,7 @@ def test_a_failed_child_falls_back_to_one_process(
     expected = io.BytesIO()
     monkeypatch.setattr(parallel, "MIN_SIZE", 10**12)
     nem2cdr.convert(path, expected)
+    written = io.BytesIO()
     monkeypatch.setattr(parallel, "MIN_SIZE", 1)
     real_fill = conversion._fill
 
@@ -136,9 +138,8 @@ def test_a_failed_child_falls_back_to_one_process(
         real_fill(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(conversion, "_fill", failing_in_the_child)
-    out = io.BytesIO()
-    assert nem2cdr.convert(path, out).ok
-    assert out.getvalue() == expected.getvalue()
+    assert nem2cdr.convert(path, written).ok
+    assert written.getvalue() == expected.getvalue()
 
 
 def test_small_zipped_and_piped_inputs_are_not_split(tmp_path: Path) -> None:
@@ -146,4 +147,4 @@ def test_small_zipped_and_piped_inputs_are_not_split(tmp_path: Path) -> None:
     path.write_bytes(nem12(E1, row_300()))
     assert parallel.halves(path) is None  # under MIN_SIZE
     assert parallel.halves("-") is None
-    assert parallel.halves(io.BytesIO(b"")) is None  # type: ignore[arg-type]
+    assert parallel.halves(io.BytesIO(b"")) is None

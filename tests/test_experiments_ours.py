@@ -9,18 +9,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import msgspec
-import nem2cdr_experiments as experiments
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import nem2cdr
+import nem2cdr_experiments as experiments
+from nem2cdr.generator import generate_days
+from nem2cdr.model import IntervalDay
 from nem2cdr_experiments import columnar
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.data import DayRead, QualityRange, UsageData, from_days, load
 from nem2cdr_experiments.runner import first_difference
-
-import nem2cdr
-from nem2cdr.generator import generate_days
-from nem2cdr.model import IntervalDay
 from tests.strategies import interval_days
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import brotli
 import msgspec
-import nem2cdr_experiments as experiments
 import pytest
 import zstandard
 from click.testing import CliRunner, Result
+
+import nem2cdr_experiments as experiments
+from nem2cdr.generator import generate
 from nem2cdr_cli.nem2cdr_commands import cli
 from nem2cdr_experiments import chart, report
 from nem2cdr_experiments.base import REGISTRY, Experiment
@@ -23,8 +25,6 @@ from nem2cdr_experiments.codecs import Codec, parse
 from nem2cdr_experiments.cost import KIB, CostModel, cost
 from nem2cdr_experiments.data import UsageData
 from nem2cdr_experiments.runner import Run
-
-from nem2cdr.generator import generate
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
 INVALID = (

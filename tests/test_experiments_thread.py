@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import msgspec
-import nem2cdr_experiments as experiments
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import nem2cdr_experiments as experiments
+from nem2cdr.generator import generate_days
+from nem2cdr.model import IntervalDay
 from nem2cdr_experiments.base import Experiment
 from nem2cdr_experiments.codecs import parse
 from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.data import UsageData, from_days, load
 from nem2cdr_experiments.runner import first_difference, run
 from nem2cdr_experiments.thread_shapes import range_strings, runs_from, with_removed, zero_runs
-
-from nem2cdr.generator import generate_days
-from nem2cdr.model import IntervalDay
 from tests.strategies import interval_days
 
 SAMPLE = "samples/NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"

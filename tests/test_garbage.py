@@ -8,9 +8,9 @@ import zipfile
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nem2cdr_cli.nem2cdr_commands import cli
 
 import nem2cdr
+from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import CORPUS, STREAM_30, nem12, row_300
 
 SEEDS = [

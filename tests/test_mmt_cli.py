@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from nem2cdr_cli.mmtlite_commands import cli
 
 from mmtlite.categories import CATEGORIES
 from mmtlite.schema import SCHEMA_VERSION
+from nem2cdr_cli.mmtlite_commands import cli
 
 GOOD = "HDR|NONCOMM|7|20240105093000|BUILD\nMSN000001|NC01|20240101|ADD\nTRL|1\n"
 

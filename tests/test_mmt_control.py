@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from nem2cdr_cli.mmtlite_commands import cli
 
 from mmtlite import activity
 from mmtlite.fileformat import CONTROL_CODES
 from mmtlite.loader import LOAD_CODES
 from mmtlite.paths import Place
+from nem2cdr_cli.mmtlite_commands import cli
 from tests.mmt_helpers import codes_file, digest, make, meter, reading
 
 NAME = "NONCOMM_BUILD_20240301120000.csv"

@@ -19,7 +19,6 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from nem2cdr_cli.mmtlite_commands import cli
 
 from mmtlite import loader
 from mmtlite.activity import LOADED, LOADED_WITH_ERRORS, REFUSED
@@ -27,6 +26,7 @@ from mmtlite.categories import CATEGORIES, INBOUND, TEXT_MAX
 from mmtlite.fileformat import file_name, parse, write
 from mmtlite.paths import Env, Place
 from mmtlite.schema import list_table
+from nem2cdr_cli.mmtlite_commands import cli
 
 ENV: Env = "build"
 FRONTS = ("cli", "library")

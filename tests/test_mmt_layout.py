@@ -36,7 +36,6 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nem2cdr_cli.mmtlite_commands import cli
 
 from mmtlite import rules
 from mmtlite.fileformat import parse
@@ -44,6 +43,7 @@ from mmtlite.loader import FileResult, load
 from mmtlite.migration_report import Conflict, report
 from mmtlite.schema import SCHEMA_VERSION
 from mmtlite.tranches import Selection, TrancheError, export_tranche, select_tranche
+from nem2cdr_cli.mmtlite_commands import cli
 from tests.mmt_helpers import Files
 
 WHEN = datetime(2024, 5, 1, 12, 0, 0)

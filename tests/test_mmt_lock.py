@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from nem2cdr_cli.mmtlite_commands import cli
 
 from mmtlite import loader
 from mmtlite.activity import LOADED, REFUSED, STARTED
 from mmtlite.lock import Busy, WriterLock
 from mmtlite.paths import Place
+from nem2cdr_cli.mmtlite_commands import cli
 from tests.mmt_children import Child, Watch, meter_rows, mmt_file
 from tests.mmt_helpers import digest, reading
 

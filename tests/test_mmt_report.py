@@ -37,10 +37,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from nem2cdr_cli.mmtlite_commands import cli
 
 from mmtlite.lock import WriterLock
 from mmtlite.paths import Place
+from nem2cdr_cli.mmtlite_commands import cli
 from tests.mmt_helpers import make
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from nem2cdr_cli.mmtlite_commands import cli
 
 from mmtlite import rules
 from mmtlite.schema import SCHEMA_VERSION, connect
+from nem2cdr_cli.mmtlite_commands import cli
 
 SCHEMA_2 = Path(__file__).parent / "data" / "mmt_schema2.sqlite"
 METER = "SELECT msn, site_id, dmc_id, in_list, status, reason, code, via, file_id FROM meters"

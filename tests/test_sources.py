@@ -8,9 +8,9 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from nem2cdr_cli.nem2cdr_commands import cli
 
 import nem2cdr
+from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import STREAM_30, nem12, row_300
 
 

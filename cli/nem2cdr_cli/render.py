@@ -12,10 +12,10 @@ from nem2cdr.validation import Finding, ValidationReport
 from nem2cdr_cli.output import console, escape, stderr_console
 
 if TYPE_CHECKING:
-    from nem2cdr_experiments.runner import Run
     from rich.console import Console
 
     from nem2cdr.checking import Problem
+    from nem2cdr_experiments.runner import Run
 
 
 def _finding_line(finding: Finding, file: str) -> str:
