@@ -163,21 +163,25 @@ def run_console(block: Block, folder: Path) -> Outcome:
     """Every step runs (a later one may still pass); the failure lists each one that did not."""
     failures: list[str] = []
     for step in steps(block):
-        done = subprocess.run(
-            ["bash", "-c", step.command],
-            cwd=folder,
-            env=environment(folder),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=300,
-        )
+        done = _run(step, folder)
         expected, actual = mask(step.expected, folder), mask(done.stdout, folder)
         if done.returncode != step.exit_code or not matches(expected, actual):
             failures.append(_explain(block, step, expected, actual, done.returncode))
     return Outcome(failure="\n\n".join(failures) if failures else None)
+
+
+def _run(step: Step, folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", step.command],
+        cwd=folder,
+        env=environment(folder),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=300,
+    )
 
 
 def _explain(block: Block, step: Step, expected: str, actual: str, code: int) -> str:
@@ -220,3 +224,44 @@ def run_page(page: Path, folder: Path) -> Iterator[tuple[Block, Outcome]]:
             yield block, run_console(block, folder)
         else:
             yield block, run_python(block, folder, namespace)
+
+
+def fix_page(page: Path, folder: Path) -> int:
+    """Rewrite the expected output of every console step of ``page`` that fails with what it
+    printed (its ellipses are lost: put them back where the output varies). Returns how many
+    steps changed."""
+    prepare(folder)
+    lines = page.read_text("utf-8").splitlines(keepends=True)
+    changed = 0
+    # From the last block up, so the line numbers of the blocks above stay right.
+    replacements: list[tuple[int, int, str]] = []
+    for block in blocks(page):
+        if block.kind != "console":
+            continue
+        body = ""
+        for step in steps(block):
+            done = _run(step, folder)
+            expected, actual = mask(step.expected, folder), mask(done.stdout, folder)
+            if done.returncode == step.exit_code and matches(expected, actual):
+                body += f"$ {step.command}\n{step.expected}"
+                body += f"[exit {step.exit_code}]\n" if step.exit_code else ""
+            else:
+                changed += 1
+                body += f"$ {step.command}\n" + "".join(
+                    line.rstrip() + "\n" for line in done.stdout.splitlines()
+                )
+                body += f"[exit {done.returncode}]\n" if done.returncode else ""
+        end = block.line + len(block.text.splitlines())
+        replacements.append((block.line, end, body))
+    for start, end, body in reversed(replacements):
+        lines[start:end] = [body]
+    page.write_text("".join(lines), "utf-8")
+    return changed
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    for name in sys.argv[1:]:
+        with tempfile.TemporaryDirectory() as scratch:
+            print(f"{name}: {fix_page(Path(name).resolve(), Path(scratch))} steps rewritten")
