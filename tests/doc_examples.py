@@ -33,7 +33,10 @@ _ELLIPSIS = re.compile(r"\.\.\.|…")
 _MASKS = [
     # ISO date-times ("now" in logs, histories, reports), before the bare stamps they contain.
     # A table cell may cut one short ("2026-11-22T11…").
-    (re.compile(r"\d{4}-\d\d-\d\dT(?:\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?|[\d:]*…)"), "<TIME>"),
+    (
+        re.compile(r"\d{4}-\d\d-\d\dT(?:\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?|[\d:]*…)"),
+        "<TIME>",
+    ),
     (re.compile(r"(?<!\d)20\d{12}(?!\d)"), "<STAMP>"),  # YYYYMMDDHHMMSS in names and headers
     (re.compile(r"\b\d+(?:\.\d+)? ?(?:ms|s)\b"), "<DURATION>"),
     (re.compile(r"version \d+\.\d+\.\d+\S*"), "version <VERSION>"),

@@ -16,7 +16,7 @@ import pytest
 from tests.doc_examples import PAGES, Block, Outcome, blocks, run_page, steps
 
 # Pages whose examples together take more than a few seconds (whole mmtlite cycles, experiments).
-SLOW_PAGES = {"docs/mmtlite.md", "docs/experiments.md", "docs/api.md"}
+SLOW_PAGES = {"docs/mmtlite.md", "docs/experiments.md"}
 
 BLOCKS = [block for page in PAGES for block in blocks(page)]
 
