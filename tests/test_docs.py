@@ -13,7 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_examples import PAGES, Block, Outcome, blocks, run_page, steps
+from tests.doc_examples import (
+    PAGES,
+    PENDING,
+    Block,
+    Outcome,
+    blocks,
+    mask,
+    matches,
+    run_console,
+    run_page,
+    run_python,
+    steps,
+)
 
 # Pages whose examples together take more than a few seconds (whole mmtlite cycles, experiments).
 SLOW_PAGES = {"docs/mmtlite.md", "docs/experiments.md"}
@@ -58,3 +70,72 @@ def test_console_blocks_parse_into_commands() -> None:
     for block in BLOCKS:
         if block.kind == "console":
             assert steps(block), f"{block.id}: a console block without a '$ ' command"
+
+
+def _page(tmp_path: Path, text: str) -> Path:
+    page = tmp_path / "page.md"
+    page.write_text(text, "utf-8")
+    return page
+
+
+def test_an_ellipsis_matches_within_a_line_and_a_lone_one_matches_lines() -> None:
+    assert matches("a … d\n", "a b c d\n")
+    assert matches("a ... d\n", "a  d\n")
+    assert not matches("a … d\n", "a b\nc d\n")  # not across lines
+    assert matches("first\n...\nlast\n", "first\nx\ny\nlast\n")
+    assert matches("first\n...\nlast\n", "first\nlast\n")
+    assert not matches("first\nlast\n", "first\nmiddle\nlast\n")
+
+
+def test_masks_hide_what_varies_on_both_sides(tmp_path: Path) -> None:
+    text = (
+        f"{tmp_path}/x MMT_BUILD_20261122113358.csv at 2026-11-22T11:33:58Z, "
+        "cut 2026-11-22T11… in 0.25 s or 12 ms, version 1.2.3  \n"
+    )
+    assert mask(text, tmp_path) == (
+        "<TMP>/x MMT_BUILD_<STAMP>.csv at <TIME>, cut <TIME> in <DURATION> or <DURATION>, "
+        "version <VERSION>\n"
+    )
+
+
+def test_a_console_block_reads_commands_outputs_and_exit_codes(tmp_path: Path) -> None:
+    page = _page(tmp_path, "```console\n$ echo hi\nhi\n$ false\n[exit 1]\n```\n")
+    [block] = blocks(page)
+    assert [(s.command, s.expected, s.exit_code) for s in steps(block)] == [
+        ("echo hi", "hi\n", 0),
+        ("false", "", 1),
+    ]
+
+
+def test_a_failing_example_shows_a_diff_and_the_output_to_paste(tmp_path: Path) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    page = _page(tmp_path, "```console\n$ printf 'one\\ntwo\\n'\none\nthree\n```\n")
+    [block] = blocks(page)
+    failure = run_console(block, folder).failure
+    assert failure is not None
+    assert "page.md:1: $ printf" in failure
+    assert "-three" in failure and "+two" in failure
+    assert failure.endswith("one\ntwo\n")
+
+
+def test_a_wrong_exit_code_fails_even_with_the_right_output(tmp_path: Path) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    [block] = blocks(_page(tmp_path, "```console\n$ echo x; exit 3\nx\n```\n"))
+    failure = run_console(block, folder).failure
+    assert failure is not None and "expected 0, actual 3" in failure
+
+
+def test_only_the_block_after_the_pending_marker_is_skipped(tmp_path: Path) -> None:
+    page = _page(
+        tmp_path, f"{PENDING}\n```python\nraise SystemExit\n```\n\n```python\nx = 1\n```\n"
+    )
+    pending, ready = blocks(page)
+    assert pending.pending and not ready.pending
+    namespace: dict[str, object] = {}
+    assert run_python(pending, tmp_path, namespace).skipped == (
+        "page.md:2: pending: API being built in issue 12"
+    )
+    assert run_python(ready, tmp_path, namespace) == Outcome()
+    assert namespace["x"] == 1
