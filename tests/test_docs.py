@@ -7,8 +7,6 @@ is in ``tests/doc_examples.py`` and docs/development.md.
 
 from __future__ import annotations
 
-import tempfile
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -33,10 +31,16 @@ SLOW_PAGES = {"docs/mmtlite.md", "docs/experiments.md"}
 BLOCKS = [block for page in PAGES for block in blocks(page)]
 
 
-@cache
-def _page_outcomes(page: Path) -> dict[int, Outcome]:
-    folder = Path(tempfile.mkdtemp(prefix="nem2cdr-docs-"))
-    return {block.line: outcome for block, outcome in run_page(page, folder)}
+# Each page runs once per test process, on the first test that needs it (pytest keeps the folders
+# of the last few sessions only).
+_RUNS: dict[Path, dict[int, Outcome]] = {}
+
+
+def _page_outcomes(page: Path, factory: pytest.TempPathFactory) -> dict[int, Outcome]:
+    if page not in _RUNS:
+        folder = factory.mktemp("docs")
+        _RUNS[page] = {block.line: outcome for block, outcome in run_page(page, folder)}
+    return _RUNS[page]
 
 
 def _param(block: Block) -> object:
@@ -45,8 +49,8 @@ def _param(block: Block) -> object:
 
 
 @pytest.mark.parametrize("block", [_param(block) for block in BLOCKS])
-def test_example(block: Block) -> None:
-    outcome = _page_outcomes(block.page)[block.line]
+def test_example(block: Block, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outcome = _page_outcomes(block.page, tmp_path_factory)[block.line]
     if outcome.skipped is not None:
         pytest.skip(outcome.skipped)
     if outcome.failure is not None:
