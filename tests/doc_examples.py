@@ -205,6 +205,10 @@ def _explain(block: Block, step: Step, expected: str, actual: str, code: int) ->
 
 def run_python(block: Block, folder: Path, namespace: dict[str, object]) -> Outcome:
     if block.pending:
+        try:
+            compile(block.text, block.id, "exec")  # not run yet, but it must be Python
+        except SyntaxError as exc:
+            return Outcome(failure=f"{block.id}: SyntaxError: {exc}")
         return Outcome(skipped=f"{block.id}: pending: API being built in issue 12")
     previous = Path.cwd()
     os.chdir(folder)

@@ -143,3 +143,9 @@ def test_only_the_block_after_the_pending_marker_is_skipped(tmp_path: Path) -> N
     )
     assert run_python(ready, tmp_path, namespace) == Outcome()
     assert namespace["x"] == 1
+
+
+def test_a_pending_block_must_still_be_python(tmp_path: Path) -> None:
+    [block] = blocks(_page(tmp_path, f"{PENDING}\n```python\nprint(\n```\n"))
+    failure = run_python(block, tmp_path, {}).failure
+    assert failure is not None and failure.startswith("page.md:2: SyntaxError")
