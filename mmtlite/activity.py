@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from itertools import islice
 from pathlib import PurePath
 
 import msgspec
 
-from mmtlite.schema import transaction
+from mmtlite.db import last_id, now, transaction
 
 STARTED = "started"
 LOADED = "loaded"
@@ -28,11 +27,6 @@ LOADED_WITH_ERRORS = "loaded with errors"
 SKIPPED = "skipped"
 REFUSED = "refused"
 ABORTED = "aborted"
-
-
-def now() -> str:
-    """The time as the log writes it: ISO 8601, UTC, seconds."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Counts(msgspec.Struct):
@@ -108,7 +102,7 @@ def start_run(connection: sqlite3.Connection, command: str) -> int:
             "INSERT INTO runs (command, pid, started, outcome) VALUES (?, ?, ?, 'running')",
             (command, os.getpid(), now()),
         )
-    return _id(cursor)
+    return last_id(cursor)
 
 
 def end_run(connection: sqlite3.Connection, run_id: int, outcome: str) -> None:
@@ -125,7 +119,7 @@ def start_file(connection: sqlite3.Connection, run_id: int, file: str) -> int:
             "INSERT INTO loads (run_id, file, started, outcome) VALUES (?, ?, ?, ?)",
             (run_id, file, now(), STARTED),
         )
-    return _id(cursor)
+    return last_id(cursor)
 
 
 def end_file(
@@ -216,8 +210,3 @@ def error_rows(
     if name is not None:
         found = (error for error in found if PurePath(error.file).name == name)
     return list(islice(found, limit))
-
-
-def _id(cursor: sqlite3.Cursor) -> int:
-    assert cursor.lastrowid is not None  # an INSERT always sets it
-    return cursor.lastrowid

@@ -292,6 +292,22 @@ def read_bytes(path: str | os.PathLike[str]) -> bytearray | str:
     return data
 
 
+def peek_header(path: str) -> tuple[str | None, int | None]:
+    """The category and sequence a file's header claims (checked properly when it loads)."""
+    try:
+        with open(path, "rb") as file:
+            first = file.read(1024).split(b"\n", 1)[0]
+    except OSError:
+        return None, None
+    text = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").rstrip("\r")
+    fields = text.split(text[3:4] or "|")
+    if len(fields) < 3 or fields[0] != "HDR":
+        return None, None
+    spec = find(fields[1])
+    sequence = int(fields[2]) if _NUMBER.fullmatch(fields[2]) else None
+    return (spec.name if spec else None), sequence
+
+
 def the_last_action_per_key(rows: Iterable[Row]) -> list[Row]:
     """The last row of every key (within one file the last action wins), in first-seen order."""
     return list({row.key: row for row in rows}.values())

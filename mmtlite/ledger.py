@@ -20,7 +20,7 @@ import sqlite3
 
 import msgspec
 
-from mmtlite.activity import now
+from mmtlite.db import last_id, now
 
 C_NAME_REUSED = "MMT-C016"
 C_SEQUENCE_REUSED = "MMT-C017"
@@ -135,8 +135,7 @@ def record(
         "load_id, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (name, category, env, sequence, created, sha256, rows, forced, load_id, now()),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return last_id(cursor)
 
 
 def entries(connection: sqlite3.Connection) -> list[Entry]:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 import msgspec
 
@@ -33,12 +32,14 @@ from mmtlite.activity import (
     LoadEntry,
 )
 from mmtlite.applying import C_MASS_DELETE, MassDelete, apply, reject_unknown_codes
-from mmtlite.categories import CATEGORIES, INBOUND, find
-from mmtlite.fileformat import C_UNREADABLE, ParsedFile, RowError, parse, read_bytes
+from mmtlite.categories import CATEGORIES, INBOUND
+from mmtlite.db import transaction
+from mmtlite.fileformat import C_UNREADABLE, ParsedFile, RowError, parse, peek_header, read_bytes
 from mmtlite.lock import WriterLock
-from mmtlite.paths import Place
-from mmtlite.schema import connect, list_table, transaction
-from mmtlite.tranches import check_responses
+from mmtlite.migrations import connect
+from mmtlite.paths import Place, inbound_files
+from mmtlite.responses import check_responses
+from mmtlite.schema import list_table
 
 C_BUDGET = "MMT-C020"
 C_OUTBOUND = "MMT-C022"
@@ -57,7 +58,6 @@ LOAD_ORDER = (
 )  # fmt: skip
 assert set(LOAD_ORDER) == set(INBOUND)
 
-_SEQUENCE = re.compile("[0-9]{1,12}")  # str.isdigit() takes '²', which int() refuses
 STORED_ERRORS = 10_000  # per file; a garbage file must not fill the database with its errors
 
 
@@ -143,22 +143,6 @@ def ingest(
     return _run(place, "ingest", found, options or Options(), only_new=True, on_file=on_file)
 
 
-def inbound_files(place: Place) -> list[Path]:
-    """The files waiting in the inbound folders (hidden and partly copied ones left alone)."""
-    files: list[Path] = []
-    for name in INBOUND:
-        spec = CATEGORIES[name]
-        folder = place.folder(spec.system, spec.name, "inbound")
-        if folder.is_dir():
-            files.extend(
-                path
-                for path in folder.iterdir()
-                if path.is_file() and not path.name.startswith(".")
-                and not path.name.endswith((".tmp", ".part"))
-            )  # fmt: skip
-    return files
-
-
 def _run(
     place: Place,
     command: str,
@@ -202,22 +186,6 @@ def _order(path: str) -> tuple[int, int, str]:
     category, sequence = peek_header(path)
     rank = LOAD_ORDER.index(category) if category in LOAD_ORDER else len(LOAD_ORDER)
     return rank, sequence if sequence is not None else 0, PurePath(path).name
-
-
-def peek_header(path: str) -> tuple[str | None, int | None]:
-    """The category and sequence a file's header claims (checked properly when it loads)."""
-    try:
-        with open(path, "rb") as file:
-            first = file.read(1024).split(b"\n", 1)[0]
-    except OSError:
-        return None, None
-    text = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").rstrip("\r")
-    fields = text.split(text[3:4] or "|")
-    if len(fields) < 3 or fields[0] != "HDR":
-        return None, None
-    spec = find(fields[1])
-    sequence = int(fields[2]) if _SEQUENCE.fullmatch(fields[2]) else None
-    return (spec.name if spec else None), sequence
 
 
 class _Loading:

@@ -36,7 +36,7 @@ from collections.abc import Collection
 
 import msgspec
 
-from mmtlite.activity import now
+from mmtlite.db import last_id, now
 from mmtlite.schema import METER_INDEXES
 
 HELD = "0"
@@ -420,14 +420,9 @@ def start(
 ) -> int:
     """A new evaluation: by ``evaluate``, or a change of statuses made outside it (a
     selection)."""
-    return _id(
+    return last_id(
         connection.execute(
             "INSERT INTO evaluations (at, trigger, file_id, run_id) VALUES (?, ?, ?, ?)",
             (now(), trigger, file_id, run_id),
         )
     )
-
-
-def _id(cursor: sqlite3.Cursor) -> int:
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid

@@ -18,9 +18,7 @@ Files, each a new file with its own sequence (``outbound``):
 - Neither sends a meter in conflict (the lists now exclude or hold it): it waits, and the
   export says how many.
 
-Answers (checked when loaded, ``check_responses``): a row must name a tranche that exists and
-a meter of that tranche; a CSRESP or MDMRESP row must answer a CS note or an MDM notification
-that was sent for the meter.
+Answers are checked when they load (``responses``).
 """
 
 from __future__ import annotations
@@ -34,29 +32,19 @@ from typing import Literal, TypeVar
 import msgspec
 
 from mmtlite import activity, outbound, rules
-from mmtlite.categories import CODE, DATE, IDENTIFIER, Category
-from mmtlite.fileformat import ParsedFile, Row, RowError, show
+from mmtlite.categories import CODE, DATE, IDENTIFIER
+from mmtlite.db import transaction
+from mmtlite.fileformat import show
 from mmtlite.lock import WriterLock
+from mmtlite.migrations import connect
 from mmtlite.outbound import Written
 from mmtlite.paths import Place
-from mmtlite.schema import connect, transaction
-
-R_UNKNOWN_TRANCHE = "MMT-R010"
-R_NOT_IN_TRANCHE = "MMT-R011"
-R_NOTHING_SENT = "MMT-R012"
-
-RESPONSE_CODES = {
-    R_UNKNOWN_TRANCHE: "a response names a tranche that was never selected",
-    R_NOT_IN_TRANCHE: "a response names a meter that is not in that tranche",
-    R_NOTHING_SENT: "a CS or MDM response for a meter whose note or notification was not sent",
-}
 
 Target = Literal["dcc", "cs", "mdm"]
 _EXPORTED = {"dcc": "DCCCAND", "cs": "CSNOTE", "mdm": "MDMNOTIF"}
 _NOTE_COLUMN = {"cs": "cs_note", "mdm": "mdm_note"}
 # A meter the lists now exclude or hold waits until someone decides (it is a conflict).
 _IN_CONFLICT = "in conflict: the lists now exclude or hold them (see mmtlite report)"
-_RESPONSE_NOTE = {"CSRESP": "cs_note", "MDMRESP": "mdm_note"}
 
 
 class TrancheError(Exception):
@@ -346,38 +334,3 @@ def _why_left_out(
         )
     counts = connection.execute(query, (tranche_id,)).fetchone()
     return {name: int(count or 0) for name, count in zip(names, counts, strict=True)}
-
-
-def check_responses(
-    connection: sqlite3.Connection, spec: Category, parsed: ParsedFile, rows: list[Row]
-) -> tuple[list[Row], list[RowError]]:
-    """The response rows that answer a meter of a known tranche (and, for CS and MDM, a note
-    that was sent); errors for the others. A rejected row's key joins ``parsed.rejected_keys``."""
-    tranches = {tranche for (tranche,) in connection.execute("SELECT tranche_id FROM tranches")}
-    note = _RESPONSE_NOTE.get(spec.name)
-    sent = f", {note} IS NOT NULL" if note else ", 1"
-    good: list[Row] = []
-    errors: list[RowError] = []
-    lookup = connection.cursor()
-    for row in rows:
-        msn, tranche = row.text.split(row.delimiter, 2)[:2]
-        problem: tuple[str, str, str] | None = None
-        if tranche not in tranches:
-            problem = (R_UNKNOWN_TRANCHE, "tranche_id", f"tranche {show(tranche)} is unknown")
-        else:
-            found = lookup.execute(
-                f"SELECT tranche_id{sent} FROM tranche_meters WHERE msn = ?", (msn,)
-            ).fetchone()
-            if found is None or found[0] != tranche:
-                where = f"in tranche {found[0]}" if found else "in no tranche"
-                problem = (R_NOT_IN_TRANCHE, "msn", f"meter {msn} is {where}, not {tranche}")
-            elif not found[1]:
-                what = "CS note" if note == "cs_note" else "MDM notification"
-                problem = (R_NOTHING_SENT, "msn", f"no {what} was sent for meter {msn}")
-        if problem is None:
-            good.append(row)
-            continue
-        code, column, message = problem
-        errors.append(RowError(code, message, parsed.file, row.line, column))
-        parsed.rejected_keys.add(row.key)
-    return good, errors

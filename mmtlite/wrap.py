@@ -22,10 +22,9 @@ import msgspec
 
 from mmtlite import ledger
 from mmtlite.categories import Category
-from mmtlite.fileformat import ParsedFile, file_name, parse, write
-from mmtlite.loader import inbound_files, peek_header
-from mmtlite.paths import Place
-from mmtlite.schema import connect
+from mmtlite.fileformat import ParsedFile, file_name, parse, peek_header, write
+from mmtlite.migrations import connect
+from mmtlite.paths import Place, inbound_files
 
 
 class WrapError(Exception):

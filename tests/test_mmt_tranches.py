@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmtlite import activity, outbound, rules, tranches
+from mmtlite.db import transaction
 from mmtlite.fileformat import parse
 from mmtlite.loader import FileResult, load
 from mmtlite.outbound import finish_pending
 from mmtlite.paths import Place
-from mmtlite.schema import transaction
 from mmtlite.tranches import TrancheError, export_tranche, select_tranche
 from tests.mmt_helpers import codes_file, make, reading, rows_of
 

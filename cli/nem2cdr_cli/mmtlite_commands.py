@@ -23,11 +23,12 @@ import msgspec
 
 from mmtlite import activity, loader
 from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND
+from mmtlite.db import SchemaError
 from mmtlite.fileformat import file_name, parse, write
 from mmtlite.lock import Busy
+from mmtlite.migrations import connect
 from mmtlite.paths import ENVS, Env, Place, create_folders, home
 from mmtlite.reports import status as status_of
-from mmtlite.schema import SchemaError, connect
 from nem2cdr_cli import mmtlite_render as render
 from nem2cdr_cli.errors import Group, run_guarded
 from nem2cdr_cli.output import print_json
