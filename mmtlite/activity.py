@@ -20,6 +20,7 @@ from pathlib import PurePath
 import msgspec
 
 from mmtlite.db import last_id, now, transaction
+from mmtlite.findings import Finding, LoggedFinding
 
 STARTED = "started"
 LOADED = "loaded"
@@ -37,17 +38,6 @@ class Counts(msgspec.Struct):
     changed: int = 0  # keys already there with other data
     removed: int = 0
     rejected: int = 0  # bad rows (distinct lines)
-
-
-class ErrorRow(msgspec.Struct, frozen=True):
-    """One row of the error table; ``column`` is None for a whole row or the whole file."""
-
-    file: str
-    line: int | None
-    column: str | None
-    code: str
-    message: str
-    load_id: int = 0
 
 
 class LoadEntry(msgspec.Struct, frozen=True):
@@ -132,7 +122,7 @@ def end_file(
     category: str | None,
     sequence: int | None,
     sha256: str | None,
-    errors: Iterable[ErrorRow] = (),
+    errors: Iterable[Finding] = (),
 ) -> None:
     """Close the file's entry and store its errors; inside the caller's transaction."""
     connection.execute(
@@ -184,7 +174,7 @@ def error_rows(
     load_id: int | None = None,
     file: str | None = None,
     limit: int | None = None,
-) -> list[ErrorRow]:
+) -> list[LoggedFinding]:
     """The error table, newest load first, then by line; filtered by load, or by file (its
     name: the same file is often given by other paths)."""
     conditions: list[str] = []
@@ -200,9 +190,9 @@ def error_rows(
         parameters.extend([name, f"%/{escaped}"])
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     found = (
-        ErrorRow(*row)
+        LoggedFinding(*row)
         for row in connection.execute(
-            f'SELECT file, line, "column", code, message, load_id FROM errors {where} '
+            f'SELECT code, file, line, "column", message, load_id FROM errors {where} '
             "ORDER BY load_id DESC, line IS NOT NULL, line, error_id",
             parameters,
         )

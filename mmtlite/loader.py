@@ -28,28 +28,19 @@ from mmtlite.activity import (
     REFUSED,
     SKIPPED,
     Counts,
-    ErrorRow,
     LoadEntry,
 )
-from mmtlite.applying import C_MASS_DELETE, MassDelete, apply, reject_unknown_codes
+from mmtlite.applying import MassDelete, apply, reject_unknown_codes
 from mmtlite.categories import CATEGORIES, INBOUND
+from mmtlite.codes import C_BUDGET, C_OUTBOUND, C_UNREADABLE
 from mmtlite.db import transaction
-from mmtlite.fileformat import C_UNREADABLE, ParsedFile, RowError, parse, peek_header, read_bytes
+from mmtlite.fileformat import ParsedFile, parse, peek_header, read_bytes
+from mmtlite.findings import Finding
 from mmtlite.lock import WriterLock
 from mmtlite.migrations import connect
 from mmtlite.paths import Place, inbound_files
 from mmtlite.responses import check_responses
 from mmtlite.schema import list_table
-
-C_BUDGET = "MMT-C020"
-C_OUTBOUND = "MMT-C022"
-
-LOAD_CODES = {
-    **ledger.LEDGER_CODES,
-    C_BUDGET: "more bad rows than the error budget allows",
-    C_MASS_DELETE: "a complete (ALL) list would remove more than the allowed share",
-    C_OUTBOUND: "an outbound category: mmtlite writes these files, it does not load them",
-}
 
 # Codes and device lists first: the other lists are checked against them.
 LOAD_ORDER = (
@@ -97,7 +88,7 @@ class FileResult(msgspec.Struct):
     counts: Counts = msgspec.field(default_factory=Counts)
     message: str = ""
     code: str | None = None  # why it was refused
-    errors: list[ErrorRow] = []
+    errors: list[Finding] = []
     load_id: int = 0
     evaluation: rules.Evaluation | None = None  # what the rules made of it (None: no change)
 
@@ -205,7 +196,7 @@ class _Loading:
         load_id = activity.start_file(self.connection, self.run_id, path)
         result = FileResult(path, REFUSED, load_id=load_id)
         if isinstance(content, str):
-            failure = ErrorRow(path, None, None, C_UNREADABLE, content, load_id)
+            failure = Finding(C_UNREADABLE, path, None, None, content)
             return self.refuse(result, C_UNREADABLE, content, [failure])
         data, sha256 = content
         same = ledger.by_content(self.connection, sha256)
@@ -218,9 +209,7 @@ class _Loading:
         result.counts.rejected = len({error.line for error in parsed.row_errors})
         if parsed.refused:
             first = parsed.control_failures[0]
-            return self.refuse(
-                result, first.code, first.message, _errors(parsed, [], load_id), sha256
-            )
+            return self.refuse(result, first.code, first.message, _errors(parsed, []), sha256)
         assert parsed.category is not None and parsed.sequence is not None
         spec = CATEGORIES[parsed.category]
         if spec.direction == "outbound":
@@ -242,7 +231,7 @@ class _Loading:
         if spec.name in RESPONSES:
             rows, response_errors = check_responses(self.connection, spec, parsed, rows)
             code_errors += response_errors
-        errors = _errors(parsed, code_errors, load_id)
+        errors = _errors(parsed, code_errors)
         rejected = len({error.line for error in errors})
         result.counts.rejected = rejected
         budget = self.options.budget or (CONTROL_BUDGET if spec.control else DEFAULT_BUDGET)
@@ -313,7 +302,7 @@ class _Loading:
         result: FileResult,
         code: str,
         message: str,
-        errors: list[ErrorRow],
+        errors: list[Finding],
         sha256: str | None = None,
     ) -> FileResult:
         result.outcome = REFUSED
@@ -322,9 +311,7 @@ class _Loading:
         # The reason first: a table shows a refused file's first errors only.
         reasons = [error for error in errors if error.code == code]
         others = [error for error in errors if error.code != code]
-        result.errors = reasons or [
-            ErrorRow(result.file, None, None, code, message, result.load_id)
-        ]
+        result.errors = reasons or [Finding(code, result.file, None, None, message)]
         result.errors += others
         with transaction(self.connection):
             self.close(result, sha256)
@@ -398,17 +385,8 @@ def summary(evaluation: rules.Evaluation) -> str:
     return text
 
 
-def _errors(parsed: ParsedFile, more: Iterable[RowError], load_id: int) -> list[ErrorRow]:
-    """A file's control failures and row errors as rows of the error table, in line order."""
-    found = [
-        *(
-            ErrorRow(f.file, f.line, None, f.code, f.message, load_id)
-            for f in parsed.control_failures
-        ),
-        *(
-            ErrorRow(e.file, e.line, e.column, e.code, e.message, load_id)
-            for e in (*parsed.row_errors, *more)
-        ),
-    ]
+def _errors(parsed: ParsedFile, more: Iterable[Finding]) -> list[Finding]:
+    """A file's control failures and row errors, in line order."""
+    found = [*parsed.control_failures, *parsed.row_errors, *more]
     found.sort(key=lambda error: error.line or 0)
     return found

@@ -10,25 +10,23 @@ from __future__ import annotations
 import sqlite3
 
 from mmtlite.categories import Category
-from mmtlite.fileformat import ParsedFile, Row, RowError, show
-
-R_UNKNOWN_TRANCHE = "MMT-R010"
-R_NOT_IN_TRANCHE = "MMT-R011"
-R_NOTHING_SENT = "MMT-R012"
+from mmtlite.codes import R_NOT_IN_TRANCHE, R_NOTHING_SENT, R_UNKNOWN_TRANCHE
+from mmtlite.fileformat import ParsedFile, Row, show
+from mmtlite.findings import Finding
 
 _RESPONSE_NOTE = {"CSRESP": "cs_note", "MDMRESP": "mdm_note"}
 
 
 def check_responses(
     connection: sqlite3.Connection, spec: Category, parsed: ParsedFile, rows: list[Row]
-) -> tuple[list[Row], list[RowError]]:
+) -> tuple[list[Row], list[Finding]]:
     """The response rows that answer a meter of a known tranche (and, for CS and MDM, a note
     that was sent); errors for the others. A rejected row's key joins ``parsed.rejected_keys``."""
     tranches = {tranche for (tranche,) in connection.execute("SELECT tranche_id FROM tranches")}
     note = _RESPONSE_NOTE.get(spec.name)
     sent = f", {note} IS NOT NULL" if note else ", 1"
     good: list[Row] = []
-    errors: list[RowError] = []
+    errors: list[Finding] = []
     lookup = connection.cursor()
     for row in rows:
         msn, tranche = row.text.split(row.delimiter, 2)[:2]
@@ -49,6 +47,6 @@ def check_responses(
             good.append(row)
             continue
         code, column, message = problem
-        errors.append(RowError(code, message, parsed.file, row.line, column))
+        errors.append(Finding(code, parsed.file, row.line, column, message))
         parsed.rejected_keys.add(row.key)
     return good, errors

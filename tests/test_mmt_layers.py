@@ -21,7 +21,7 @@ MODULES = sorted(info.name for info in pkgutil.iter_modules([str(PACKAGE)]))
 # The flow, bottom up: file format -> database -> loading -> rules -> tranches and outbound
 # files -> reports -> the public handle. A module may import only from lower layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("categories", "lock", "db"),
+    ("categories", "codes", "findings", "lock", "db"),
     ("fileformat", "paths", "schema"),
     ("activity", "ledger", "generator"),
     ("rules",),

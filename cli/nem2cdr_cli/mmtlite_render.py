@@ -10,8 +10,9 @@ from typing import TypeVar
 
 import msgspec
 
-from mmtlite.activity import ErrorRow, LoadEntry
+from mmtlite.activity import LoadEntry
 from mmtlite.fileformat import ParsedFile
+from mmtlite.findings import Finding, LoggedFinding
 from mmtlite.loader import FileResult, RunResult
 from mmtlite.migration_report import Report
 from mmtlite.outbound import Written
@@ -130,7 +131,7 @@ def print_run(result: RunResult) -> None:
         out.print("nothing to load")
 
 
-def _error_line(error: ErrorRow) -> str:
+def _error_line(error: Finding) -> str:
     where = f" line {error.line}" if error.line is not None else ""
     column = f" column {error.column}" if error.column else ""
     return f"{error.code}{where}{column}: {error.message}"
@@ -179,7 +180,7 @@ def print_log(entries: Sequence[LoadEntry]) -> None:
             out.print(f"  {escape(e.message)}")
 
 
-def print_errors(rows: Sequence[ErrorRow]) -> None:
+def print_errors(rows: Sequence[LoggedFinding]) -> None:
     out = console()
     if not rows:
         out.print("no errors")
