@@ -13,15 +13,20 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from mmtlite.errors import MmtliteError
 
-class SchemaError(Exception):
+
+class SchemaError(MmtliteError):
     """The database cannot be used by this version of mmtlite."""
 
 
 def open_file(database: Path) -> sqlite3.Connection:
     """The SQLite file (created on first use), autocommit: transactions are explicit."""
     database.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(database, isolation_level=None, timeout=10.0)
+    try:
+        connection = sqlite3.connect(database, isolation_level=None, timeout=10.0)
+    except sqlite3.Error as exc:  # a folder of that name, no permission
+        raise SchemaError(f"{database} cannot be used: {exc}") from exc
     try:
         connection.execute("PRAGMA journal_mode = WAL")
         # Loads insert in key order, touching few pages at a time: 16 MiB of page cache is as

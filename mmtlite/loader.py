@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePath
@@ -34,6 +35,7 @@ from mmtlite.applying import MassDelete, apply, reject_unknown_codes
 from mmtlite.categories import CATEGORIES, INBOUND
 from mmtlite.codes import C_BUDGET, C_OUTBOUND, C_UNREADABLE
 from mmtlite.db import transaction
+from mmtlite.errors import BadArgument
 from mmtlite.fileformat import ParsedFile, parse, peek_header, read_bytes
 from mmtlite.findings import Finding
 from mmtlite.lock import WriterLock
@@ -59,6 +61,17 @@ class Budget(msgspec.Struct, frozen=True):
     count: int = 0
     share: float | None = None
     floor: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """``--error-budget``: a count (``50``) or a share of the rows (``0.5%``)."""
+        count = re.fullmatch(r"\s*([0-9]{1,9})\s*", text)
+        share = re.fullmatch(r"\s*([0-9]{1,3}(?:\.[0-9]{1,6})?)\s*%\s*", text)
+        if count is not None:
+            return cls(count=int(count[1]))
+        if share is not None and float(share[1]) <= 100:
+            return cls(share=float(share[1]) / 100)
+        raise BadArgument(f"{text!r}: give a count (50) or a share (0.5%)", "--error-budget")
 
     def allows(self, rows: int) -> int:
         if self.share is None:

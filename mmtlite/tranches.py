@@ -34,6 +34,7 @@ import msgspec
 from mmtlite import activity, outbound, rules
 from mmtlite.categories import CODE, DATE, IDENTIFIER
 from mmtlite.db import transaction
+from mmtlite.errors import BadArgument, MmtliteError
 from mmtlite.fileformat import show
 from mmtlite.lock import WriterLock
 from mmtlite.migrations import connect
@@ -47,7 +48,7 @@ _NOTE_COLUMN = {"cs": "cs_note", "mdm": "mdm_note"}
 _IN_CONFLICT = "in conflict: the lists now exclude or hold them (see mmtlite report)"
 
 
-class TrancheError(Exception):
+class TrancheError(MmtliteError):
     """A selection or an export that cannot be made (nothing is written)."""
 
 
@@ -89,7 +90,9 @@ def export_tranche(
     migration_date: str | None = None,
     when: datetime | None = None,
 ) -> Export:
-    """``mmtlite export``: write a tranche's file for ``target``, as the one writer."""
+    """``mmtlite export``: write a tranche's file for ``target``, as the one writer (raises
+    ``BadArgument`` before taking the lock when the arguments can never work)."""
+    check_export(target, note_code, migration_date)
     return _as_writer(
         place,
         f"export {target} --tranche {tranche_id}",
@@ -244,15 +247,12 @@ def export(
     when: datetime | None = None,
 ) -> Export:
     """Prepare the ``target`` file of a tranche (inside the caller's transaction)."""
+    check_export(target, note_code, migration_date)
     known = connection.execute(
         "SELECT 1 FROM tranches WHERE tranche_id = ?", (tranche_id,)
     ).fetchone()
     if known is None:
         raise TrancheError(f"tranche {show(tranche_id)} is unknown (see mmtlite report)")
-    if re.fullmatch(CODE.pattern, note_code) is None:
-        raise TrancheError(f"note code {show(note_code)}: expected {CODE.expected}")
-    if migration_date is not None and re.fullmatch(DATE.pattern, migration_date) is None:
-        raise TrancheError(f"migration date {show(migration_date)}: expected {DATE.expected}")
     why = _why_left_out(connection, target, tranche_id)
     if target == "dcc":
         rows: list[tuple[str, ...]] = _candidates(connection, tranche_id)
@@ -268,8 +268,7 @@ def export(
             )
         ]
     else:
-        if migration_date is None:
-            raise TrancheError("an MDM notification needs its migration date")
+        assert migration_date is not None  # check_export: mdm needs it
         rows = [
             (msn, tranche_id, migration_date)
             for (msn,) in connection.execute(
@@ -292,6 +291,22 @@ def export(
             ((written.outbound_id, row[0]) for row in rows),
         )
     return Export(tranche_id, target, written, why)
+
+
+def check_export(target: Target, note_code: str, migration_date: str | None) -> None:
+    """An export's arguments, checked before anything is read or locked."""
+    if target not in _EXPORTED:
+        raise BadArgument(f"unknown target {show(target)}: dcc, cs or mdm")
+    if re.fullmatch(CODE.pattern, note_code) is None:
+        raise BadArgument(f"note code {show(note_code)}: expected {CODE.expected}", "--note-code")
+    if migration_date is not None and re.fullmatch(DATE.pattern, migration_date) is None:
+        raise BadArgument(
+            f"migration date {show(migration_date)}: expected {DATE.expected}", "--migration-date"
+        )
+    if target == "mdm" and migration_date is None:
+        raise BadArgument(
+            "an MDM notification needs its migration date (YYYYMMDD)", "--migration-date"
+        )
 
 
 def _why_left_out(

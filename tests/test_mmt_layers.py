@@ -21,15 +21,18 @@ MODULES = sorted(info.name for info in pkgutil.iter_modules([str(PACKAGE)]))
 # The flow, bottom up: file format -> database -> loading -> rules -> tranches and outbound
 # files -> reports -> the public handle. A module may import only from lower layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("categories", "codes", "findings", "lock", "db"),
+    ("categories", "codes", "errors", "findings"),
+    ("lock", "db"),
     ("fileformat", "paths", "schema"),
     ("activity", "ledger", "generator"),
     ("rules",),
     ("migrations", "applying", "responses"),
     ("loader", "wrap", "outbound"),
     ("tranches", "simulate"),
-    ("reports",),
+    ("reports", "results"),
     ("migration_report",),
+    ("report_html",),
+    ("api",),
 )
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 

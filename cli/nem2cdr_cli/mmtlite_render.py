@@ -11,12 +11,13 @@ from typing import TypeVar
 import msgspec
 
 from mmtlite.activity import LoadEntry
-from mmtlite.fileformat import ParsedFile
 from mmtlite.findings import Finding, LoggedFinding
-from mmtlite.loader import FileResult, RunResult
+from mmtlite.loader import RunResult
 from mmtlite.migration_report import Report
 from mmtlite.outbound import Written
 from mmtlite.reports import Status, Story
+from mmtlite.results import Validation
+from mmtlite.simulate import Answer
 from mmtlite.tranches import Export, Selection
 from nem2cdr_cli.output import console, escape, print_json
 
@@ -34,32 +35,16 @@ _OUTCOME_STYLE = {
 Row = TypeVar("Row", bound=msgspec.Struct)
 
 
-def validation_report(result: ParsedFile) -> dict[str, object]:
-    return {
-        "file": result.file,
-        "ok": not (result.refused or result.row_errors),
-        "category": result.category,
-        "env": result.env,
-        "sequence": result.sequence,
-        "rows": len(result.rows),
-        "complete_list": result.complete,
-        "control_failures": result.control_failures,
-        "row_errors": result.row_errors,
-    }
-
-
-def print_validation(results: list[ParsedFile]) -> None:
+def print_validation(results: list[Validation]) -> None:
     out = console()
     for result in results:
-        if result.refused:
+        if result.control_failures:
             verdict = "[bold red]REFUSED[/]"
         elif result.row_errors:
             verdict = "[yellow]BAD ROWS[/]"
         else:
             verdict = "[green]ok[/]"
-        what = (
-            f"{result.category or '?'} sequence {result.sequence}, {len(result.rows):,} good rows"
-        )
+        what = f"{result.category or '?'} sequence {result.sequence}, {result.rows:,} good rows"
         out.print(f"{verdict} {escape(result.file)}: {escape(what)}")
         for failure in result.control_failures:
             where = f" line {failure.line}" if failure.line else ""
@@ -69,32 +54,6 @@ def print_validation(results: list[ParsedFile]) -> None:
             out.print(
                 f"[yellow]  {error.code} line {error.line}{column}: {escape(error.message)}[/]"
             )
-
-
-def run_report(result: RunResult) -> dict[str, object]:
-    return {
-        "run_id": result.run_id,
-        "ok": result.clean,
-        "aborted": result.aborted,
-        "already_loaded": result.already_loaded,
-        "files": [_file_report(file) for file in result.files],
-    }
-
-
-def _file_report(result: FileResult) -> dict[str, object]:
-    return {
-        "file": result.file,
-        "outcome": result.outcome,
-        "code": result.code,
-        "category": result.category,
-        "sequence": result.sequence,
-        **msgspec.structs.asdict(result.counts),
-        "message": result.message,
-        "errors": result.errors,
-        "load_id": result.load_id,
-        # What the rules made of it (null: the lists did not change, nothing to evaluate).
-        "statuses": result.evaluation,
-    }
 
 
 def print_run(result: RunResult) -> None:
@@ -275,3 +234,10 @@ def print_report(made: Report) -> None:
         out.print(tranches)
     else:
         out.print("no tranche selected yet")
+
+
+def print_answer(made: Answer) -> None:
+    console().print(
+        f"{escape(made.path)} ({made.category} sequence {made.sequence}, {made.rows:,} rows, "
+        f"{made.failed:,} not accepted)"
+    )
