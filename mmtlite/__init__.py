@@ -23,8 +23,8 @@ from mmtlite.loader import Budget, FileResult, RunResult
 from mmtlite.lock import Busy
 from mmtlite.migration_report import Report
 from mmtlite.reports import Status, Story
-from mmtlite.results import FileReport, RunReport, Template, Validation
-from mmtlite.rules import Evaluation
+from mmtlite.results import EvaluationReport, FileReport, RunReport, Template, Validation
+from mmtlite.rules import Change, Evaluation
 from mmtlite.simulate import Answer, SimulateError
 from mmtlite.tranches import Export, Selection, TrancheError
 from mmtlite.wrap import WrapError, Wrapped
@@ -34,8 +34,10 @@ __all__ = [
     "BadArgument",
     "Budget",
     "Busy",
+    "Change",
     "Database",
     "Evaluation",
+    "EvaluationReport",
     "Export",
     "FileReport",
     "FileResult",

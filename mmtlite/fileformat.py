@@ -152,8 +152,8 @@ _HEADER_FIELDS = 5
 _TRAILER_FIELDS = 2
 _SHOWN = 40
 _ACTION_OF = {action: action for action in ACTIONS}
-# Group 1 of a fast pattern is the key; for categories with actions, groups 2-4 are these.
-_ACTION_OF_GROUP = (None, None, ADD, REMOVE, ALL, REMOVE)
+# The action a fast pattern's last matching group names (``key``: a category without actions).
+_ACTION_OF_GROUP = {"key": None, "add": ADD, "remove": REMOVE, "all": ALL, "bare_remove": REMOVE}
 
 
 def show(value: str) -> str:
@@ -179,20 +179,21 @@ def _column_pattern(column: Column, delimiter: str) -> str:
 def _fast_pattern(category: Category, delimiter: str) -> re.Pattern[str]:
     """One pattern for a whole good line (no line starts with HDR or TRL and a delimiter).
 
-    Group 1 is the key; for categories with actions, the last group that matched says which
-    (group 5: a ``REMOVE`` with nothing but its key, the usual form of a removal).
+    Group ``key`` is the key; for categories with actions, the last group that matched names
+    the action (``bare_remove``: a ``REMOVE`` with nothing but its key, the usual form of a
+    removal).
     """
     d = re.escape(delimiter)
     width = len(category.key)
     key = d.join(_column_pattern(column, delimiter) for column in category.columns[:width])
     rest = [_column_pattern(column, delimiter) for column in category.columns[width:]]
     if category.has_action:
-        rest.append("(?:(ADD)|(REMOVE)|(ALL))")
+        rest.append("(?:(?P<add>ADD)|(?P<remove>REMOVE)|(?P<all>ALL))")
     tail = "".join(d + part for part in rest)
     if category.has_action:
-        bare_remove = d * (len(category.columns) - width) + "(REMOVE)"
+        bare_remove = d * (len(category.columns) - width) + "(?P<bare_remove>REMOVE)"
         tail = f"(?:{tail}|{d}{bare_remove})"
-    return re.compile(f"(?!(?:HDR|TRL){d})({key}){tail}\\Z")
+    return re.compile(f"(?!(?:HDR|TRL){d})(?P<key>{key}){tail}\\Z")
 
 
 def parse(
@@ -530,8 +531,8 @@ class _Parser:
         for number, line in enumerate(lines[1:end], 2):
             found = match(line)
             if found is not None:
-                key_end = found.end(1)
-                action = _ACTION_OF_GROUP[found.lastindex or 0]
+                key_end = found.end("key")
+                action = _ACTION_OF_GROUP[found.lastgroup or "key"]
             elif _blank(line) or self.is_marker(line, delimiter, number):
                 skipped += 1
                 continue

@@ -388,8 +388,7 @@ def summary(evaluation: rules.Evaluation) -> str:
     if not evaluation.changes and not evaluation.new_conflicts:
         return "statuses unchanged"
     parts = []
-    for change, count in sorted(evaluation.changes.items()):
-        old, new = change.split(">")
+    for (old, new), count in sorted(evaluation.changes.items(), key=lambda item: str(item[0])):
         moved = f"{old} cause changed" if old == new else f"{old or 'new'}->{new or 'gone'}"
         parts.append(f"{moved} {count:,}")
     text = "statuses: " + ", ".join(parts)

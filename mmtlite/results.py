@@ -46,7 +46,18 @@ class FileReport(msgspec.Struct):
     errors: list[Finding]
     load_id: int
     # What the rules made of it (null: the lists did not change, nothing to evaluate).
-    statuses: Evaluation | None
+    statuses: EvaluationReport | None
+
+
+class EvaluationReport(msgspec.Struct):
+    """What the rules made of a file; ``changes`` keyed ``old>new`` (``>0S`` a new meter,
+    ``0Z>`` one that left the master list)."""
+
+    eval_id: int
+    changes: dict[str, int]
+    new_conflicts: int
+    open_conflicts: int
+    seconds: float
 
 
 class RunReport(msgspec.Struct):
@@ -108,5 +119,15 @@ def _file_report(result: FileResult) -> FileReport:
         result.message,
         result.errors,
         result.load_id,
-        result.evaluation,
+        _evaluation_report(result.evaluation) if result.evaluation is not None else None,
+    )
+
+
+def _evaluation_report(evaluation: Evaluation) -> EvaluationReport:
+    return EvaluationReport(
+        evaluation.eval_id,
+        {str(change): count for change, count in evaluation.changes.items()},
+        evaluation.new_conflicts,
+        evaluation.open_conflicts,
+        evaluation.seconds,
     )

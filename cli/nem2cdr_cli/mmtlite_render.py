@@ -6,7 +6,7 @@ import csv
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
-from typing import TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import msgspec
 
@@ -20,6 +20,9 @@ from mmtlite.results import Validation
 from mmtlite.simulate import Answer
 from mmtlite.tranches import Export, Selection
 from nem2cdr_cli.output import console, escape, print_json
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 SHOWN_ERRORS = 10  # per file in a load's table; `mmtlite errors` has them all
 
@@ -195,21 +198,39 @@ def print_story(story: Story) -> None:
         out.print(f"  {event.at}  {change:10} {escape(event.cause)}{escape(source + by)}")
 
 
-def print_report(made: Report) -> None:
+class Column(NamedTuple):
+    name: str
+    numeric: bool = False  # right-justified, so the digits line up
+
+
+EXCLUSION_COLUMNS = (
+    Column("status"), Column("reason"), Column("code"), Column("site-wide"),
+    Column("meters", True), Column("direct", True), Column("via site", True),
+    Column("site share", True),
+)  # fmt: skip
+
+
+def exclusion_table(made: Report) -> Table:
+    """Exclusions and holds by first cause."""
     from rich.table import Table
 
-    out = console()
-    print_status(Status(made.env, made.meters, made.by_status))
     reasons = Table(title="excluded (0Z) and held (0), by first cause", title_justify="left")
-    for column in ("status", "reason", "code", "site-wide", "meters", "direct", "via site",
-                   "site share"):  # fmt: skip
-        reasons.add_column(column, justify="right" if column[0] in "mdvs" else "left")
+    for column in EXCLUSION_COLUMNS:
+        reasons.add_column(column.name, justify="right" if column.numeric else "left")
     for r in made.exclusions:
         reasons.add_row(
             r.status, r.reason, escape(r.code), "yes" if r.site_wide else "no", f"{r.meters:,}",
             f"{r.direct:,}", f"{r.via_site:,}", f"{r.site_share:.0%}",
         )  # fmt: skip
-    out.print(reasons)
+    return reasons
+
+
+def print_report(made: Report) -> None:
+    from rich.table import Table
+
+    out = console()
+    print_status(Status(made.env, made.meters, made.by_status))
+    out.print(exclusion_table(made))
     if made.conflicts:
         conflicts = Table(title="conflicts: tranche meters the lists now exclude or hold",
                           title_justify="left")  # fmt: skip
