@@ -33,8 +33,8 @@ from pathlib import Path
 
 from benchmarks.mmt_files import mmt_files
 from benchmarks.process import Measured, code_version, console_script, median, run_measured
+from mmtlite.migrations import connect
 from mmtlite.paths import Place
-from mmtlite.schema import connect
 
 TARGET_RATIO = 1.5
 TARGET_CHANGE_S = 1.5

@@ -37,9 +37,9 @@ from benchmarks.files import DATA_DIR
 from benchmarks.process import code_version, console_script, median, run_measured
 from mmtlite import rules
 from mmtlite.fileformat import file_name, write
+from mmtlite.migrations import connect
 from mmtlite.paths import Place
 from mmtlite.reports import status
-from mmtlite.schema import connect
 
 TARGETS = {"rules": 2.0, "select": 1.0, "status": 0.5}
 TRANCHE = 100_000

@@ -21,9 +21,9 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from benchmarks.measure_rules import world
 from benchmarks.process import console_script
 from mmtlite import rules
+from mmtlite.migrations import connect
 from mmtlite.paths import Place
 from mmtlite.reports import status
-from mmtlite.schema import connect
 from mmtlite.tranches import select
 
 METERS = 200_000

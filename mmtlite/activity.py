@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from itertools import islice
 from pathlib import PurePath
 
 import msgspec
 
-from mmtlite.schema import transaction
+from mmtlite.db import last_id, now, transaction
+from mmtlite.findings import Finding, LoggedFinding
 
 STARTED = "started"
 LOADED = "loaded"
@@ -28,11 +28,6 @@ LOADED_WITH_ERRORS = "loaded with errors"
 SKIPPED = "skipped"
 REFUSED = "refused"
 ABORTED = "aborted"
-
-
-def now() -> str:
-    """The time as the log writes it: ISO 8601, UTC, seconds."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Counts(msgspec.Struct):
@@ -43,17 +38,6 @@ class Counts(msgspec.Struct):
     changed: int = 0  # keys already there with other data
     removed: int = 0
     rejected: int = 0  # bad rows (distinct lines)
-
-
-class ErrorRow(msgspec.Struct, frozen=True):
-    """One row of the error table; ``column`` is None for a whole row or the whole file."""
-
-    file: str
-    line: int | None
-    column: str | None
-    code: str
-    message: str
-    load_id: int = 0
 
 
 class LoadEntry(msgspec.Struct, frozen=True):
@@ -108,7 +92,7 @@ def start_run(connection: sqlite3.Connection, command: str) -> int:
             "INSERT INTO runs (command, pid, started, outcome) VALUES (?, ?, ?, 'running')",
             (command, os.getpid(), now()),
         )
-    return _id(cursor)
+    return last_id(cursor)
 
 
 def end_run(connection: sqlite3.Connection, run_id: int, outcome: str) -> None:
@@ -125,7 +109,7 @@ def start_file(connection: sqlite3.Connection, run_id: int, file: str) -> int:
             "INSERT INTO loads (run_id, file, started, outcome) VALUES (?, ?, ?, ?)",
             (run_id, file, now(), STARTED),
         )
-    return _id(cursor)
+    return last_id(cursor)
 
 
 def end_file(
@@ -138,7 +122,7 @@ def end_file(
     category: str | None,
     sequence: int | None,
     sha256: str | None,
-    errors: Iterable[ErrorRow] = (),
+    errors: Iterable[Finding] = (),
 ) -> None:
     """Close the file's entry and store its errors; inside the caller's transaction."""
     connection.execute(
@@ -190,7 +174,7 @@ def error_rows(
     load_id: int | None = None,
     file: str | None = None,
     limit: int | None = None,
-) -> list[ErrorRow]:
+) -> list[LoggedFinding]:
     """The error table, newest load first, then by line; filtered by load, or by file (its
     name: the same file is often given by other paths)."""
     conditions: list[str] = []
@@ -206,9 +190,9 @@ def error_rows(
         parameters.extend([name, f"%/{escaped}"])
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     found = (
-        ErrorRow(*row)
+        LoggedFinding(*row)
         for row in connection.execute(
-            f'SELECT file, line, "column", code, message, load_id FROM errors {where} '
+            f'SELECT code, file, line, "column", message, load_id FROM errors {where} '
             "ORDER BY load_id DESC, line IS NOT NULL, line, error_id",
             parameters,
         )
@@ -216,8 +200,3 @@ def error_rows(
     if name is not None:
         found = (error for error in found if PurePath(error.file).name == name)
     return list(islice(found, limit))
-
-
-def _id(cursor: sqlite3.Cursor) -> int:
-    assert cursor.lastrowid is not None  # an INSERT always sets it
-    return cursor.lastrowid

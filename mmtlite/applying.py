@@ -25,11 +25,10 @@ import msgspec
 
 from mmtlite.activity import Counts
 from mmtlite.categories import ADD, REMOVE, Category
-from mmtlite.fileformat import ParsedFile, Row, RowError, show, the_last_action_per_key
+from mmtlite.codes import C_MASS_DELETE, R_UNKNOWN_CODE
+from mmtlite.fileformat import ParsedFile, Row, show, the_last_action_per_key
+from mmtlite.findings import Finding
 from mmtlite.schema import list_table
-
-C_MASS_DELETE = "MMT-C021"
-R_UNKNOWN_CODE = "MMT-R009"
 
 
 class MassDelete(Exception):
@@ -200,7 +199,7 @@ class _Table:
 
 def reject_unknown_codes(
     connection: sqlite3.Connection, spec: Category, parsed: ParsedFile
-) -> tuple[list[Row], list[RowError]]:
+) -> tuple[list[Row], list[Finding]]:
     """The file's good rows whose coded columns hold EXCLCODE codes, and errors for the rest.
 
     A ``REMOVE`` row needs only its key, so its codes are not checked. A rejected row's key is
@@ -211,7 +210,7 @@ def reject_unknown_codes(
     codes = known_codes(connection)
     positions = [(spec.column_names.index(name), name) for name in spec.coded]
     good: list[Row] = []
-    errors: list[RowError] = []
+    errors: list[Finding] = []
     for row in parsed.rows:
         if row.action != REMOVE:
             fields = row.text.split(row.delimiter)
@@ -219,12 +218,12 @@ def reject_unknown_codes(
             if unknown:
                 for name, value in unknown:
                     errors.append(
-                        RowError(
+                        Finding(
                             R_UNKNOWN_CODE,
-                            f"{name} {show(value)} is not a code of the EXCLCODE list",
                             parsed.file,
                             row.line,
                             name,
+                            f"{name} {show(value)} is not a code of the EXCLCODE list",
                         )
                     )
                 parsed.rejected_keys.add(row.key)

@@ -93,6 +93,7 @@ _MONTH_DAY = (
 DATE_PATTERN = f"(?:{_YEAR}(?:{_MONTH_DAY})|(?:{_LEAP_YEAR})0229)"
 TIME_PATTERN = "(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]"
 STAMP_PATTERN = f"(?:{DATE_PATTERN}{TIME_PATTERN})"
+STAMP_FORMAT = "%Y%m%d%H%M%S"  # a creation stamp as strftime writes it
 
 # Free text: anything but control characters (C0, DEL, C1), at most 500 characters. It cannot
 # hold the file's delimiter either: the format has no quoting.

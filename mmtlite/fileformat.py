@@ -61,89 +61,34 @@ from mmtlite.categories import (
     Kind,
     find,
 )
+from mmtlite.codes import (
+    C_BAD_HEADER,
+    C_BAD_TRAILER,
+    C_CATEGORY,
+    C_COUNT,
+    C_EMPTY,
+    C_ENCODING,
+    C_ENV,
+    C_NAME,
+    C_NAME_MISMATCH,
+    C_NO_HEADER,
+    C_NO_TRAILER,
+    C_OTHER_ENV,
+    C_SECOND_HEADER,
+    C_TRAILER_NOT_LAST,
+    C_UNREADABLE,
+    R_ACTION,
+    R_BAD_KEY,
+    R_BLANK_KEY,
+    R_COLUMN_COUNT,
+    R_CONFLICT,
+    R_INVALID,
+    R_MISSING,
+    R_MIXED,
+)
+from mmtlite.findings import Finding
 
 DELIMITERS = ("|", ",")
-
-C_UNREADABLE = "MMT-C001"
-C_NAME = "MMT-C002"
-C_EMPTY = "MMT-C003"
-C_ENCODING = "MMT-C004"
-C_NO_HEADER = "MMT-C005"
-C_BAD_HEADER = "MMT-C006"
-C_CATEGORY = "MMT-C007"
-C_ENV = "MMT-C008"
-C_NAME_MISMATCH = "MMT-C009"
-C_NO_TRAILER = "MMT-C010"
-C_TRAILER_NOT_LAST = "MMT-C011"
-C_BAD_TRAILER = "MMT-C012"
-C_COUNT = "MMT-C013"
-C_SECOND_HEADER = "MMT-C014"
-C_OTHER_ENV = "MMT-C015"
-
-CONTROL_CODES = {
-    C_UNREADABLE: "the file cannot be read (missing, a folder, no permission)",
-    C_NAME: "the name is not <CATEGORY>_<ENV>_<YYYYMMDDHHMMSS>.<csv|txt>",
-    C_EMPTY: "the file is empty",
-    C_ENCODING: "the file is not UTF-8",
-    C_NO_HEADER: "the first line is not a header",
-    C_BAD_HEADER: "the header is malformed (delimiter, fields, sequence, created)",
-    C_CATEGORY: "the header's category is unknown",
-    C_ENV: "the header's environment is not BUILD, SOGL or PROD",
-    C_NAME_MISMATCH: "the name's category or environment differs from the header's",
-    C_NO_TRAILER: "the last line is not a trailer",
-    C_TRAILER_NOT_LAST: "a trailer before the last line",
-    C_BAD_TRAILER: "the trailer is malformed",
-    C_COUNT: "the trailer's count differs from the detail rows",
-    C_SECOND_HEADER: "a second header inside the file",
-    C_OTHER_ENV: "the file is for another environment",
-}
-
-R_COLUMN_COUNT = "MMT-R001"
-R_BLANK_KEY = "MMT-R002"
-R_BAD_KEY = "MMT-R003"
-R_MISSING = "MMT-R004"
-R_INVALID = "MMT-R005"
-R_ACTION = "MMT-R006"
-R_MIXED = "MMT-R007"
-R_CONFLICT = "MMT-R008"
-
-ROW_CODES = {
-    R_COLUMN_COUNT: "wrong number of columns",
-    R_BLANK_KEY: "blank key",
-    R_BAD_KEY: "malformed key",
-    R_MISSING: "a required value is blank",
-    R_INVALID: "invalid value for its column",
-    R_ACTION: "unknown action",
-    R_MIXED: "ALL mixed with ADD or REMOVE",
-    R_CONFLICT: "the same key with conflicting data",
-}
-
-
-class ControlFailure(msgspec.Struct, frozen=True, gc=False):
-    """A reason to refuse the whole file."""
-
-    code: str
-    message: str
-    file: str
-    line: int | None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.code} {self.message}"
-
-
-class RowError(msgspec.Struct, frozen=True, gc=False):
-    """A rejected row: where (line, column name or None for the whole row) and why."""
-
-    code: str
-    message: str
-    file: str
-    line: int
-    column: str | None
-
-    def __str__(self) -> str:
-        column = f" [{self.column}]" if self.column is not None else ""
-        return f"{self.file}:{self.line}{column}: {self.code} {self.message}"
 
 
 class Row(msgspec.Struct, frozen=True, gc=False):
@@ -184,8 +129,8 @@ class ParsedFile(msgspec.Struct):
     complete: bool = False  # an ALL file: the complete list of its category
     detail_rows: int = 0  # non-blank lines between header and trailer
     rows: list[Row] = []
-    control_failures: list[ControlFailure] = []
-    row_errors: list[RowError] = []
+    control_failures: list[Finding] = []  # each refuses the file (line None: the whole file)
+    row_errors: list[Finding] = []  # each rejects its row
     # Keys named by rejected rows (when the key itself is readable): a complete list must not
     # delete them just because their row was bad.
     rejected_keys: set[str] = set()
@@ -207,8 +152,8 @@ _HEADER_FIELDS = 5
 _TRAILER_FIELDS = 2
 _SHOWN = 40
 _ACTION_OF = {action: action for action in ACTIONS}
-# Group 1 of a fast pattern is the key; for categories with actions, groups 2-4 are these.
-_ACTION_OF_GROUP = (None, None, ADD, REMOVE, ALL, REMOVE)
+# The action a fast pattern's last matching group names (``key``: a category without actions).
+_ACTION_OF_GROUP = {"key": None, "add": ADD, "remove": REMOVE, "all": ALL, "bare_remove": REMOVE}
 
 
 def show(value: str) -> str:
@@ -234,20 +179,21 @@ def _column_pattern(column: Column, delimiter: str) -> str:
 def _fast_pattern(category: Category, delimiter: str) -> re.Pattern[str]:
     """One pattern for a whole good line (no line starts with HDR or TRL and a delimiter).
 
-    Group 1 is the key; for categories with actions, the last group that matched says which
-    (group 5: a ``REMOVE`` with nothing but its key, the usual form of a removal).
+    Group ``key`` is the key; for categories with actions, the last group that matched names
+    the action (``bare_remove``: a ``REMOVE`` with nothing but its key, the usual form of a
+    removal).
     """
     d = re.escape(delimiter)
     width = len(category.key)
     key = d.join(_column_pattern(column, delimiter) for column in category.columns[:width])
     rest = [_column_pattern(column, delimiter) for column in category.columns[width:]]
     if category.has_action:
-        rest.append("(?:(ADD)|(REMOVE)|(ALL))")
+        rest.append("(?:(?P<add>ADD)|(?P<remove>REMOVE)|(?P<all>ALL))")
     tail = "".join(d + part for part in rest)
     if category.has_action:
-        bare_remove = d * (len(category.columns) - width) + "(REMOVE)"
+        bare_remove = d * (len(category.columns) - width) + "(?P<bare_remove>REMOVE)"
         tail = f"(?:{tail}|{d}{bare_remove})"
-    return re.compile(f"(?!(?:HDR|TRL){d})({key}){tail}\\Z")
+    return re.compile(f"(?!(?:HDR|TRL){d})(?P<key>{key}){tail}\\Z")
 
 
 def parse(
@@ -290,6 +236,22 @@ def read_bytes(path: str | os.PathLike[str]) -> bytearray | str:
     except OSError as exc:
         return f"cannot read the file: {exc.strerror or exc}"
     return data
+
+
+def peek_header(path: str) -> tuple[str | None, int | None]:
+    """The category and sequence a file's header claims (checked properly when it loads)."""
+    try:
+        with open(path, "rb") as file:
+            first = file.read(1024).split(b"\n", 1)[0]
+    except OSError:
+        return None, None
+    text = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").rstrip("\r")
+    fields = text.split(text[3:4] or "|")
+    if len(fields) < 3 or fields[0] != "HDR":
+        return None, None
+    spec = find(fields[1])
+    sequence = int(fields[2]) if _NUMBER.fullmatch(fields[2]) else None
+    return (spec.name if spec else None), sequence
 
 
 def the_last_action_per_key(rows: Iterable[Row]) -> list[Row]:
@@ -387,22 +349,22 @@ class _Parser:
     def __init__(self, file: str, env: str | None) -> None:
         self.parsed = ParsedFile(file)
         self.expected_env = env.upper() if env is not None else None
-        self.failures: list[ControlFailure] = []
-        self.errors: list[RowError] = []
+        self.failures: list[Finding] = []
+        self.errors: list[Finding] = []
         self.name_says: tuple[str, str] | None = None
         self.check_name()
 
     def fail(self, code: str, message: str, line: int | None = None) -> None:
-        self.failures.append(ControlFailure(code, message, self.parsed.file, line))
+        self.failures.append(Finding(code, self.parsed.file, line, None, message))
 
     def reject(self, code: str, message: str, line: int, column: str | None) -> None:
-        self.errors.append(RowError(code, message, self.parsed.file, line, column))
+        self.errors.append(Finding(code, self.parsed.file, line, column, message))
 
     def result(self) -> ParsedFile:
         # Reading order: the file's own problems first, then by line.
         self.failures.sort(key=lambda failure: (failure.line or 0, failure.code))
         self.parsed.control_failures = self.failures
-        self.errors.sort(key=lambda error: error.line)  # stable: columns keep their order
+        self.errors.sort(key=lambda error: error.line or 0)  # stable: columns keep their order
         self.parsed.row_errors = self.errors
         return self.parsed
 
@@ -569,8 +531,8 @@ class _Parser:
         for number, line in enumerate(lines[1:end], 2):
             found = match(line)
             if found is not None:
-                key_end = found.end(1)
-                action = _ACTION_OF_GROUP[found.lastindex or 0]
+                key_end = found.end("key")
+                action = _ACTION_OF_GROUP[found.lastgroup or "key"]
             elif _blank(line) or self.is_marker(line, delimiter, number):
                 skipped += 1
                 continue

@@ -45,9 +45,10 @@ from typing import TypeVar
 
 import msgspec
 
-from mmtlite.categories import ALL, CATEGORIES, STAMP_PATTERN
+from mmtlite.categories import ALL, CATEGORIES, STAMP_FORMAT, STAMP_PATTERN
 from mmtlite.fileformat import file_name, write
 from mmtlite.paths import Place
+from nem2cdr.atomic import write_atomically
 
 __all__ = [
     "MAX_METERS",
@@ -223,9 +224,8 @@ def write_into_inbound(files: Iterable[GeneratedFile], place: Place) -> list[Pat
 def _write(targets: Iterable[tuple[Path, GeneratedFile]]) -> list[Path]:
     paths = []
     for folder, file in targets:
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / file.name
-        path.write_bytes(file.content)
+        write_atomically(path, file.content)  # ingest never sees half a file
         paths.append(path)
     return paths
 
@@ -236,7 +236,7 @@ def _stamps(created: str, count: int) -> list[str]:
     # 1900-2099 (categories.DATE).
     if not _STAMP.fullmatch(created) or not "1901" <= created[:4] <= "2098":
         raise ValueError(f"created must be YYYYMMDDHHMMSS in 1901-2098, not {created!r}")
-    start = datetime.strptime(created, "%Y%m%d%H%M%S")
+    start = datetime.strptime(created, STAMP_FORMAT)
     return [f"{start + timedelta(seconds=second):%Y%m%d%H%M%S}" for second in range(count)]
 
 

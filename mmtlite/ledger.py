@@ -20,19 +20,8 @@ import sqlite3
 
 import msgspec
 
-from mmtlite.activity import now
-
-C_NAME_REUSED = "MMT-C016"
-C_SEQUENCE_REUSED = "MMT-C017"
-C_REPLAY = "MMT-C018"
-C_GAP = "MMT-C019"
-
-LEDGER_CODES = {
-    C_NAME_REUSED: "a file of this name was loaded with other content",
-    C_SEQUENCE_REUSED: "this sequence of the category was loaded from other content",
-    C_REPLAY: "the sequence is older than the last one loaded (a replay)",
-    C_GAP: "the sequence skips one or more files (a gap; --force if they will never come)",
-}
+from mmtlite.codes import C_GAP, C_NAME_REUSED, C_REPLAY, C_SEQUENCE_REUSED
+from mmtlite.db import last_id, now
 
 
 class Entry(msgspec.Struct, frozen=True):
@@ -135,8 +124,7 @@ def record(
         "load_id, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (name, category, env, sequence, created, sha256, rows, forced, load_id, now()),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return last_id(cursor)
 
 
 def entries(connection: sqlite3.Connection) -> list[Entry]:

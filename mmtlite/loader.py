@@ -18,7 +18,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 import msgspec
 
@@ -29,26 +29,20 @@ from mmtlite.activity import (
     REFUSED,
     SKIPPED,
     Counts,
-    ErrorRow,
     LoadEntry,
 )
-from mmtlite.applying import C_MASS_DELETE, MassDelete, apply, reject_unknown_codes
-from mmtlite.categories import CATEGORIES, INBOUND, find
-from mmtlite.fileformat import C_UNREADABLE, ParsedFile, RowError, parse, read_bytes
+from mmtlite.applying import MassDelete, apply, reject_unknown_codes
+from mmtlite.categories import CATEGORIES, INBOUND
+from mmtlite.codes import C_BUDGET, C_OUTBOUND, C_UNREADABLE
+from mmtlite.db import transaction
+from mmtlite.errors import BadArgument
+from mmtlite.fileformat import ParsedFile, parse, peek_header, read_bytes
+from mmtlite.findings import Finding
 from mmtlite.lock import WriterLock
-from mmtlite.paths import Place
-from mmtlite.schema import connect, list_table, transaction
-from mmtlite.tranches import check_responses
-
-C_BUDGET = "MMT-C020"
-C_OUTBOUND = "MMT-C022"
-
-LOAD_CODES = {
-    **ledger.LEDGER_CODES,
-    C_BUDGET: "more bad rows than the error budget allows",
-    C_MASS_DELETE: "a complete (ALL) list would remove more than the allowed share",
-    C_OUTBOUND: "an outbound category: mmtlite writes these files, it does not load them",
-}
+from mmtlite.migrations import connect
+from mmtlite.paths import Place, inbound_files
+from mmtlite.responses import check_responses
+from mmtlite.schema import list_table
 
 # Codes and device lists first: the other lists are checked against them.
 LOAD_ORDER = (
@@ -57,7 +51,6 @@ LOAD_ORDER = (
 )  # fmt: skip
 assert set(LOAD_ORDER) == set(INBOUND)
 
-_SEQUENCE = re.compile("[0-9]{1,12}")  # str.isdigit() takes '²', which int() refuses
 STORED_ERRORS = 10_000  # per file; a garbage file must not fill the database with its errors
 
 
@@ -68,6 +61,17 @@ class Budget(msgspec.Struct, frozen=True):
     count: int = 0
     share: float | None = None
     floor: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """``--error-budget``: a count (``50``) or a share of the rows (``0.5%``)."""
+        count = re.fullmatch(r"\s*([0-9]{1,9})\s*", text)
+        share = re.fullmatch(r"\s*([0-9]{1,3}(?:\.[0-9]{1,6})?)\s*%\s*", text)
+        if count is not None:
+            return cls(count=int(count[1]))
+        if share is not None and float(share[1]) <= 100:
+            return cls(share=float(share[1]) / 100)
+        raise BadArgument(f"{text!r}: give a count (50) or a share (0.5%)", "--error-budget")
 
     def allows(self, rows: int) -> int:
         if self.share is None:
@@ -97,7 +101,7 @@ class FileResult(msgspec.Struct):
     counts: Counts = msgspec.field(default_factory=Counts)
     message: str = ""
     code: str | None = None  # why it was refused
-    errors: list[ErrorRow] = []
+    errors: list[Finding] = []
     load_id: int = 0
     evaluation: rules.Evaluation | None = None  # what the rules made of it (None: no change)
 
@@ -141,22 +145,6 @@ def ingest(
     """Load every new file of the inbound folders of ``place``'s environment."""
     found = sorted(str(path) for path in inbound_files(place))
     return _run(place, "ingest", found, options or Options(), only_new=True, on_file=on_file)
-
-
-def inbound_files(place: Place) -> list[Path]:
-    """The files waiting in the inbound folders (hidden and partly copied ones left alone)."""
-    files: list[Path] = []
-    for name in INBOUND:
-        spec = CATEGORIES[name]
-        folder = place.folder(spec.system, spec.name, "inbound")
-        if folder.is_dir():
-            files.extend(
-                path
-                for path in folder.iterdir()
-                if path.is_file() and not path.name.startswith(".")
-                and not path.name.endswith((".tmp", ".part"))
-            )  # fmt: skip
-    return files
 
 
 def _run(
@@ -204,22 +192,6 @@ def _order(path: str) -> tuple[int, int, str]:
     return rank, sequence if sequence is not None else 0, PurePath(path).name
 
 
-def peek_header(path: str) -> tuple[str | None, int | None]:
-    """The category and sequence a file's header claims (checked properly when it loads)."""
-    try:
-        with open(path, "rb") as file:
-            first = file.read(1024).split(b"\n", 1)[0]
-    except OSError:
-        return None, None
-    text = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").rstrip("\r")
-    fields = text.split(text[3:4] or "|")
-    if len(fields) < 3 or fields[0] != "HDR":
-        return None, None
-    spec = find(fields[1])
-    sequence = int(fields[2]) if _SEQUENCE.fullmatch(fields[2]) else None
-    return (spec.name if spec else None), sequence
-
-
 class _Loading:
     """One run's loading of files, one at a time."""
 
@@ -237,7 +209,7 @@ class _Loading:
         load_id = activity.start_file(self.connection, self.run_id, path)
         result = FileResult(path, REFUSED, load_id=load_id)
         if isinstance(content, str):
-            failure = ErrorRow(path, None, None, C_UNREADABLE, content, load_id)
+            failure = Finding(C_UNREADABLE, path, None, None, content)
             return self.refuse(result, C_UNREADABLE, content, [failure])
         data, sha256 = content
         same = ledger.by_content(self.connection, sha256)
@@ -250,9 +222,7 @@ class _Loading:
         result.counts.rejected = len({error.line for error in parsed.row_errors})
         if parsed.refused:
             first = parsed.control_failures[0]
-            return self.refuse(
-                result, first.code, first.message, _errors(parsed, [], load_id), sha256
-            )
+            return self.refuse(result, first.code, first.message, _errors(parsed, []), sha256)
         assert parsed.category is not None and parsed.sequence is not None
         spec = CATEGORIES[parsed.category]
         if spec.direction == "outbound":
@@ -274,7 +244,7 @@ class _Loading:
         if spec.name in RESPONSES:
             rows, response_errors = check_responses(self.connection, spec, parsed, rows)
             code_errors += response_errors
-        errors = _errors(parsed, code_errors, load_id)
+        errors = _errors(parsed, code_errors)
         rejected = len({error.line for error in errors})
         result.counts.rejected = rejected
         budget = self.options.budget or (CONTROL_BUDGET if spec.control else DEFAULT_BUDGET)
@@ -345,7 +315,7 @@ class _Loading:
         result: FileResult,
         code: str,
         message: str,
-        errors: list[ErrorRow],
+        errors: list[Finding],
         sha256: str | None = None,
     ) -> FileResult:
         result.outcome = REFUSED
@@ -354,9 +324,7 @@ class _Loading:
         # The reason first: a table shows a refused file's first errors only.
         reasons = [error for error in errors if error.code == code]
         others = [error for error in errors if error.code != code]
-        result.errors = reasons or [
-            ErrorRow(result.file, None, None, code, message, result.load_id)
-        ]
+        result.errors = reasons or [Finding(code, result.file, None, None, message)]
         result.errors += others
         with transaction(self.connection):
             self.close(result, sha256)
@@ -420,8 +388,7 @@ def summary(evaluation: rules.Evaluation) -> str:
     if not evaluation.changes and not evaluation.new_conflicts:
         return "statuses unchanged"
     parts = []
-    for change, count in sorted(evaluation.changes.items()):
-        old, new = change.split(">")
+    for (old, new), count in sorted(evaluation.changes.items(), key=lambda item: str(item[0])):
         moved = f"{old} cause changed" if old == new else f"{old or 'new'}->{new or 'gone'}"
         parts.append(f"{moved} {count:,}")
     text = "statuses: " + ", ".join(parts)
@@ -430,17 +397,8 @@ def summary(evaluation: rules.Evaluation) -> str:
     return text
 
 
-def _errors(parsed: ParsedFile, more: Iterable[RowError], load_id: int) -> list[ErrorRow]:
-    """A file's control failures and row errors as rows of the error table, in line order."""
-    found = [
-        *(
-            ErrorRow(f.file, f.line, None, f.code, f.message, load_id)
-            for f in parsed.control_failures
-        ),
-        *(
-            ErrorRow(e.file, e.line, e.column, e.code, e.message, load_id)
-            for e in (*parsed.row_errors, *more)
-        ),
-    ]
+def _errors(parsed: ParsedFile, more: Iterable[Finding]) -> list[Finding]:
+    """A file's control failures and row errors, in line order."""
+    found = [*parsed.control_failures, *parsed.row_errors, *more]
     found.sort(key=lambda error: error.line or 0)
     return found

@@ -13,8 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 
+from mmtlite.errors import MmtliteError
 
-class Busy(Exception):
+
+class Busy(MmtliteError):
     """Another process holds the writer lock of this environment."""
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from mmtlite.activity import now
+from mmtlite.db import now
 from mmtlite.reports import Status, status
 from mmtlite.rules import EXCLUDED, HELD, TRANCHE_STATUSES
 

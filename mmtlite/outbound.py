@@ -10,6 +10,10 @@ after the commit, ``publish`` renames it into place. A crash in between leaves a
 under its temporary name: ``finish_pending`` (run by the next writer) renames it. A failure or
 a crash before the commit leaves a temporary file nobody recorded (nobody reads hidden files):
 ``finish_pending`` removes it, after the failure and again at the next writer.
+
+Not ``nem2cdr.atomic``, on purpose: that helper writes and renames in one step, but here the
+rename must wait for the database's commit (the file exists exactly when its row does), and the
+temporary's name must be known to the next writer, which finishes what a crash left.
 """
 
 from __future__ import annotations
@@ -23,11 +27,9 @@ from pathlib import Path
 
 import msgspec
 
-from mmtlite.categories import CATEGORIES
+from mmtlite.categories import CATEGORIES, STAMP_FORMAT
 from mmtlite.fileformat import file_name, write
 from mmtlite.paths import Place
-
-_STAMP = "%Y%m%d%H%M%S"
 
 
 class Written(msgspec.Struct):
@@ -147,8 +149,8 @@ def _next(connection: sqlite3.Connection, category: str, when: datetime) -> tupl
 
 
 def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, _STAMP)
+    return datetime.strptime(stamp, STAMP_FORMAT)
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime(_STAMP)
+    return moment.strftime(STAMP_FORMAT)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from mmtlite.categories import CATEGORIES
+from mmtlite.categories import CATEGORIES, INBOUND
 
 Env = Literal["build", "sogl", "prod"]
 ENVS: tuple[Env, ...] = ("build", "sogl", "prod")
@@ -59,3 +59,19 @@ def create_folders(place: Place) -> list[Path]:
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     return folders
+
+
+def inbound_files(place: Place) -> list[Path]:
+    """The files waiting in the inbound folders (hidden and partly copied ones left alone)."""
+    files: list[Path] = []
+    for name in INBOUND:
+        spec = CATEGORIES[name]
+        folder = place.folder(spec.system, spec.name, "inbound")
+        if folder.is_dir():
+            files.extend(
+                path
+                for path in folder.iterdir()
+                if path.is_file() and not path.name.startswith(".")
+                and not path.name.endswith((".tmp", ".part"))
+            )  # fmt: skip
+    return files

@@ -33,10 +33,11 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Collection
+from typing import NamedTuple
 
 import msgspec
 
-from mmtlite.activity import now
+from mmtlite.db import last_id, now
 from mmtlite.schema import METER_INDEXES
 
 HELD = "0"
@@ -85,12 +86,23 @@ _TRANCHE_STATUS = f"""CASE
     ELSE '{SELECTED}' END"""
 
 
+class Change(NamedTuple):
+    """A change of status: ``old`` None for a meter new to the master list, ``new`` None for
+    one that left it; both the same when only the cause changed."""
+
+    old: str | None
+    new: str | None
+
+    def __str__(self) -> str:
+        """``0S>0Z``, ``>0S``, ``0Z>``: how the JSON output names it."""
+        return f"{self.old or ''}>{self.new or ''}"
+
+
 class Evaluation(msgspec.Struct):
-    """What one evaluation changed: ``changes`` counts meters by "old>new" status (old is
-    empty for a meter new to the master list, new empty for one that left it)."""
+    """What one evaluation changed: ``changes`` counts meters by change of status."""
 
     eval_id: int
-    changes: dict[str, int]
+    changes: dict[Change, int]
     new_conflicts: int
     open_conflicts: int
     seconds: float
@@ -153,12 +165,12 @@ def _reconcile(
     new_meters: bool,
     gone_meters: bool,
     moved_meters: bool,
-) -> tuple[dict[str, int], bool]:
+) -> tuple[dict[Change, int], bool]:
     """Bring ``meters`` in line with the master list: meters gone, back, moved and new. Returns
     the meters that left it (not in a tranche) by their last status, and whether the new
     meters came in bulk (the status indexes are then to be rebuilt by the caller)."""
     execute = connection.execute
-    changes: dict[str, int] = {}
+    changes: dict[Change, int] = {}
     if gone_meters:
         execute(
             "INSERT INTO gone SELECT msn FROM meters WHERE in_list "
@@ -173,7 +185,7 @@ def _reconcile(
         for old, count in execute(
             f"SELECT status, count(*) FROM meters WHERE {outside} GROUP BY 1"
         ):
-            changes[f"{old}>"] = count
+            changes[Change(old, None)] = count
         execute(f"DELETE FROM meters WHERE {outside}")
         # What is left of them is in a tranche: kept, and its leaving becomes a conflict.
         execute("UPDATE meters SET in_list = 0 WHERE msn IN (SELECT msn FROM gone)")
@@ -290,7 +302,7 @@ def _apply(
     file_id: int | None,
     verdicts: bool,
     tranches: Collection[str],
-) -> tuple[dict[str, int], int]:
+) -> tuple[dict[Change, int], int]:
     """Work out the new status and cause of every meter that may have changed; write the
     changes and their history."""
     execute = connection.execute
@@ -385,15 +397,16 @@ def _apply(
         "file_id) = (c.status, c.reason, c.code, c.via, c.file_id) FROM changed AS c "
         "WHERE meters.site_id = c.site_id AND meters.msn = c.msn"
     )
-    changes: dict[str, int] = {}
+    changes: dict[Change, int] = {}
     for old, new, count in execute(
-        "SELECT iif(new, '', old_status), status, count(*) FROM changed GROUP BY 1, 2"
+        "SELECT iif(new, NULL, old_status), status, count(*) FROM changed GROUP BY 1, 2"
     ):
-        changes[f"{old}>{new}"] = count
-    new_changed = sum(count for change, count in changes.items() if change.startswith(">"))
+        changes[Change(old, new)] = count
+    new_changed = sum(count for change, count in changes.items() if change.old is None)
     unchanged_fresh = execute("SELECT count(*) FROM fresh").fetchone()[0] - new_changed
     if unchanged_fresh:
-        changes[f">{ELIGIBLE}"] = changes.get(f">{ELIGIBLE}", 0) + unchanged_fresh
+        fresh = Change(None, ELIGIBLE)
+        changes[fresh] = changes.get(fresh, 0) + unchanged_fresh
     new_conflicts = execute(
         "SELECT count(*) FROM changed WHERE tranche_id IS NOT NULL AND reason IS NOT NULL "
         "AND old_reason IS NULL"
@@ -420,14 +433,9 @@ def start(
 ) -> int:
     """A new evaluation: by ``evaluate``, or a change of statuses made outside it (a
     selection)."""
-    return _id(
+    return last_id(
         connection.execute(
             "INSERT INTO evaluations (at, trigger, file_id, run_id) VALUES (?, ?, ?, ?)",
             (now(), trigger, file_id, run_id),
         )
     )
-
-
-def _id(cursor: sqlite3.Cursor) -> int:
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid

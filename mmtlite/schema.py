@@ -1,4 +1,4 @@
-"""The database of one environment: its tables, created on first use, and how to open it.
+"""The tables of an environment's database (created and upgraded by ``migrations``).
 
 One SQLite file per environment (``<home>/mmt_<env>.sqlite``) in WAL mode, so reports read while
 a load writes. ``PRAGMA user_version`` is the schema version; a database from a newer mmtlite is
@@ -35,17 +35,10 @@ Schema 3 (from 2, in place): ``meters`` keyed by site and MSN and holding the MP
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from mmtlite.categories import CATEGORIES, INBOUND, Category
 
 SCHEMA_VERSION = 3
-
-
-class SchemaError(Exception):
-    """The database cannot be used by this version of mmtlite."""
 
 
 def list_table(category: Category) -> str:
@@ -64,7 +57,7 @@ def _list_ddl(category: Category) -> str:
     )
 
 
-_DDL = (
+DDL = (
     """CREATE TABLE ledger (
         file_id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
@@ -177,7 +170,7 @@ _MIGRATION_INDEXES = (
 )
 # Schema 2 (and 3): the migration's state. ``in_list`` is 0 for a meter of a tranche that has
 # left the master list (kept: its tranche still names it).
-_DDL_2 = (
+DDL_2 = (
     _METERS,
     """CREATE TABLE evaluations (
         eval_id INTEGER PRIMARY KEY,
@@ -224,67 +217,7 @@ _DDL_2 = (
 )
 
 
-def connect(database: Path) -> sqlite3.Connection:
-    """Open (and on first use create) the database; autocommit, transactions are explicit."""
-    database.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(database, isolation_level=None, timeout=10.0)
-    try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        # Loads insert in key order, touching few pages at a time: 16 MiB of page cache is as
-        # fast as 64 (measured at a million rows) and keeps a big load's peak memory down.
-        connection.execute("PRAGMA cache_size = -16384")
-        connection.execute("PRAGMA temp_store = MEMORY")
-        _ensure_schema(connection, database)
-    except sqlite3.DatabaseError as exc:
-        connection.close()
-        raise SchemaError(f"{database} cannot be used: {exc}") from exc
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def _ensure_schema(connection: sqlite3.Connection, database: Path) -> None:
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
-        return
-    if version > SCHEMA_VERSION:
-        raise SchemaError(
-            f"{database} has schema version {version}, this mmtlite knows {SCHEMA_VERSION}: "
-            "use a newer mmtlite"
-        )
-    with transaction(connection):
-        # Another process may have created it while this one waited for the write lock.
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            if connection.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
-                raise SchemaError(f"{database} is not an mmtlite database (it has other tables)")
-            for statement in (*_DDL, *_DDL_2):
-                connection.execute(statement)
-        elif version == 1:
-            from mmtlite.rules import evaluate  # the rules need the tables made here
-
-            for statement in _DDL_2:
-                connection.execute(statement)
-            evaluate(connection, "schema upgrade", new_meters=True)
-        elif version == 2:
-            _from_2(connection)
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-@contextmanager
-def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when anything goes wrong inside."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-
-
-def _from_2(connection: sqlite3.Connection) -> None:
+def from_2(connection: sqlite3.Connection) -> None:
     """Schema 2 to 3, in the caller's transaction: the same facts, rearranged."""
     execute = connection.execute
     for index in ("meters_by_site", "meters_by_device", "meters_eligible", "meters_by_status",

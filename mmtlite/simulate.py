@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
 
-from mmtlite.categories import CATEGORIES
+from mmtlite.categories import CATEGORIES, STAMP_FORMAT
+from mmtlite.errors import MmtliteError
 from mmtlite.fileformat import file_name, parse, write
 from mmtlite.paths import Place
 from mmtlite.wrap import next_sequence
+from nem2cdr.atomic import write_atomically
 
 _SENT = {"dcc": "DCCCAND", "cs": "CSNOTE", "mdm": "MDMNOTIF"}
 _ANSWER = {"dcc": "DCCRESP", "cs": "CSRESP", "mdm": "MDMRESP"}
@@ -31,7 +34,7 @@ _FAILED = {
 _PASSED = {"dcc": ("ACCEPTED", ""), "cs": ("OK", ""), "mdm": ("OK", "")}
 
 
-class SimulateError(Exception):
+class SimulateError(MmtliteError):
     """No answer can be made (prod, nothing sent)."""
 
 
@@ -49,7 +52,7 @@ def respond(
     system: str,
     tranche_id: str,
     *,
-    created: str,
+    when: datetime,
     fail: float = 0.02,
     seed: int = 0,
 ) -> Answer:
@@ -77,12 +80,11 @@ def respond(
     category = _ANSWER[system]
     spec = CATEGORIES[category]
     sequence = next_sequence(place, spec)
+    created = when.strftime(STAMP_FORMAT)
     folder = place.folder(spec.system, category, "inbound")
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / file_name(category, place.env, created)
-    if path.exists():
-        raise SimulateError(f"{path} exists already: try again in a second")
-    temporary = folder / f".{path.name}.tmp"  # ingest leaves hidden files alone
-    temporary.write_bytes(write(category, place.env, sequence, created, rows))
-    temporary.rename(path)
+    try:  # written under a hidden name first: ingest leaves hidden files alone
+        write_atomically(path, write(category, place.env, sequence, created, rows), exclusive=True)
+    except FileExistsError:
+        raise SimulateError(f"{path} exists already: try again in a second") from None
     return Answer(str(path), category, sequence, len(rows), failed)

@@ -18,9 +18,7 @@ Files, each a new file with its own sequence (``outbound``):
 - Neither sends a meter in conflict (the lists now exclude or hold it): it waits, and the
   export says how many.
 
-Answers (checked when loaded, ``check_responses``): a row must name a tranche that exists and
-a meter of that tranche; a CSRESP or MDMRESP row must answer a CS note or an MDM notification
-that was sent for the meter.
+Answers are checked when they load (``responses``).
 """
 
 from __future__ import annotations
@@ -34,32 +32,23 @@ from typing import Literal, TypeVar
 import msgspec
 
 from mmtlite import activity, outbound, rules
-from mmtlite.categories import CODE, DATE, IDENTIFIER, Category
-from mmtlite.fileformat import ParsedFile, Row, RowError, show
+from mmtlite.categories import CODE, DATE, IDENTIFIER
+from mmtlite.db import transaction
+from mmtlite.errors import BadArgument, MmtliteError
+from mmtlite.fileformat import show
 from mmtlite.lock import WriterLock
+from mmtlite.migrations import connect
 from mmtlite.outbound import Written
 from mmtlite.paths import Place
-from mmtlite.schema import connect, transaction
-
-R_UNKNOWN_TRANCHE = "MMT-R010"
-R_NOT_IN_TRANCHE = "MMT-R011"
-R_NOTHING_SENT = "MMT-R012"
-
-RESPONSE_CODES = {
-    R_UNKNOWN_TRANCHE: "a response names a tranche that was never selected",
-    R_NOT_IN_TRANCHE: "a response names a meter that is not in that tranche",
-    R_NOTHING_SENT: "a CS or MDM response for a meter whose note or notification was not sent",
-}
 
 Target = Literal["dcc", "cs", "mdm"]
 _EXPORTED = {"dcc": "DCCCAND", "cs": "CSNOTE", "mdm": "MDMNOTIF"}
 _NOTE_COLUMN = {"cs": "cs_note", "mdm": "mdm_note"}
 # A meter the lists now exclude or hold waits until someone decides (it is a conflict).
 _IN_CONFLICT = "in conflict: the lists now exclude or hold them (see mmtlite report)"
-_RESPONSE_NOTE = {"CSRESP": "cs_note", "MDMRESP": "mdm_note"}
 
 
-class TrancheError(Exception):
+class TrancheError(MmtliteError):
     """A selection or an export that cannot be made (nothing is written)."""
 
 
@@ -101,7 +90,9 @@ def export_tranche(
     migration_date: str | None = None,
     when: datetime | None = None,
 ) -> Export:
-    """``mmtlite export``: write a tranche's file for ``target``, as the one writer."""
+    """``mmtlite export``: write a tranche's file for ``target``, as the one writer (raises
+    ``BadArgument`` before taking the lock when the arguments can never work)."""
+    check_export(target, note_code, migration_date)
     return _as_writer(
         place,
         f"export {target} --tranche {tranche_id}",
@@ -256,15 +247,12 @@ def export(
     when: datetime | None = None,
 ) -> Export:
     """Prepare the ``target`` file of a tranche (inside the caller's transaction)."""
+    check_export(target, note_code, migration_date)
     known = connection.execute(
         "SELECT 1 FROM tranches WHERE tranche_id = ?", (tranche_id,)
     ).fetchone()
     if known is None:
         raise TrancheError(f"tranche {show(tranche_id)} is unknown (see mmtlite report)")
-    if re.fullmatch(CODE.pattern, note_code) is None:
-        raise TrancheError(f"note code {show(note_code)}: expected {CODE.expected}")
-    if migration_date is not None and re.fullmatch(DATE.pattern, migration_date) is None:
-        raise TrancheError(f"migration date {show(migration_date)}: expected {DATE.expected}")
     why = _why_left_out(connection, target, tranche_id)
     if target == "dcc":
         rows: list[tuple[str, ...]] = _candidates(connection, tranche_id)
@@ -280,8 +268,7 @@ def export(
             )
         ]
     else:
-        if migration_date is None:
-            raise TrancheError("an MDM notification needs its migration date")
+        assert migration_date is not None  # check_export: mdm needs it
         rows = [
             (msn, tranche_id, migration_date)
             for (msn,) in connection.execute(
@@ -304,6 +291,22 @@ def export(
             ((written.outbound_id, row[0]) for row in rows),
         )
     return Export(tranche_id, target, written, why)
+
+
+def check_export(target: Target, note_code: str, migration_date: str | None) -> None:
+    """An export's arguments, checked before anything is read or locked."""
+    if target not in _EXPORTED:
+        raise BadArgument(f"unknown target {show(target)}: dcc, cs or mdm")
+    if re.fullmatch(CODE.pattern, note_code) is None:
+        raise BadArgument(f"note code {show(note_code)}: expected {CODE.expected}", "--note-code")
+    if migration_date is not None and re.fullmatch(DATE.pattern, migration_date) is None:
+        raise BadArgument(
+            f"migration date {show(migration_date)}: expected {DATE.expected}", "--migration-date"
+        )
+    if target == "mdm" and migration_date is None:
+        raise BadArgument(
+            "an MDM notification needs its migration date (YYYYMMDD)", "--migration-date"
+        )
 
 
 def _why_left_out(
@@ -346,38 +349,3 @@ def _why_left_out(
         )
     counts = connection.execute(query, (tranche_id,)).fetchone()
     return {name: int(count or 0) for name, count in zip(names, counts, strict=True)}
-
-
-def check_responses(
-    connection: sqlite3.Connection, spec: Category, parsed: ParsedFile, rows: list[Row]
-) -> tuple[list[Row], list[RowError]]:
-    """The response rows that answer a meter of a known tranche (and, for CS and MDM, a note
-    that was sent); errors for the others. A rejected row's key joins ``parsed.rejected_keys``."""
-    tranches = {tranche for (tranche,) in connection.execute("SELECT tranche_id FROM tranches")}
-    note = _RESPONSE_NOTE.get(spec.name)
-    sent = f", {note} IS NOT NULL" if note else ", 1"
-    good: list[Row] = []
-    errors: list[RowError] = []
-    lookup = connection.cursor()
-    for row in rows:
-        msn, tranche = row.text.split(row.delimiter, 2)[:2]
-        problem: tuple[str, str, str] | None = None
-        if tranche not in tranches:
-            problem = (R_UNKNOWN_TRANCHE, "tranche_id", f"tranche {show(tranche)} is unknown")
-        else:
-            found = lookup.execute(
-                f"SELECT tranche_id{sent} FROM tranche_meters WHERE msn = ?", (msn,)
-            ).fetchone()
-            if found is None or found[0] != tranche:
-                where = f"in tranche {found[0]}" if found else "in no tranche"
-                problem = (R_NOT_IN_TRANCHE, "msn", f"meter {msn} is {where}, not {tranche}")
-            elif not found[1]:
-                what = "CS note" if note == "cs_note" else "MDM notification"
-                problem = (R_NOTHING_SENT, "msn", f"no {what} was sent for meter {msn}")
-        if problem is None:
-            good.append(row)
-            continue
-        code, column, message = problem
-        errors.append(RowError(code, message, parsed.file, row.line, column))
-        parsed.rejected_keys.add(row.key)
-    return good, errors

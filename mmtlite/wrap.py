@@ -16,26 +16,34 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sys
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
 
 from mmtlite import ledger
-from mmtlite.categories import Category
-from mmtlite.fileformat import ParsedFile, file_name, parse, write
-from mmtlite.loader import inbound_files, peek_header
-from mmtlite.paths import Place
-from mmtlite.schema import connect
+from mmtlite.categories import STAMP_FORMAT, Category, find
+from mmtlite.errors import BadArgument, MmtliteError
+from mmtlite.fileformat import ParsedFile, file_name, parse, peek_header, write
+from mmtlite.migrations import connect
+from mmtlite.paths import Place, inbound_files
+from nem2cdr.atomic import STDOUT, write_atomically
 
 
-class WrapError(Exception):
+class WrapError(MmtliteError):
     """The rows cannot be wrapped: unreadable, not UTF-8, or none at all."""
 
 
 class Wrapped(msgspec.Struct):
     name: str
     content: bytes
-    checked: ParsedFile  # the file as ``parse`` sees it: refuse to write it if it has errors
+    checked: ParsedFile  # the file as ``parse`` sees it: not written if it has errors
+    path: str | None = None  # where it was written ("-": standard output); None: not written
+
+    @property
+    def ok(self) -> bool:
+        return not (self.checked.refused or self.checked.row_errors)
 
 
 def next_sequence(place: Place, spec: Category) -> int:
@@ -52,17 +60,52 @@ def next_sequence(place: Place, spec: Category) -> int:
 
 
 def wrap(
-    spec: Category,
+    category: str,
     rows_file: str | os.PathLike[str],
     place: Place,
     *,
-    created: str,
+    when: datetime,
     action: str | None = None,
     sequence: int | None = None,
+    output: str | os.PathLike[str] | None = None,
 ) -> Wrapped:
-    """The inbound file of ``spec`` holding the rows of ``rows_file``. Raises ``WrapError``."""
+    """The inbound file of ``category`` holding the rows of ``rows_file`` (``-``: standard
+    input), written into ``output`` (a folder, ``-`` for standard output; by default the
+    category's inbound folder) if every row is good. Raises ``WrapError``."""
+    spec = find(category)
+    if spec is None or spec.direction != "inbound":
+        raise BadArgument(f"{category!r} is not an inbound category", "CATEGORY")
+    wrapped = _wrap(spec, rows_file, place, when.strftime(STAMP_FORMAT), action, sequence)
+    if not wrapped.ok:
+        return wrapped
+    if output is not None and os.fspath(output) == STDOUT:
+        target: str | Path = STDOUT
+    else:
+        folder = (
+            Path(output) if output is not None else place.folder(spec.system, spec.name, "inbound")
+        )
+        target = folder / wrapped.name
     try:
-        data = Path(rows_file).read_bytes()
+        write_atomically(target, wrapped.content, exclusive=True)
+    except FileExistsError:
+        raise WrapError(f"{target} exists already: try again in a second") from None
+    wrapped.path = str(target)
+    return wrapped
+
+
+def _wrap(
+    spec: Category,
+    rows_file: str | os.PathLike[str],
+    place: Place,
+    created: str,
+    action: str | None,
+    sequence: int | None,
+) -> Wrapped:
+    try:
+        if os.fspath(rows_file) == STDOUT:
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(rows_file).read_bytes()
     except OSError as exc:
         raise WrapError(f"{rows_file}: cannot read the rows: {exc.strerror or exc}") from exc
     try:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from mmtlite.categories import INBOUND, find
 from mmtlite.fileformat import file_name, write
+from mmtlite.migrations import connect
 from mmtlite.paths import Place
-from mmtlite.schema import connect, list_table
+from mmtlite.schema import list_table
 
 CODES = [("NC01", "not communicating", "Y"), ("MX01", "manual", "N"), ("CH01", "churn", "N")]
 

@@ -29,8 +29,8 @@ import pytest
 from mmtlite import activity, ledger, loader
 from mmtlite.activity import ABORTED, LOADED, SKIPPED, STARTED, Counts
 from mmtlite.lock import WriterLock
+from mmtlite.migrations import connect
 from mmtlite.paths import Place
-from mmtlite.schema import connect
 from tests.mmt_children import Child, Watch, meter_rows, mmt_file
 from tests.mmt_helpers import digest, reading
 

@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmtlite.categories import ACTIONS, CATEGORIES, DATE_PATTERN, OUTBOUND, Category
+from mmtlite.codes import CODES
 from mmtlite.fileformat import (
-    CONTROL_CODES,
-    ROW_CODES,
     ParsedFile,
     Row,
     file_name,
@@ -46,7 +45,7 @@ def failures(parsed: ParsedFile) -> list[tuple[str, int | None]]:
     return [(failure.code, failure.line) for failure in parsed.control_failures]
 
 
-def errors(parsed: ParsedFile) -> list[tuple[str, int, str | None]]:
+def errors(parsed: ParsedFile) -> list[tuple[str, int | None, str | None]]:
     return [(error.code, error.line, error.column) for error in parsed.row_errors]
 
 
@@ -263,8 +262,10 @@ def test_a_file_for_another_environment_is_refused() -> None:
 
 
 def test_every_control_code_is_documented_and_each_failure_says_where() -> None:
-    assert sorted(CONTROL_CODES) == [f"MMT-C{n:03d}" for n in range(1, 16)]
-    assert sorted(ROW_CODES) == [f"MMT-R{n:03d}" for n in range(1, 9)]
+    assert sorted(CODES) == [
+        *(f"MMT-C{n:03d}" for n in range(1, 23)),
+        *(f"MMT-R{n:03d}" for n in range(1, 13)),
+    ]
     failure = parse(mmt(GOOD, trailer="TRL|5"), NAME).control_failures[0]
     assert str(failure).startswith(f"{NAME}:3: MMT-C013 ")
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from mmtlite.categories import CATEGORIES
 from mmtlite.loader import FileResult, load
+from mmtlite.rules import Change as StatusChange
 from mmtlite.tranches import select_tranche
 from tests.mmt_helpers import Files, meter
 
@@ -448,7 +449,7 @@ def test_removing_the_exclusion_row_releases_the_meter_and_its_site(
         B: ("0Z", "0S", None, None, None, removed.file_id),
     }
     assert removed.result.evaluation is not None
-    assert removed.result.evaluation.changes == {"0Z>0S": 2}
+    assert removed.result.evaluation.changes == {StatusChange("0Z", "0S"): 2}
 
 
 def test_the_epcl_gaining_the_device_releases_the_site(world: World) -> None:
@@ -552,7 +553,10 @@ def test_an_excluded_meter_leaving_the_master_list_releases_its_mates(world: Wor
         C: ("0Z", "0S", None, None, None, gone.file_id),
     }
     assert gone.result.evaluation is not None
-    assert gone.result.evaluation.changes == {"0Z>": 1, "0Z>0S": 2}
+    assert gone.result.evaluation.changes == {
+        StatusChange("0Z", None): 1,
+        StatusChange("0Z", "0S"): 2,
+    }
     # Back in the list, A meets its STATUSCHG row again (a fact all along).
     back = meters(world, (A, "S1", GOOD))
     assert world.changes(back.eval_id) == {

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from mmtlite import rules
-from mmtlite.schema import SCHEMA_VERSION, connect
+from mmtlite.migrations import connect
+from mmtlite.schema import SCHEMA_VERSION
 from nem2cdr_cli.mmtlite_commands import cli
 
 SCHEMA_2 = Path(__file__).parent / "data" / "mmt_schema2.sqlite"

@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmtlite import activity, outbound, rules, tranches
+from mmtlite.db import transaction
+from mmtlite.errors import BadArgument
 from mmtlite.fileformat import parse
 from mmtlite.loader import FileResult, load
 from mmtlite.outbound import finish_pending
 from mmtlite.paths import Place
-from mmtlite.schema import transaction
 from mmtlite.tranches import TrancheError, export_tranche, select_tranche
 from tests.mmt_helpers import codes_file, make, reading, rows_of
 
@@ -763,7 +764,7 @@ def test_an_mdm_notification_needs_its_date_and_covers_acknowledged_meters(
     accepted = [(m, "T1", "ACCEPTED", "") for m in ("MSN000001", "MSN000002", "MSN000003")]
     respond(place, files, "DCCRESP", 1, [*accepted, ("MSN000004", "T1", "REJECTED", "")])
     export_tranche(place, "cs", "T1", when=WHEN)
-    with pytest.raises(TrancheError, match="needs its migration date"):
+    with pytest.raises(BadArgument, match="needs its migration date"):
         export_tranche(place, "mdm", "T1", when=WHEN)
     with pytest.raises(TrancheError, match="3 awaiting the CS acknowledgement, 1 rejected"):
         export_tranche(place, "mdm", "T1", migration_date="20240601", when=WHEN)

@@ -7,33 +7,30 @@ codes (CLI.md): 0 done, 1 the input has errors (a file refused or rows rejected)
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import math
-import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import msgspec
 
-from mmtlite import activity, loader
-from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND
-from mmtlite.fileformat import file_name, parse, write
+import mmtlite
+from mmtlite import Budget, Database, MmtliteError, RunResult
+from mmtlite.categories import ACTIONS, INBOUND
+from mmtlite.errors import BadArgument
+from mmtlite.loader import OnFile
 from mmtlite.lock import Busy
-from mmtlite.paths import ENVS, Env, Place, create_folders, home
-from mmtlite.reports import status as status_of
-from mmtlite.schema import SchemaError, connect
+from mmtlite.migration_report import rows as report_rows
+from mmtlite.paths import ENVS
+from mmtlite.results import run_report
+from nem2cdr.atomic import STDOUT
 from nem2cdr_cli import mmtlite_render as render
 from nem2cdr_cli.errors import Group, run_guarded
 from nem2cdr_cli.output import print_json
 from nem2cdr_cli.progress import files_bar, wanted
-
-_ENVS: dict[str, Env] = {env: env for env in ENVS}
 
 INPUT_ERRORS = 1
 BUSY = 3
@@ -47,36 +44,54 @@ _TABULAR_FORMAT = click.option(
     show_default=True, help="table for people, json or csv for scripts.",
 )  # fmt: skip
 
+_HOME_HELP = "Folder of the databases and landing folders [default: $MMTLITE_HOME, else ./mmt]."
+_ENV_HELP = "Environment (one database each); files for another one are refused."
 
-class Settings(msgspec.Struct):
-    home: str | None
-    env: str
+
+class Settings:
+    """The global options: given to the group, or again (overriding) to the subcommand."""
+
+    def __init__(self, home: str | None, env: str) -> None:
+        self.home = home
+        self.env = env
 
     @property
-    def place(self) -> Place:
-        return Place(home(self.home), _ENVS[self.env])
+    def db(self) -> Database:
+        return mmtlite.open(self.home, self.env)  # type: ignore[arg-type]  # a click Choice
+
+
+def _override(context: click.Context, parameter: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        setattr(context.ensure_object(Settings), parameter.name or "", value)
+
+
+def _global_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--home`` and ``--env`` after the subcommand too (``mmtlite status --env sogl``)."""
+    function = click.option(
+        "--env", type=click.Choice(ENVS), expose_value=False, callback=_override,
+        is_eager=True, help=_ENV_HELP,
+    )(function)  # fmt: skip
+    return click.option(
+        "--home", type=click.Path(file_okay=False), expose_value=False, callback=_override,
+        is_eager=True, help=_HOME_HELP,
+    )(function)  # fmt: skip
+
+
+def _command(function: Callable[..., Any]) -> click.Command:
+    """A subcommand of ``mmtlite`` that takes the global options as well."""
+    return cli.command()(_global_options(function))
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nem2cdr", prog_name="mmtlite")
-@click.option(
-    "--home",
-    type=click.Path(file_okay=False),
-    help="Folder of the databases and landing folders [default: $MMTLITE_HOME, else ./mmt].",
-)
-@click.option(
-    "--env",
-    type=click.Choice(["build", "sogl", "prod"]),
-    default="build",
-    show_default=True,
-    help="Environment (one database each); files for another one are refused.",
-)
+@click.option("--home", type=click.Path(file_okay=False), help=_HOME_HELP)
+@click.option("--env", type=click.Choice(ENVS), default="build", show_default=True, help=_ENV_HELP)
 @click.pass_context
 def cli(context: click.Context, home: str | None, env: str) -> None:
     """mmtlite: a SQLite meter migration tool. Loads inbound lists exactly once (ADD, REMOVE,
     ALL), with a ledger, an activity log and an error table; derives every meter's status
     (eligible, excluded, held) after each load; selects tranches and writes the files to the
-    DCC, CS and MDM.
+    DCC, CS and MDM. --home and --env go before or after the command.
 
     \b
     Example:
@@ -88,29 +103,34 @@ def cli(context: click.Context, home: str | None, env: str) -> None:
     context.obj = Settings(home, env)
 
 
-@contextlib.contextmanager
-def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
-    """The environment's database; a file that is not one is an input error (exit 1)."""
-    with _home_errors():
-        connection = connect(settings.place.database)
-    try:
-        yield connection
-    finally:
-        connection.close()
-
-
-@contextlib.contextmanager
-def _home_errors() -> Iterator[None]:
-    """A home or database that cannot be used (not an mmtlite database, a file where a folder
-    should be, no permission) is one line and exit 1, not a traceback."""
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What the library refuses, as the CLI says it: an argument that can never work is a
+    usage error (exit 2), another writer busy is exit 3, any other refusal or a home that
+    cannot be used (a file where a folder should be, no permission) one line and exit 1."""
     try:
         yield
-    except (SchemaError, OSError, sqlite3.OperationalError) as exc:
+    except BadArgument as exc:
+        if exc.option is None:
+            raise click.UsageError(str(exc)) from None
+        raise click.BadParameter(str(exc), param_hint=exc.option) from None
+    except Busy as exc:
+        click.echo(f"mmtlite: busy: {exc}", err=True)
+        sys.exit(BUSY)
+    except (MmtliteError, OSError, sqlite3.OperationalError) as exc:
         click.echo(f"mmtlite: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
 
 
-@cli.command()
+Made = TypeVar("Made")
+
+
+def _call(make: Callable[[], Made]) -> Made:
+    with _refusals():
+        return make()
+
+
+@_command
 @click.pass_obj
 def init(settings: Settings) -> None:
     """Create the environment's database and landing folders (every command also creates the
@@ -120,14 +140,13 @@ def init(settings: Settings) -> None:
     Example:
       mmtlite --home /srv/mmt --env sogl init
     """
-    place = settings.place
-    with _database(settings), _home_errors():
-        folders = create_folders(place)
-    click.echo(f"database {place.database} (schema ready)")
-    click.echo(f"{len(folders)} landing folders under {place.root}")
+    db = settings.db
+    folders = _call(db.init)
+    click.echo(f"database {db.database} (schema ready)")
+    click.echo(f"{len(folders)} landing folders under {db.home}")
 
 
-@cli.command()
+@_command
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @_FORMAT
 @click.pass_obj
@@ -141,12 +160,12 @@ def validate(settings: Settings, files: tuple[str, ...], output_format: str) -> 
     Example:
       mmtlite validate NONCOMM_BUILD_20240105093000.csv
     """
-    results = [parse(name, env=settings.env) for name in files]
+    results = settings.db.validate(files)
     if output_format == "json":
-        print_json([render.validation_report(result) for result in results])
+        print_json(results)
     else:
         render.print_validation(results)
-    if any(result.refused or result.row_errors for result in results):
+    if not all(result.ok for result in results):
         sys.exit(INPUT_ERRORS)
 
 
@@ -157,7 +176,7 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
             help="Let a known sequence gap or a mass delete through (written in the log).",
         ),
         click.option(
-            "--error-budget", metavar="N|P%",
+            "--error-budget", metavar="N|P%", callback=_a_budget,
             help="Bad rows a file may have and still load (its good rows): a count or a share. "
             "[default: 0 for EXCLCODE, DMCT and EPCL; 1% (at least 10) for the others]",
         ),
@@ -175,31 +194,19 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
 
 
 def _a_number(context: click.Context, parameter: click.Parameter, value: float) -> float:
-    if math.isnan(value):  # FloatRange lets NaN through, and NaN > x is never true
+    if value != value:  # NaN: FloatRange lets it through, and NaN > x is never true
         raise click.BadParameter("not a number", context, parameter)
     return value
 
 
-def _options(given: dict[str, Any]) -> loader.Options:
-    """The loader's options from those of ``_load_options``."""
-    error_budget: str | None = given["error_budget"]
-    budget = None
-    if error_budget is not None:
-        count = re.fullmatch(r"\s*([0-9]{1,9})\s*", error_budget)
-        share = re.fullmatch(r"\s*([0-9]{1,3}(?:\.[0-9]{1,6})?)\s*%\s*", error_budget)
-        if count is not None:
-            budget = loader.Budget(count=int(count[1]))
-        elif share is not None and float(share[1]) <= 100:
-            budget = loader.Budget(share=float(share[1]) / 100)
-        else:
-            raise click.BadParameter(
-                f"{error_budget!r}: give a count (50) or a share (0.5%)",
-                param_hint="--error-budget",
-            )
-    return loader.Options(force=given["force"], budget=budget, max_delete=given["max_delete"] / 100)
+def _a_budget(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> Budget | None:
+    with _refusals():
+        return Budget.parse(value) if value is not None else None
 
 
-@cli.command()
+@_command
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @_load_options
 @click.pass_obj
@@ -214,11 +221,11 @@ def load(settings: Settings, /, files: tuple[str, ...], **given: Any) -> None:
     Example:
       mmtlite --env sogl load NONCOMM_SOGL_20240105093000.csv
     """
-    options = _options(given)
-    _report_run(lambda on_file: loader.load(settings.place, files, options, on_file), given)
+    db = settings.db
+    _report_run(lambda on_file: db.load(files, **_options(given), on_file=on_file), given)
 
 
-@cli.command()
+@_command
 @_load_options
 @click.pass_obj
 def ingest(settings: Settings, /, **given: Any) -> None:
@@ -231,29 +238,30 @@ def ingest(settings: Settings, /, **given: Any) -> None:
     Example:
       mmtlite --home /srv/mmt --env prod ingest
     """
-    options = _options(given)
-    _report_run(lambda on_file: loader.ingest(settings.place, options, on_file), given)
+    db = settings.db
+    _report_run(lambda on_file: db.ingest(**_options(given), on_file=on_file), given)
 
 
-def _report_run(
-    run: Callable[[loader.OnFile | None], loader.RunResult], given: dict[str, Any]
-) -> None:
-    output_format = given["output_format"]
-    try:
-        with _home_errors(), files_bar(wanted(given["quiet"])) as on_file:
-            result = run(on_file)
-    except Busy as exc:
-        click.echo(f"mmtlite: busy: {exc}", err=True)
-        sys.exit(BUSY)
-    if output_format == "json":
-        print_json(render.run_report(result))
+def _options(given: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "force": given["force"],
+        "budget": given["error_budget"],
+        "max_delete": given["max_delete"] / 100,
+    }
+
+
+def _report_run(run: Callable[[OnFile | None], RunResult], given: dict[str, Any]) -> None:
+    with _refusals(), files_bar(wanted(given["quiet"])) as on_file:
+        result = run(on_file)
+    if given["output_format"] == "json":
+        print_json(run_report(result))
     else:
         render.print_run(result)
     if not result.clean:
         sys.exit(INPUT_ERRORS)
 
 
-@cli.command()
+@_command
 @_FORMAT
 @click.pass_obj
 def status(settings: Settings, output_format: str) -> None:
@@ -265,15 +273,14 @@ def status(settings: Settings, output_format: str) -> None:
     Example:
       mmtlite status --format json
     """
-    with _database(settings) as connection:
-        counts = status_of(connection, settings.env)
+    counts = _call(settings.db.status)
     if output_format == "json":
         print_json(counts)
     else:
         render.print_status(counts)
 
 
-@cli.command()
+@_command
 @click.option("--size", type=click.IntRange(1), required=True, help="At most this many meters.")
 @click.option("--tranche", "tranche_id", required=True, metavar="ID", help="A new tranche id.")
 @_FORMAT
@@ -288,33 +295,31 @@ def select(settings: Settings, size: int, tranche_id: str, output_format: str) -
     Example:
       mmtlite select --size 100000 --tranche T2024-03
     """
-    from mmtlite.tranches import select_tranche
-
-    selection = _as_writer(lambda: select_tranche(settings.place, tranche_id, size))
+    selection = _call(lambda: settings.db.select(tranche_id, size))
     if output_format == "json":
         print_json(selection)
     else:
         render.print_selection(selection)
 
 
-@cli.command()
+@_command
 @click.argument("target", type=click.Choice(["cs", "mdm", "dcc"]))
 @click.option("--tranche", "tranche_id", required=True, metavar="ID")
 @click.option(
-    "--note-code", default="S1MIG", show_default=True, metavar="CODE",
-    help="cs: the note code each row carries.",
-)  # fmt: skip
-@click.option(
-    "--migration-date", metavar="YYYYMMDD", help="mdm: the migration date (required for mdm)."
+    "--note-code", metavar="CODE", help="cs: the note code each row carries. [default: S1MIG]"
 )
+@click.option(
+    "--migration-date", type=click.DateTime(["%Y%m%d"]), metavar="YYYYMMDD",
+    help="mdm: the migration date (required for mdm).",
+)  # fmt: skip
 @_FORMAT
 @click.pass_obj
 def export(
     settings: Settings,
     target: str,
     tranche_id: str,
-    note_code: str,
-    migration_date: str | None,
+    note_code: str | None,
+    migration_date: datetime | None,
     output_format: str,
 ) -> None:
     """Write a tranche's file for TARGET into its outbound folder: cs, the CS note (CSNOTE) for
@@ -327,28 +332,26 @@ def export(
       mmtlite export cs --tranche T2024-03
       mmtlite export mdm --tranche T2024-03 --migration-date 20240415
     """
-    from mmtlite.categories import CODE, DATE
-    from mmtlite.tranches import export_tranche
-
-    if target == "mdm" and migration_date is None:
-        raise click.UsageError("export mdm needs --migration-date YYYYMMDD")
-    if migration_date is not None and not re.fullmatch(DATE.pattern, migration_date):
-        raise click.BadParameter(f"expected {DATE.expected}", param_hint="--migration-date")
-    if not re.fullmatch(CODE.pattern, note_code):
-        raise click.BadParameter(f"expected {CODE.expected}", param_hint="--note-code")
-    exported = _as_writer(
-        lambda: export_tranche(
-            settings.place, target, tranche_id, note_code=note_code,  # type: ignore[arg-type]
-            migration_date=migration_date,
+    if note_code is not None and target != "cs":
+        raise click.UsageError(f"--note-code is for export cs, not export {target}")
+    if migration_date is not None and target != "mdm":
+        raise click.UsageError(f"--migration-date is for export mdm, not export {target}")
+    day = migration_date.date() if migration_date is not None else None
+    exported = _call(
+        lambda: settings.db.export(
+            target,  # type: ignore[arg-type]  # a click Choice of the targets
+            tranche_id,
+            note_code=note_code or "S1MIG",
+            migration_date=day,
         )
-    )  # fmt: skip
+    )
     if output_format == "json":
         print_json(exported)
     else:
         render.print_export(exported)
 
 
-@cli.command()
+@_command
 @click.argument("system", type=click.Choice(["dcc", "cs", "mdm"]))
 @click.option("--tranche", "tranche_id", required=True, metavar="ID")
 @click.option(
@@ -367,43 +370,18 @@ def respond(settings: Settings, system: str, tranche_id: str, fail: float, seed:
       mmtlite respond dcc --tranche T1 --fail 2
       mmtlite ingest
     """
-    from mmtlite.simulate import SimulateError
-    from mmtlite.simulate import respond as answer
-
-    try:
-        with _database(settings) as connection, _home_errors():
-            made = answer(
-                connection, settings.place, system, tranche_id, created=_now(), fail=fail / 100,
-                seed=seed,
-            )  # fmt: skip
-    except SimulateError as exc:
-        click.echo(f"mmtlite: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
-    click.echo(
-        f"{made.path} ({made.category} sequence {made.sequence}, {made.rows:,} rows, "
-        f"{made.failed:,} not accepted)"
+    made = _call(
+        lambda: settings.db.respond(
+            system,  # type: ignore[arg-type]  # a click Choice of the systems
+            tranche_id,
+            fail=fail / 100,
+            seed=seed,
+        )
     )
+    render.print_answer(made)
 
 
-Made = TypeVar("Made")
-
-
-def _as_writer(make: Callable[[], Made]) -> Made:
-    """Run a writing command: busy is exit 3, a refusal (TrancheError) one line and exit 1."""
-    from mmtlite.tranches import TrancheError
-
-    try:
-        with _home_errors():
-            return make()
-    except Busy as exc:
-        click.echo(f"mmtlite: busy: {exc}", err=True)
-        sys.exit(BUSY)
-    except TrancheError as exc:
-        click.echo(f"mmtlite: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
-
-
-@cli.command()
+@_command
 @click.argument("msn")
 @_FORMAT
 @click.pass_obj
@@ -416,10 +394,7 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
     Example:
       mmtlite history 16K37206385
     """
-    from mmtlite.reports import history as story_of
-
-    with _database(settings) as connection:
-        story = story_of(connection, msn)
+    story = _call(lambda: settings.db.history(msn))
     if story is None:
         click.echo(f"mmtlite: meter {msn} is not known in {settings.env}", err=True)
         sys.exit(INPUT_ERRORS)
@@ -429,14 +404,15 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
         render.print_story(story)
 
 
-@cli.command()
+@_command
 @_TABULAR_FORMAT
 @click.option(
-    "--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
-    help="Also write the report as one self-contained HTML page with charts.",
+    "--html", "html_file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+    help="Also write the report as one self-contained HTML page with charts (- for stdout: "
+    "then the page is the only output).",
 )  # fmt: skip
-@click.pass_obj
-def report(settings: Settings, output_format: str, html_file: str | None) -> None:
+@click.pass_context
+def report(context: click.Context, output_format: str, html_file: str | None) -> None:
     """Where the migration stands: meters by status, exclusions and holds by reason (each
     meter once, under its first cause, with the share that comes from a site-mate), conflicts
     (tranche meters the lists would now exclude), and each tranche's progress (the DCC's, CS's
@@ -447,29 +423,28 @@ def report(settings: Settings, output_format: str, html_file: str | None) -> Non
       mmtlite report --html migration.html
       mmtlite report --format csv > report.csv
     """
-    from mmtlite.migration_report import report as report_of
-    from mmtlite.migration_report import rows
-
-    with _database(settings) as connection:
-        made = report_of(connection, settings.env)
-    if html_file is not None:
-        from nem2cdr_cli.mmtlite_html import page
-
-        with _home_errors():
-            Path(html_file).write_text(page(made), encoding="utf-8")
+    settings = context.find_object(Settings)
+    assert settings is not None
+    page_only = html_file == STDOUT
+    given = context.get_parameter_source("output_format") == click.core.ParameterSource.COMMANDLINE
+    if page_only and given:
+        raise click.UsageError("--html - writes the page to stdout: it cannot go with --format")
+    made = _call(lambda: settings.db.report(html=html_file))
+    if page_only:
+        return
     if output_format == "json":
         print_json(made)
     elif output_format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(("section", "group", "measure", "value"))
-        writer.writerows(rows(made))
+        writer.writerows(report_rows(made))
     else:
         render.print_report(made)
         if html_file is not None:
             click.echo(f"HTML report: {html_file}", err=True)
 
 
-@cli.command()
+@_command
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
 @_TABULAR_FORMAT
 @click.pass_obj
@@ -481,12 +456,11 @@ def log(settings: Settings, limit: int, output_format: str) -> None:
     Example:
       mmtlite log --limit 5
     """
-    with _database(settings) as connection:
-        entries = activity.entries(connection, limit=limit)
+    entries = _call(lambda: settings.db.log(limit))
     render.print_rows(entries, output_format, render.print_log)
 
 
-@cli.command()
+@_command
 @click.option("--file", "file_name_", metavar="NAME", help="Only this file (its name or path).")
 @click.option("--load", "load_id", type=int, metavar="ID", help="Only this log entry.")
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
@@ -502,12 +476,11 @@ def errors(
     Example:
       mmtlite errors --file NONCOMM_BUILD_20240105093000.csv --format json
     """
-    with _database(settings) as connection:
-        rows = activity.error_rows(connection, load_id=load_id, file=file_name_, limit=limit)
+    rows = _call(lambda: settings.db.errors(file=file_name_, load_id=load_id, limit=limit))
     render.print_rows(rows, output_format, render.print_errors)
 
 
-@cli.command()
+@_command
 @click.argument("category", type=click.Choice(sorted(INBOUND), case_sensitive=False))
 @click.option("--sequence", default=1, show_default=True, type=click.IntRange(1))
 @click.pass_obj
@@ -519,23 +492,22 @@ def template(settings: Settings, category: str, sequence: int) -> None:
     Example:
       mmtlite --env sogl template NONCOMM > NONCOMM.csv
     """
-    spec = CATEGORIES[category.upper()]
-    created = _now()
-    click.echo(f"# {file_name(spec.name, settings.env, created)}", err=True)
-    click.echo(f"# columns: {'|'.join(spec.column_names)}", err=True)
-    sys.stdout.buffer.write(write(spec.name, settings.env, sequence, created, []))
+    made = _call(lambda: settings.db.template(category, sequence=sequence))
+    click.echo(f"# {made.name}", err=True)
+    click.echo(f"# columns: {'|'.join(made.columns)}", err=True)
+    sys.stdout.buffer.write(made.content)
 
 
-@cli.command()
+@_command
 @click.argument("category", type=click.Choice(sorted(INBOUND), case_sensitive=False))
-@click.argument("rows", type=click.Path(dir_okay=False))
+@click.argument("rows", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--action", type=click.Choice(ACTIONS, case_sensitive=False),
     help="Add this action to every row (when the rows do not carry one).",
 )  # fmt: skip
 @click.option("--sequence", type=click.IntRange(1), help="[default: the next one]")
 @click.option(
-    "-o", "--output", type=click.Path(),
+    "-o", "--output", type=click.Path(allow_dash=True),
     help="A folder, or - for stdout. [default: the category's inbound folder]",
 )  # fmt: skip
 @click.pass_obj
@@ -548,47 +520,34 @@ def wrap(
     output: str | None,
 ) -> None:
     """Turn plain ROWS (a spreadsheet's CSV: comma, pipe or tab separated, a first line of
-    column names skipped) into a proper inbound file: header, trailer, the next sequence and a
-    stamped name. Written only if every row is valid (exit 1 otherwise, with the reasons).
+    column names skipped; - for stdin) into a proper inbound file: header, trailer, the next
+    sequence and a stamped name. Written only if every row is valid (exit 1 otherwise, with the
+    reasons).
 
     \b
     Example:
       mmtlite wrap MANEXCL exclusions.csv --action ADD
     """
-    from mmtlite.wrap import WrapError
-    from mmtlite.wrap import wrap as wrap_rows
-
-    spec = CATEGORIES[category.upper()]
-    place = settings.place
-    try:
-        with _home_errors():
-            wrapped = wrap_rows(
-                spec, rows, place, created=_now(), action=action and action.upper(),
-                sequence=sequence,
-            )  # fmt: skip
-    except WrapError as exc:
-        click.echo(f"mmtlite: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
-    if wrapped.checked.refused or wrapped.checked.row_errors:
-        render.print_validation([wrapped.checked])
+    wrapped = _call(
+        lambda: settings.db.wrap(category, rows, action=action, sequence=sequence, output=output)
+    )
+    if not wrapped.ok:
+        render.print_validation([mmtlite.results.validation(wrapped.checked)])
         click.echo("mmtlite: nothing written: fix the rows above", err=True)
         sys.exit(INPUT_ERRORS)
-    if output == "-":
-        sys.stdout.buffer.write(wrapped.content)
-        return
-    folder = Path(output) if output else place.folder(spec.system, spec.name, "inbound")
-    with _home_errors():
-        target = _write_new(folder, wrapped.name, wrapped.content)
-    click.echo(
-        f"{target} ({len(wrapped.checked.rows):,} rows, sequence {wrapped.checked.sequence})"
-    )
+    if wrapped.path != STDOUT:
+        click.echo(
+            f"{wrapped.path} ({len(wrapped.checked.rows):,} rows, sequence "
+            f"{wrapped.checked.sequence})"
+        )
 
 
-@cli.command()
+@_command
 @click.option("--meters", type=click.IntRange(0), required=True, help="Meters in the master list.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
-    "--created", default="20240101090000", show_default=True, metavar="YYYYMMDDHHMMSS",
+    "--created", type=click.DateTime(["%Y%m%d%H%M%S"]), default="20240101090000",
+    show_default=True, metavar="YYYYMMDDHHMMSS",
     help="Creation stamp of the first file (names and headers; the others follow by a second).",
 )  # fmt: skip
 @click.option(
@@ -596,7 +555,9 @@ def wrap(
     help="Write the files into this folder. [default: the environment's inbound folders]",
 )  # fmt: skip
 @click.pass_obj
-def generate(settings: Settings, meters: int, seed: int, created: str, output: str | None) -> None:
+def generate(
+    settings: Settings, meters: int, seed: int, created: datetime, output: str | None
+) -> None:
     """Write a realistic synthetic set of inbound files (codes, DMCT, EPCL, the master list of
     METERS meters on sites of one to four, non-comms, manual exclusions, to-dos, status
     changes): the same arguments always give the same bytes.
@@ -605,36 +566,9 @@ def generate(settings: Settings, meters: int, seed: int, created: str, output: s
     Example:
       mmtlite generate --meters 1000000 --seed 7 -o /tmp/mmt-files
     """
-    from mmtlite.generator import generate as generate_files
-    from mmtlite.generator import write_into_inbound, write_set
-
-    if not re.fullmatch(r"[0-9]{14}", created):
-        raise click.BadParameter("expected YYYYMMDDHHMMSS", param_hint="--created")
-    files = generate_files(meters, seed=seed, env=settings.env, created=created)
-    with _home_errors():
-        if output:
-            paths = write_set(files, Path(output))
-        else:
-            paths = write_into_inbound(files, settings.place)
-    for generated, path in zip(files, paths, strict=True):
+    made = _call(lambda: settings.db.generate(meters, seed=seed, created=created, output=output))
+    for generated, path in made:
         click.echo(f"{path} ({generated.rows:,} rows)")
-
-
-def _now() -> str:
-    return datetime.now().strftime("%Y%m%d%H%M%S")
-
-
-def _write_new(folder: Path, name: str, content: bytes) -> Path:
-    """Write ``content`` as ``folder/name`` atomically, never over an existing file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    if target.exists():
-        click.echo(f"mmtlite: {target} exists already: try again in a second", err=True)
-        sys.exit(INPUT_ERRORS)
-    temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(content)
-    temporary.rename(target)
-    return target
 
 
 def main() -> None:

@@ -6,18 +6,23 @@ import csv
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
-from typing import TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import msgspec
 
-from mmtlite.activity import ErrorRow, LoadEntry
-from mmtlite.fileformat import ParsedFile
-from mmtlite.loader import FileResult, RunResult
+from mmtlite.activity import LoadEntry
+from mmtlite.findings import Finding, LoggedFinding
+from mmtlite.loader import RunResult
 from mmtlite.migration_report import Report
 from mmtlite.outbound import Written
 from mmtlite.reports import Status, Story
+from mmtlite.results import Validation
+from mmtlite.simulate import Answer
 from mmtlite.tranches import Export, Selection
 from nem2cdr_cli.output import console, escape, print_json
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 SHOWN_ERRORS = 10  # per file in a load's table; `mmtlite errors` has them all
 
@@ -33,32 +38,16 @@ _OUTCOME_STYLE = {
 Row = TypeVar("Row", bound=msgspec.Struct)
 
 
-def validation_report(result: ParsedFile) -> dict[str, object]:
-    return {
-        "file": result.file,
-        "ok": not (result.refused or result.row_errors),
-        "category": result.category,
-        "env": result.env,
-        "sequence": result.sequence,
-        "rows": len(result.rows),
-        "complete_list": result.complete,
-        "control_failures": result.control_failures,
-        "row_errors": result.row_errors,
-    }
-
-
-def print_validation(results: list[ParsedFile]) -> None:
+def print_validation(results: list[Validation]) -> None:
     out = console()
     for result in results:
-        if result.refused:
+        if result.control_failures:
             verdict = "[bold red]REFUSED[/]"
         elif result.row_errors:
             verdict = "[yellow]BAD ROWS[/]"
         else:
             verdict = "[green]ok[/]"
-        what = (
-            f"{result.category or '?'} sequence {result.sequence}, {len(result.rows):,} good rows"
-        )
+        what = f"{result.category or '?'} sequence {result.sequence}, {result.rows:,} good rows"
         out.print(f"{verdict} {escape(result.file)}: {escape(what)}")
         for failure in result.control_failures:
             where = f" line {failure.line}" if failure.line else ""
@@ -68,32 +57,6 @@ def print_validation(results: list[ParsedFile]) -> None:
             out.print(
                 f"[yellow]  {error.code} line {error.line}{column}: {escape(error.message)}[/]"
             )
-
-
-def run_report(result: RunResult) -> dict[str, object]:
-    return {
-        "run_id": result.run_id,
-        "ok": result.clean,
-        "aborted": result.aborted,
-        "already_loaded": result.already_loaded,
-        "files": [_file_report(file) for file in result.files],
-    }
-
-
-def _file_report(result: FileResult) -> dict[str, object]:
-    return {
-        "file": result.file,
-        "outcome": result.outcome,
-        "code": result.code,
-        "category": result.category,
-        "sequence": result.sequence,
-        **msgspec.structs.asdict(result.counts),
-        "message": result.message,
-        "errors": result.errors,
-        "load_id": result.load_id,
-        # What the rules made of it (null: the lists did not change, nothing to evaluate).
-        "statuses": result.evaluation,
-    }
 
 
 def print_run(result: RunResult) -> None:
@@ -130,7 +93,7 @@ def print_run(result: RunResult) -> None:
         out.print("nothing to load")
 
 
-def _error_line(error: ErrorRow) -> str:
+def _error_line(error: Finding) -> str:
     where = f" line {error.line}" if error.line is not None else ""
     column = f" column {error.column}" if error.column else ""
     return f"{error.code}{where}{column}: {error.message}"
@@ -179,7 +142,7 @@ def print_log(entries: Sequence[LoadEntry]) -> None:
             out.print(f"  {escape(e.message)}")
 
 
-def print_errors(rows: Sequence[ErrorRow]) -> None:
+def print_errors(rows: Sequence[LoggedFinding]) -> None:
     out = console()
     if not rows:
         out.print("no errors")
@@ -235,21 +198,39 @@ def print_story(story: Story) -> None:
         out.print(f"  {event.at}  {change:10} {escape(event.cause)}{escape(source + by)}")
 
 
-def print_report(made: Report) -> None:
+class Column(NamedTuple):
+    name: str
+    numeric: bool = False  # right-justified, so the digits line up
+
+
+EXCLUSION_COLUMNS = (
+    Column("status"), Column("reason"), Column("code"), Column("site-wide"),
+    Column("meters", True), Column("direct", True), Column("via site", True),
+    Column("site share", True),
+)  # fmt: skip
+
+
+def exclusion_table(made: Report) -> Table:
+    """Exclusions and holds by first cause."""
     from rich.table import Table
 
-    out = console()
-    print_status(Status(made.env, made.meters, made.by_status))
     reasons = Table(title="excluded (0Z) and held (0), by first cause", title_justify="left")
-    for column in ("status", "reason", "code", "site-wide", "meters", "direct", "via site",
-                   "site share"):  # fmt: skip
-        reasons.add_column(column, justify="right" if column[0] in "mdvs" else "left")
+    for column in EXCLUSION_COLUMNS:
+        reasons.add_column(column.name, justify="right" if column.numeric else "left")
     for r in made.exclusions:
         reasons.add_row(
             r.status, r.reason, escape(r.code), "yes" if r.site_wide else "no", f"{r.meters:,}",
             f"{r.direct:,}", f"{r.via_site:,}", f"{r.site_share:.0%}",
         )  # fmt: skip
-    out.print(reasons)
+    return reasons
+
+
+def print_report(made: Report) -> None:
+    from rich.table import Table
+
+    out = console()
+    print_status(Status(made.env, made.meters, made.by_status))
+    out.print(exclusion_table(made))
     if made.conflicts:
         conflicts = Table(title="conflicts: tranche meters the lists now exclude or hold",
                           title_justify="left")  # fmt: skip
@@ -274,3 +255,10 @@ def print_report(made: Report) -> None:
         out.print(tranches)
     else:
         out.print("no tranche selected yet")
+
+
+def print_answer(made: Answer) -> None:
+    console().print(
+        f"{escape(made.path)} ({made.category} sequence {made.sequence}, {made.rows:,} rows, "
+        f"{made.failed:,} not accepted)"
+    )

@@ -9,11 +9,13 @@ the tests read the page in a browser and compare.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from html import escape
 
 from mmtlite.migration_report import Report
 from mmtlite.rules import MEANING, TRANCHE_STATUSES
+from nem2cdr.atomic import write_atomically
 
 _COLOURS = {
     "0": "#e0a526",
@@ -44,6 +46,11 @@ svg text { font: 12px system-ui, sans-serif; fill: #222; }
             vertical-align: -1px; }
 .empty { color: #777; font-style: italic; }
 """
+
+
+def write_page(made: Report, path: str | os.PathLike[str]) -> None:
+    """The page as the file ``path`` (``-``: standard output), written whole or not at all."""
+    write_atomically(path, page(made).encode("utf-8"))
 
 
 def page(made: Report) -> str:

@@ -1,0 +1,54 @@
+"""Opening an environment's database as mmtlite uses it: created on first use, upgraded in place.
+
+Above ``rules``: the upgrade from schema 1 derives every meter's status, which is the rules'
+work; below everything that reads or writes the database (they all open it with ``connect``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from mmtlite import schema
+from mmtlite.db import SchemaError, open_file, transaction
+from mmtlite.rules import evaluate
+
+
+def connect(database: Path) -> sqlite3.Connection:
+    """Open (and on first use create) the database; autocommit, transactions are explicit."""
+    connection = open_file(database)
+    try:
+        _ensure_schema(connection, database)
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise SchemaError(f"{database} cannot be used: {exc}") from exc
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _ensure_schema(connection: sqlite3.Connection, database: Path) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == schema.SCHEMA_VERSION:
+        return
+    if version > schema.SCHEMA_VERSION:
+        raise SchemaError(
+            f"{database} has schema version {version}, this mmtlite knows "
+            f"{schema.SCHEMA_VERSION}: use a newer mmtlite"
+        )
+    with transaction(connection):
+        # Another process may have created it while this one waited for the write lock.
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            if connection.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
+                raise SchemaError(f"{database} is not an mmtlite database (it has other tables)")
+            for statement in (*schema.DDL, *schema.DDL_2):
+                connection.execute(statement)
+        elif version == 1:
+            for statement in schema.DDL_2:
+                connection.execute(statement)
+            evaluate(connection, "schema upgrade", new_meters=True)
+        elif version == 2:
+            schema.from_2(connection)
+        connection.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
