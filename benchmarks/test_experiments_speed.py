@@ -57,9 +57,13 @@ def test_encode(benchmark: BenchmarkFixture, sample: UsageData, experiment_id: s
 
 def _run(benchmark: BenchmarkFixture, only: list[str] | None, codecs: str) -> Run:
     run: Run = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        experiments.run_file, args=(SAMPLE, only, codecs), rounds=5, iterations=1,
+        experiments.run,
+        args=(SAMPLE,),
+        kwargs={"only": only, "codecs": codecs, "workers": "auto"},
+        rounds=5,
+        iterations=1,
         warmup_rounds=1,
-    )  # fmt: skip
+    )
     assert run.failed == []  # a fast run whose encodings do not round-trip is no win
     benchmark.extra_info["experiments"] = len(run.experiments)
     return run

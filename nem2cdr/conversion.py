@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from nem2cdr.atomic import atomic_write
 from nem2cdr.cdr_model import ENCODER, MetaPaginated
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.fields import stamp
@@ -31,7 +31,7 @@ from nem2cdr.pages import (
     page_count,
     write_response,
 )
-from nem2cdr.parallel import Forked, halves
+from nem2cdr.parallel import Forked, Workers, halves
 from nem2cdr.reader import Part, Reader
 from nem2cdr.sources import Source, source_name
 from nem2cdr.spool import Entry, OnReplace, Runs, Spool
@@ -72,11 +72,13 @@ def convert(
     strict: bool = False,
     keep_going: bool = False,
     on_progress: OnProgress | None = None,
+    workers: Workers = 1,
 ) -> ConvertResult:
     """Convert ``source``; see ``nem2cdr convert --help`` for what each argument does.
 
     ``on_progress(fraction)`` is called now and then with how much of the input is read
-    (0 to 1), when that is known (a file, not a pipe).
+    (0 to 1), when that is known (a file, not a pipe). ``workers`` above 1 (or "auto", one
+    per core) lets a large plain file be read in two processes; the bytes are the same.
 
     Errors and warnings are in the result's ``diagnostics``. With errors, nothing is
     written and ``ok`` is False, unless ``keep_going`` (then the good records are written).
@@ -87,7 +89,7 @@ def convert(
     size = page_size or DEFAULT_PAGE_SIZE
     if paged:
         check_page_size(size)  # before the work; the page itself once the total is known
-    spool, found = _spooled(source, options, strict, on_progress)
+    spool, found = _spooled(source, options, strict, on_progress, workers)
     try:
         total = spool.finish(_reporter(found, source_name(source)))
         if not found.ok and not keep_going:
@@ -127,10 +129,14 @@ def convert(
 
 
 def _spooled(
-    source: Source, options: ConvertOptions, strict: bool, on_progress: OnProgress | None
+    source: Source,
+    options: ConvertOptions,
+    strict: bool,
+    on_progress: OnProgress | None,
+    workers: Workers,
 ) -> tuple[Spool, Diagnostics]:
-    """Every record converted and spooled, on two cores when the file allows (see parallel)."""
-    parts = halves(source)
+    """Every record converted and spooled, on two cores when allowed and the file allows."""
+    parts = halves(source, workers)
     if parts is not None:
         done = _spooled_in_halves(source, parts, options, strict, on_progress)
         if done is not None:
@@ -291,21 +297,9 @@ def _name(out: Output) -> str:
 
 @contextmanager
 def _opened(out: Output) -> Iterator[BinaryIO]:
-    """A binary stream to write; a path is written beside itself and renamed when complete."""
-    if not isinstance(out, (str, os.PathLike)):
-        yield out
-        return
-    if os.fspath(out) == "-":
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        with open(partial, "wb", buffering=1 << 20) as stream:
+    """A binary stream to write: an open stream as it is, a path (or "-") written atomically."""
+    if isinstance(out, (str, os.PathLike)):
+        with atomic_write(out) as stream:
             yield stream
-        os.replace(partial, path)
-    finally:
-        if partial.exists():
-            partial.unlink()
+    else:
+        yield out

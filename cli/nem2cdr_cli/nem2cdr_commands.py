@@ -15,6 +15,7 @@ import click
 
 import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
+from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions
 from nem2cdr.validation import validate as validate_file
 from nem2cdr_cli.errors import Group, run_guarded
@@ -36,6 +37,31 @@ FORMAT_OPTION = click.option(
     default="table",
     show_default=True,
     help="table for people, json for scripts (nothing else on stdout).",
+)
+
+
+class WorkersType(click.ParamType[Workers]):
+    """``--workers N|auto``: how many processes a command may use."""
+
+    name = "N|auto"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Workers:
+        if value == "auto":
+            return "auto"
+        text = str(value)
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        self.fail(f"{text!r} is neither a whole number from 1 nor 'auto'", param, ctx)
+
+
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=WorkersType(),
+    default="auto",
+    show_default=True,
+    help="Processes to use: a number (1: never fork) or auto (one per core).",
 )
 
 
@@ -217,13 +243,14 @@ def generate(
     is_flag=True,
     help="Write the good records even when the file has errors (they are still reported).",
 )
+@WORKERS_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def convert(
     file: str, output: str, interval_reads: str, oldest_date: dt.datetime | None,
     newest_date: dt.datetime | None, page: int | None, page_size: int | None,
     all_pages: str | None, jsonl: bool, service_point_id: str, namespace: uuid.UUID | None,
     export_sign: str, controlled_load: str | None, base_url: str | None, strict: bool,
-    keep_going: bool, quiet: bool,
+    keep_going: bool, workers: Workers, quiet: bool,
 ) -> None:  # fmt: skip
     """Write CDR EnergyUsageListResponse JSON from a NEM12/NEM13 file.
 
@@ -231,7 +258,8 @@ def convert(
     page (meta and links as the standard says). Records are in the standard's order (NMI, then
     readStartDate descending, then registerSuffix). A file with errors writes nothing and exits
     1, unless --keep-going. The same input and options always give the same bytes. A large
-    plain .csv is converted on two cores (its halves in two processes, merged).
+    plain .csv is converted on two cores (its halves in two processes, merged) unless
+    --workers 1.
 
     \b
     Example:
@@ -252,6 +280,7 @@ def convert(
             result = nem2cdr.convert(
                 file, output, options, page=page, page_size=page_size, all_pages=all_pages,
                 jsonl=jsonl, strict=strict, keep_going=keep_going, on_progress=on_progress,
+                workers=workers,
             )  # fmt: skip
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)
@@ -333,9 +362,10 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     type=click.FloatRange(min=0),
     help="Cost model: AUD per Mbit/s per year.",
 )
+@WORKERS_OPTION
 def experiments_command(
     file: str, only: str | None, codecs: str, out_dir: str | None, output_format: str,
-    chart: str | None, requests: int, budget: float, aud_per_mbit: float,
+    chart: str | None, requests: int, budget: float, aud_per_mbit: float, workers: Workers,
 ) -> None:  # fmt: skip
     """Encode the same meter data under every payload experiment and measure it.
 
@@ -354,9 +384,9 @@ def experiments_command(
         requests=requests, budget_seconds=budget, aud_per_mbit_year=aud_per_mbit
     )
     try:
-        result = suite.run_file(
-            file, (only or "").split(",") if only else None, codecs, model,
-            Path(out_dir) if out_dir else None,
+        result = suite.run(
+            file, only=only.split(",") if only else None, codecs=codecs, model=model,
+            out_dir=out_dir, workers=workers,
         )  # fmt: skip
     except suite.LoadError as exc:
         click.echo(f"nem2cdr experiments: {exc}", err=True)

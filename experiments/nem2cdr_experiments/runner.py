@@ -1,13 +1,12 @@
 """Running experiments: encode, prove the round trip, compress with every codec, measure pages.
 
-Encoding and decoding are Python work, so experiments run in forked worker processes, one per
-core; each measures its experiment whole.
+Encoding and decoding are Python work, so when the caller allows several workers, experiments
+run in forked worker processes; each measures its experiment whole. By default, one process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from nem2cdr.parallel import cores
+from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import Codec
 from nem2cdr_experiments.cost import Cost, CostModel, cost
@@ -62,23 +61,24 @@ class Run(msgspec.Struct):
         return [result for result in self.experiments if result.roundtrip == "failed"]
 
 
-def run(
+def measure_all(
     data: UsageData,
     experiments: Sequence[Experiment],
     codecs: Sequence[Codec],
     model: CostModel,
     out_dir: Path | None = None,
+    workers: Workers = 1,
 ) -> Run:
-    """Measure every experiment; on a machine with several cores, experiments run in parallel
-    in forked processes (encoding and decoding are Python work that threads would serialise)."""
+    """Measure every experiment; with ``workers`` above 1 (or "auto"), in parallel in forked
+    processes (encoding and decoding are Python work that threads would serialise)."""
     global _SHARED
     warm((read.values, read.export) for read in data.reads)
-    workers = min(cores(), len(experiments))
-    if workers > 1 and hasattr(os, "fork"):
+    processes = min(worker_count(workers), len(experiments))
+    if processes > 1:
         _SHARED = (data, list(codecs), out_dir)
         try:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
                 results = list(pool.map(_measure_shared, [e.id for e in experiments]))
         finally:
             _SHARED = None
@@ -95,7 +95,7 @@ _SHARED: tuple[UsageData, list[Codec], Path | None] | None = None
 
 
 def _measure_shared(experiment_id: str) -> Result:
-    assert _SHARED is not None, "run() sets the shared data before forking"
+    assert _SHARED is not None, "measure_all() sets the shared data before forking"
     data, codecs, out_dir = _SHARED
     return measure(REGISTRY[experiment_id], data, codecs, out_dir)
 
