@@ -88,9 +88,10 @@ class IntervalDay(msgspec.Struct, gc=False):
     msats_load_datetime: datetime | None
     b2b: tuple[B2BDetail, ...]
     line: int
-    # Only from ``read(..., keep_text=True)``: the values as a JSON array, exactly as the file
-    # wrote them (b"[0.036,1.500,...]"), so a converter can pass them on without re-encoding;
-    # b"" otherwise, and when the reader had to repair the text (".048").
+    # Only from ``read(..., keep_text=True)``: the 300 row's value fields exactly as the file
+    # wrote them, commas and all (b"0.036,1.500,..."), so a writer can pass the file's own
+    # decimals on without formatting floats again; b"" otherwise, and when the reader had to
+    # repair the text (".048").
     values_text: bytes = b""
 
     def quality_at(self, interval: int) -> QualitySpan:

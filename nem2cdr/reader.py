@@ -23,6 +23,7 @@ from nem2cdr.fields import (
     parse_reason_code,
     stamp,
 )
+from nem2cdr.latest import Copy, wins
 from nem2cdr.model import (
     B2BDetail,
     BasicB2B,
@@ -422,7 +423,7 @@ class _MemberParser:
         if values is None:
             values = self._decode_slowly(segment.split(b","))
         elif self.keep_text:
-            text = b"[" + segment + b"]"
+            text = segment
         quality_method = trail[0].decode("latin-1")
         reason_ok, reason_code, description = self._reason(trail, 1)
         fields_ok = True
@@ -648,7 +649,7 @@ class _MemberParser:
         other = self.reader.members[earlier.line >> _MEMBER_SHIFT]
         other_line = earlier.line & ((1 << _MEMBER_SHIFT) - 1)
         where = "" if other == self.name else f" of {other}"
-        if pending.update >= earlier.update:
+        if wins(Copy(pending.update, here), Copy(earlier.update, earlier.line)):
             winner, loser = f"line {pending.line}", (other, other_line)
             tie = pending.update == earlier.update
             why = "later in the file" if tie else "later UpdateDateTime"

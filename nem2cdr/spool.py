@@ -2,7 +2,7 @@
 
 The standard orders reads by NMI ascending, then readStartDate descending (ties: registerSuffix
 ascending). Files come NMI by NMI in practice, so records are gathered per run of one NMI,
-resolved (the same day twice: the later UpdateDateTime wins, then the later line), sorted, and
+resolved (the same day twice: ``nem2cdr.latest.wins``), sorted, and
 their encoded bytes appended to a temporary file. Only small per-record keys stay in memory.
 An NMI that comes back later in the file is merged with its earlier runs at the end, and so
 are the runs of another process that converted the other part of the file (``adopt``).
@@ -15,6 +15,8 @@ import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple
+
+from nem2cdr.latest import Copy, wins
 
 _BLOCK = 4 << 20  # bytes read from the spool at once
 
@@ -221,11 +223,8 @@ def _resolved(
         if held is None:
             best[key] = entry
             continue
-        kept, lost = (
-            (entry, held)
-            if (entry.update, entry.sequence) >= (held.update, held.sequence)
-            else (held, entry)
-        )
+        newer = wins(Copy(entry.update, entry.sequence), Copy(held.update, held.sequence))
+        kept, lost = (entry, held) if newer else (held, entry)
         best[key] = kept
         if on_replace is not None:
             on_replace(kept, lost)

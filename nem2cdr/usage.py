@@ -145,7 +145,9 @@ def _signed(values: list[float], negate: bool, text: bytes) -> list[Number] | ms
         # Measured: negating floats beats negating the text (zeros must stay unsigned).
         return [0.0 - value for value in values]  # 0.0 - 0.0 is 0.0: never -0
     if text:
-        return msgspec.Raw(text)  # the file's own decimals, already valid JSON
+        # The file's own decimals: plain unsigned decimals (the reader kept the text only
+        # then), so in brackets they are a valid JSON array.
+        return msgspec.Raw(b"[" + text + b"]")
     return list[Number](values)
 
 
