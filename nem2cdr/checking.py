@@ -51,6 +51,17 @@ class Problem(msgspec.Struct, frozen=True):
     message: str
 
 
+class CheckReport(msgspec.Struct):
+    """One payload's problems, as ``nem2cdr check --format json`` prints them."""
+
+    file: str
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
 @cache
 def _validator(schema_name: str) -> Any:
     # Imported here: jsonschema takes 50 ms to import, which every convert would pay.

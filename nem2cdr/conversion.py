@@ -12,13 +12,11 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from nem2cdr.atomic import atomic_write
 from nem2cdr.cdr_model import ENCODER, MetaPaginated
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.fields import stamp
@@ -35,6 +33,7 @@ from nem2cdr.parallel import Forked, Workers, halves
 from nem2cdr.reader import Part, Reader
 from nem2cdr.sources import Source, source_name
 from nem2cdr.spool import Entry, OnReplace, Runs, Spool
+from nem2cdr.targets import Target, opened, target_name
 from nem2cdr.usage import (
     ConversionError,
     ConvertOptions,
@@ -44,7 +43,6 @@ from nem2cdr.usage import (
     interval_record,
 )
 
-Output = str | os.PathLike[str] | BinaryIO
 # Sequence numbers of the second half's records: after every record of the first half.
 _SECOND_HALF = 1 << 40
 _PAGE_NAME = re.compile(r"page-[0-9]{4,}\.json")
@@ -62,7 +60,7 @@ class ConvertResult:
 
 def convert(
     source: Source,
-    out: Output = "-",
+    out: Target = "-",
     options: ConvertOptions | None = None,
     *,
     page: int | None = None,
@@ -99,28 +97,28 @@ def convert(
             pages = 1 if total else 0
             meta = MetaPaginated(total_records=total, total_pages=pages)
             page_links = links(options.base_url, query, None, None, pages)
-            with _opened(out) as stream:
+            with opened(out) as stream:
                 if jsonl:
                     _write_lines(stream, spool.bodies())
                 else:
                     write_response(stream, spool.bodies(), page_links, meta)
-            return ConvertResult(True, total, pages, [_name(out)], found)
+            return ConvertResult(True, total, pages, [target_name(out)], found)
         pages = page_count(total, size)
         wanted = range(1, max(pages, 1) + 1) if all_pages is not None else [page or 1]
         for number in wanted:
             check_page(number, size, total)
         written = []
         for number in wanted:
-            target: Output = out if all_pages is None else _page_path(all_pages, number, pages)
+            target: Target = out if all_pages is None else _page_path(all_pages, number, pages)
             bodies = spool.bodies(skip=(number - 1) * size, limit=size)
-            with _opened(target) as stream:
+            with opened(target) as stream:
                 if jsonl:
                     _write_lines(stream, bodies)
                 else:
                     meta = MetaPaginated(total_records=total, total_pages=pages)
                     page_links = links(options.base_url, query, number, size, pages)
                     write_response(stream, bodies, page_links, meta)
-            written.append(_name(target))
+            written.append(target_name(target))
         if all_pages is not None:
             _remove_stale_pages(Path(all_pages), {Path(name).name for name in written})
         return ConvertResult(True, total, pages, written, found)
@@ -287,19 +285,3 @@ def _remove_stale_pages(folder: Path, kept: set[str]) -> None:
 def _page_path(folder: str | os.PathLike[str], number: int, pages: int) -> Path:
     width = max(4, len(str(pages)))
     return Path(folder) / f"page-{number:0{width}d}.json"
-
-
-def _name(out: Output) -> str:
-    if isinstance(out, (str, os.PathLike)):
-        return os.fspath(out)
-    return str(getattr(out, "name", "<stream>"))
-
-
-@contextmanager
-def _opened(out: Output) -> Iterator[BinaryIO]:
-    """A binary stream to write: an open stream as it is, a path (or "-") written atomically."""
-    if isinstance(out, (str, os.PathLike)):
-        with atomic_write(out) as stream:
-            yield stream
-    else:
-        yield out

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import uuid
-import zipfile
-from functools import partial
 from pathlib import Path
-from typing import BinaryIO, cast
 
 import click
 
@@ -17,12 +13,10 @@ import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
 from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions
-from nem2cdr.validation import validate as validate_file
 from nem2cdr_cli.errors import Group, run_guarded
 from nem2cdr_cli.output import console, print_json
 from nem2cdr_cli.progress import file_bar, wanted
 from nem2cdr_cli.render import (
-    CheckReport,
     print_check,
     print_diagnostics_summary,
     print_experiments,
@@ -95,7 +89,7 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bo
     reports = []
     for name in files:
         with file_bar(name, wanted(quiet)) as on_progress:
-            reports.append(validate_file(name, strict=strict, on_progress=on_progress))
+            reports.append(nem2cdr.validate(name, strict=strict, on_progress=on_progress))
     if output_format == "json":
         print_json(reports)
     else:
@@ -149,40 +143,16 @@ def generate(
     Example:
       nem2cdr generate --nmis 100 --days 365 --interval 5 -o big.csv
     """
-    from nem2cdr.generator import generate as generate_file
-
-    make = partial(
-        generate_file, nmis=nmis, days=days, interval=int(interval), start=start.date(),
-        seed=seed, solar=solar, controlled_load=controlled_load,
-    )  # fmt: skip
-
-    def write(out: BinaryIO) -> None:
-        if as_zip:
-            member = Path(output).stem if output != "-" else "NEM12.csv"
-            member = member if member.lower().endswith(".csv") else f"{member}.csv"
-            with (
-                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
-                archive.open(member, "w", force_zip64=True) as inner,
-            ):
-                make(cast(BinaryIO, inner))
-        else:
-            make(out)
-
-    if output == "-":
-        write(sys.stdout.buffer)
-        return
-    temporary = Path(f"{output}.partial-{os.getpid()}")
-    # Written beside the target and renamed, so a failed run never leaves half a file.
     try:
-        temporary.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("wb") as out:
-            write(out)
-        os.replace(temporary, output)
+        nem2cdr.generate(
+            output, nmis=nmis, days=days, interval=int(interval), start=start.date(),
+            seed=seed, solar=solar, controlled_load=controlled_load, as_zip=as_zip,
+        )  # fmt: skip
+    except BrokenPipeError:
+        raise  # a reader that stopped early (`| head`): the group ends quietly
     except OSError as exc:
         click.echo(f"nem2cdr generate: cannot write {output}: {exc.strerror}", err=True)
         sys.exit(INPUT_ERRORS)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 @cli.command()
@@ -313,7 +283,7 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     reports = []
     for name in files:
         source = sys.stdin.buffer.read() if name == "-" else name
-        reports.append(CheckReport(name, nem2cdr.check(source)))
+        reports.append(nem2cdr.CheckReport(name, nem2cdr.check(source)))
     if output_format == "json":
         print_json(reports)
     else:

@@ -7,21 +7,39 @@ import io
 
 import msgspec
 
+from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.runner import PAGE_SIZES, Result, Run
 
 _json = msgspec.json.Encoder()
 
 
+class CostBasis(msgspec.Struct, frozen=True):
+    """The cost model a report's money figures come from, and the codec they are for."""
+
+    model: CostModel
+    codec: str
+
+
+class JsonReport(msgspec.Struct):
+    """``nem2cdr experiments --format json``: the run, and what its cost columns mean."""
+
+    file: str
+    reads: int
+    values: int
+    codecs: list[str]
+    experiments: list[Result]
+    cost: CostBasis
+
+
+def json_report(run: Run) -> JsonReport:
+    return JsonReport(
+        run.file, run.reads, run.values, run.codecs, run.experiments,
+        CostBasis(run.cost_model, cost_codec(run)),
+    )  # fmt: skip
+
+
 def as_json(run: Run) -> bytes:
-    document = {
-        "file": run.file,
-        "reads": run.reads,
-        "values": run.values,
-        "codecs": run.codecs,
-        "experiments": run.experiments,
-        "cost": {"model": run.cost_model, "codec": cost_codec(run)},
-    }
-    return msgspec.json.format(_json.encode(document), indent=2) + b"\n"
+    return msgspec.json.format(_json.encode(json_report(run)), indent=2) + b"\n"
 
 
 def cost_codec(run: Run) -> str:
@@ -52,9 +70,9 @@ def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
     cost = result.cost.get(codec)
     return [
         result.id, result.name, "yes" if result.lossless else "no", result.roundtrip,
-        str(result.raw_bytes), _percent(result.change_raw),
+        str(result.raw_bytes), percent(result.change_raw),
         *[str(result.compressed.get(label, "")) for label in codecs],
-        *[_percent(result.change.get(label)) for label in codecs],
+        *[percent(result.change.get(label)) for label in codecs],
         f"{result.encode_ms:.1f}", "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
         "" if cost is None else f"{cost.mbit_per_second:.1f}",
         "" if cost is None else f"{cost.aud_per_year:.0f}",
@@ -76,7 +94,8 @@ def _page_cells(result: Result, codec: str) -> list[str]:
     return cells
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A change in percent as every format shows it: signed, two places; "" when none."""
     return "" if value is None else f"{value:+.2f}"
 
 
