@@ -37,7 +37,7 @@ from nem2cdr.usage import ConvertOptions
 from nem2cdr.validation import ValidationReport, validate
 
 if TYPE_CHECKING:
-    from nem2cdr.checking import CheckReport, Problem, check
+    from nem2cdr.checking import CheckReport, check
     from nem2cdr.conversion import ConvertResult, convert
     from nem2cdr.generator import generate
     from nem2cdr.writer import write
@@ -50,7 +50,6 @@ __version__ = "0.1.0"
 _LAZY = {
     "check": "nem2cdr.checking",
     "CheckReport": "nem2cdr.checking",
-    "Problem": "nem2cdr.checking",
     "convert": "nem2cdr.conversion",
     "ConvertResult": "nem2cdr.conversion",
     "generate": "nem2cdr.generator",
@@ -81,7 +80,6 @@ __all__ = [
     "Diagnostics",
     "Header",
     "IntervalDay",
-    "Problem",
     "QualitySpan",
     "Reader",
     "Record",

@@ -28,6 +28,7 @@ from nem2cdr.model import (
     B2BDetail,
     BasicB2B,
     BasicRead,
+    Diagnostic,
     Header,
     IntervalDay,
     QualitySpan,
@@ -45,7 +46,7 @@ from nem2cdr.sources import (
     open_part,
     source_name,
 )
-from nem2cdr.values import ValueProblem, decode_fields, decode_one, decode_segment
+from nem2cdr.values import decode_fields, decode_one, decode_segment
 
 _RECORDS = frozenset({b"100", b"200", b"250", b"300", b"400", b"500", b"550", b"900"})
 _QUALITY_LETTERS = frozenset({b"A", b"E", b"F", b"N", b"S", b"V"})
@@ -506,13 +507,13 @@ class _MemberParser:
     def _decode_slowly(self, fields: list[bytes]) -> list[float] | None:
         decoded = decode_fields(fields)
         # One diagnostic per row and code: a row of 288 ".048"-style values is one finding.
-        by_code: dict[str, list[ValueProblem]] = {}
+        by_code: dict[str, list[Diagnostic]] = {}
         for problem in decoded.problems:
             by_code.setdefault(problem.code, []).append(problem)
         for code, problems in by_code.items():
             first = problems[0]
             more = f" (and {len(problems) - 1} more in this row)" if len(problems) > 1 else ""
-            self.add(code, f"interval {first.position + 1}: {first.message}{more}")
+            self.add(code, f"{first.where}: {first.message}{more}")
         return decoded.values
 
     def _on_400(self, line: bytes) -> None:

@@ -6,7 +6,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from nem2cdr.diagnostics import Diagnostics
-from nem2cdr.validation import Finding, ValidationReport
+from nem2cdr.model import Diagnostic
+from nem2cdr.validation import ValidationReport
 from nem2cdr_cli.output import console, escape, stderr_console
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from nem2cdr_experiments.runner import Result, Run
 
 
-def _finding_line(finding: Finding, file: str) -> str:
+def _finding_line(finding: Diagnostic, file: str) -> str:
     where = f" line {finding.line}" if finding.line is not None else ""
     member = "" if finding.file == file else f" in {escape(finding.file.removeprefix(file + ':'))}"
     return f"  {finding.code}{member}{where}: {escape(finding.message)}"
@@ -51,9 +52,8 @@ def print_check(reports: list[CheckReport], console: Console) -> None:
             continue
         console.print(f"[bold red]FAILED[/] {escape(report.file)}: {len(report.problems)} problems")
         for problem in report.problems:
-            console.print(
-                f"[red]  {problem.code} {escape(problem.path)}: {escape(problem.message)}[/]"
-            )
+            where = escape(problem.where or "$")
+            console.print(f"[red]  {problem.code} {where}: {escape(problem.message)}[/]")
 
 
 def print_diagnostics_summary(found: Diagnostics, out: Console | None = None) -> None:
