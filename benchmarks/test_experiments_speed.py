@@ -21,9 +21,11 @@ import nem2cdr_experiments as experiments
 from nem2cdr_experiments.data import UsageData, load
 from nem2cdr_experiments.runner import Run
 
-SAMPLE = Path(__file__).resolve().parent.parent / "samples" / (
-    "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
-)  # fmt: skip
+SAMPLE = (
+    Path(__file__).resolve().parent.parent
+    / "samples"
+    / ("NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv")
+)
 THREAD = ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 

@@ -199,14 +199,16 @@ def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Diagnostic
     if isinstance(values, list):
         if not length_ok:
             yield _problem(
-                f"{path}.readIntervalLength", "CDR-E004",
+                f"{path}.readIntervalLength",
+                "CDR-E004",
                 "intervalReads without a valid readIntervalLength",
-            )  # fmt: skip
+            )
         elif count is not None and len(values) != count:
             yield _problem(
-                f"{path}.intervalReads", "CDR-E004",
+                f"{path}.intervalReads",
+                "CDR-E004",
                 f"{len(values)} values, readIntervalLength {length} means {count}",
-            )  # fmt: skip
+            )
         yield from _check_sum(values, interval.get("aggregateValue"), path)
     qualities = interval.get("readQualities")
     if isinstance(qualities, list):
@@ -220,17 +222,19 @@ def _check_sum(values: list[Json], aggregate: Json, path: str) -> Iterator[Diagn
     wild = [n for n in [*numbers, aggregate] if _out_of_range(n)]
     if wild:
         yield _problem(
-            f"{path}.intervalReads", "CDR-E011",
+            f"{path}.intervalReads",
+            "CDR-E011",
             f"a number with exponent {Decimal(wild[0]).adjusted()}: sum not checked",
-        )  # fmt: skip
+        )
         return
     with localcontext(EXACT):
         total = sum((Decimal(v) for v in numbers), Decimal(0))
     if Decimal(aggregate) != total:
         yield _problem(
-            f"{path}.aggregateValue", "CDR-E005",
+            f"{path}.aggregateValue",
+            "CDR-E005",
             f"aggregateValue {aggregate} but the intervalReads add up to {total}",
-        )  # fmt: skip
+        )
 
 
 def _out_of_range(number: int | Decimal) -> bool:
@@ -248,9 +252,10 @@ def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterat
         top = count if count is not None else end
         if not 1 <= start <= end <= top:
             yield _problem(
-                f"{path}[{index}]", "CDR-E006",
+                f"{path}[{index}]",
+                "CDR-E006",
                 f"range {start}-{end} is not inside 1..{top}" if count else f"range {start}-{end}",
-            )  # fmt: skip
+            )
         spans.append((start, end, index))
     spans.sort()
     covered: int | None = None  # the furthest interval any earlier range reaches
@@ -272,9 +277,10 @@ def _check_order(reads: list[Json]) -> Iterator[Diagnostic]:
             continue
         if last is not None and last[0] == point and start > last[1]:
             yield _problem(
-                f"$.data.reads[{index}].readStartDate", "CDR-E009",
+                f"$.data.reads[{index}].readStartDate",
+                "CDR-E009",
                 f"{start} comes after {last[1]} of the same service point",
-            )  # fmt: skip
+            )
         last = (point, start)
 
 
@@ -294,6 +300,7 @@ def _check_meta(meta: dict[str, Json], listed: int) -> Iterator[Diagnostic]:
         )
     elif pages == 1 and listed < records:
         yield _problem(
-            "$.meta.totalRecords", "CDR-E010",
+            "$.meta.totalRecords",
+            "CDR-E010",
             f"the only page lists {listed} reads but totalRecords is {records}",
-        )  # fmt: skip
+        )

@@ -32,7 +32,7 @@ from nem2cdr.pages import (
 from nem2cdr.parallel import Forked, Workers, halves
 from nem2cdr.reader import Part, Reader
 from nem2cdr.sources import Source, source_name
-from nem2cdr.spool import Entry, OnReplace, Runs, Spool
+from nem2cdr.spool import Entry, Key, OnReplace, Runs, Spool
 from nem2cdr.targets import Target, opened, target_name
 from nem2cdr.usage import (
     ConversionError,
@@ -190,15 +190,17 @@ def _spooled_in_halves(
 def _reporter(found: Diagnostics, name: str) -> OnReplace:
     """W011 for a day whose copies the two halves of a file each held (see spool.adopt)."""
 
-    def report(nmi: str, kept: Entry, lost: Entry) -> None:
+    def report(nmi: str, kept: Key, lost: Key) -> None:
         later, earlier = (kept, lost) if kept.sequence > lost.sequence else (lost, kept)
         why = "later in the file" if kept.update == lost.update else "later UpdateDateTime"
         day = date.fromordinal(kept.date).isoformat()
         found.add(
-            "NEM12-W011", name, later.line,
+            "NEM12-W011",
+            name,
+            later.line,
             f"NMI {nmi} {kept.suffix} {day} also at line {earlier.line}: "
             f"line {kept.line} wins ({why})",
-        )  # fmt: skip
+        )
 
     return report
 
@@ -220,22 +222,30 @@ def _fill(
                 if not in_range(record.date, options):
                     continue
                 _warn_null_data(record.quality_method, record.qualities, found, reader, record)
-                entry = Entry(
-                    record.date.toordinal(), record.stream.suffix, 0,
-                    _stamp(record.update_datetime), sequence, record.line,
-                    encode(interval_record(record, options)),
-                )  # fmt: skip
+                key = Key(
+                    record.date.toordinal(),
+                    record.stream.suffix,
+                    0,
+                    _stamp(record.update_datetime),
+                    sequence,
+                    record.line,
+                )
+                entry = Entry(key, encode(interval_record(record, options)))
                 spool.add(record.stream.nmi, entry)
             elif isinstance(record, BasicRead):
                 _warn_null_data(record.current_quality_method, (), found, reader, record)
                 dates = basic_dates(record)
                 if dates is not None and not in_range(dates[1], options):
                     continue
-                entry = Entry(
-                    dates[0].toordinal() if dates else 0, record.suffix, sequence,
-                    _stamp(record.update_datetime), sequence, record.line,
-                    encode(basic_record(record, options)),
-                )  # fmt: skip
+                key = Key(
+                    dates[0].toordinal() if dates else 0,
+                    record.suffix,
+                    sequence,
+                    _stamp(record.update_datetime),
+                    sequence,
+                    record.line,
+                )
+                entry = Entry(key, encode(basic_record(record, options)))
                 spool.add(record.nmi, entry)
         except ConversionError as exc:
             found.add("NEM12-E040", reader.name, record.line, str(exc))

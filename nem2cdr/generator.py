@@ -309,9 +309,18 @@ class _Layout:
         self.line += 1
         suffix = house.suffixes[index]
         return Stream(
-            house.nmi, "".join(house.suffixes), suffix, suffix, f"N{index + 1}", house.serial,
-            "kWh", "kWh", self.interval, None, self.line,
-        )  # fmt: skip
+            house.nmi,
+            "".join(house.suffixes),
+            suffix,
+            suffix,
+            f"N{index + 1}",
+            house.serial,
+            "kWh",
+            "kWh",
+            self.interval,
+            None,
+            self.line,
+        )
 
     def day(
         self,
@@ -334,10 +343,18 @@ class _Layout:
             order, read_at = condition.special_read
             b2b = (B2BDetail("S", order, read_at, index_read, self.line),)
         return IntervalDay(
-            stream, when, values, condition.quality_method, condition.reason_code,
-            condition.reason_description, tuple(qualities), condition.update, condition.msats, b2b,
+            stream,
+            when,
+            values,
+            condition.quality_method,
+            condition.reason_code,
+            condition.reason_description,
+            tuple(qualities),
+            condition.update,
+            condition.msats,
+            b2b,
             day_line,
-        )  # fmt: skip
+        )
 
 
 def _house_streams(

@@ -63,9 +63,13 @@ _FIELDS_100, _FIELDS_200, _FIELDS_250 = 5, 10, 23
 _FIELDS_300_TRAIL, _FIELDS_400, _FIELDS_500, _FIELDS_550 = 5, 6, 5, 5
 # The error for a record too short to use.
 _SHORT_RECORD = {
-    "100": "NEM12-E006", "200": "NEM12-E005", "250": "NEM12-E030", "400": "NEM12-E025",
-    "500": "NEM12-E031", "550": "NEM12-E031",
-}  # fmt: skip
+    "100": "NEM12-E006",
+    "200": "NEM12-E005",
+    "250": "NEM12-E030",
+    "400": "NEM12-E025",
+    "500": "NEM12-E031",
+    "550": "NEM12-E031",
+}
 
 
 def read(source: Source, *, strict: bool = False, keep_text: bool = False) -> Reader:
@@ -193,7 +197,6 @@ class _MemberParser:
         self.erred = False
         # Which member this is, as SeenDays stores it beside each line.
         self.member_bits = max(0, len(reader.members) - 1) << _MEMBER_SHIFT
-        self.last_record: bytes = b""
 
     def add(self, code: str, message: str, line: int | None = _HERE) -> None:
         if code[6] == "E":
@@ -380,9 +383,18 @@ class _MemberParser:
         if len(fields) > 9 and fields[9].strip():
             next_read = self._date(fields[9], "NextScheduledReadDate")
         self.stream = Stream(
-            nmi, config, register, suffix, stream_id, serial, uom_raw,
-            self._uom(uom_raw), length, next_read, self.lineno,
-        )  # fmt: skip
+            nmi,
+            config,
+            register,
+            suffix,
+            stream_id,
+            serial,
+            uom_raw,
+            self._uom(uom_raw),
+            length,
+            next_read,
+            self.lineno,
+        )
         self.bad_stream_line = None
         self.reader._nmis.add(nmi)
         self.reader._streams.add((nmi, suffix))
@@ -451,9 +463,19 @@ class _MemberParser:
             else (QualitySpan(1, count, quality_method, reason_code, description, self.lineno),)
         )
         record = IntervalDay(
-            stream, day, values, quality_method, reason_code, description, whole_day,
-            update, msats, (), self.lineno, text,
-        )  # fmt: skip
+            stream,
+            day,
+            values,
+            quality_method,
+            reason_code,
+            description,
+            whole_day,
+            update,
+            msats,
+            (),
+            self.lineno,
+            text,
+        )
         # The 14 digits as they stand are the stamp; 12 digits (or spaces) need building.
         if update is None:
             update_stamp = 0
@@ -693,17 +715,38 @@ class _MemberParser:
         uom_raw = self._text(padded[19])
         nmi, config, register, suffix, stream_id, serial, direction = texts
         basic = BasicRead(
-            nmi, config, register, suffix, stream_id, serial, direction,
-            previous, self._optional_datetime(padded[9], "PreviousRegisterReadDateTime"),
-            qualities[0], prev_reason, prev_description,
-            current, self._optional_datetime(padded[14], "CurrentRegisterReadDateTime"),
-            qualities[1], cur_reason, cur_description,
-            quantity or 0.0, uom_raw, self._uom(uom_raw),
-            self._date(padded[20], "NextScheduledReadDate") if padded[20].strip() else None,
-            self._optional_datetime(padded[21], "UpdateDateTime"),
-            self._optional_datetime(padded[22], "MSATSLoadDateTime"),
-            None, self.lineno,
-        )  # fmt: skip
+            nmi=nmi,
+            nmi_configuration=config,
+            register_id=register,
+            suffix=suffix,
+            stream_id=stream_id,
+            meter_serial=serial,
+            direction=direction,
+            previous_register_read=previous,
+            previous_read_datetime=self._optional_datetime(
+                padded[9], "PreviousRegisterReadDateTime"
+            ),
+            previous_quality_method=qualities[0],
+            previous_reason_code=prev_reason,
+            previous_reason_description=prev_description,
+            current_register_read=current,
+            current_read_datetime=self._optional_datetime(
+                padded[14], "CurrentRegisterReadDateTime"
+            ),
+            current_quality_method=qualities[1],
+            current_reason_code=cur_reason,
+            current_reason_description=cur_description,
+            quantity=quantity or 0.0,
+            uom_raw=uom_raw,
+            uom=self._uom(uom_raw),
+            next_scheduled_read=self._date(padded[20], "NextScheduledReadDate")
+            if padded[20].strip()
+            else None,
+            update_datetime=self._optional_datetime(padded[21], "UpdateDateTime"),
+            msats_load_datetime=self._optional_datetime(padded[22], "MSATSLoadDateTime"),
+            b2b=None,
+            line=self.lineno,
+        )
         if self.erred or bad_quality or not (prev_ok and cur_ok):
             return  # any error in the record: it is skipped, never half-read
         self.basic = basic

@@ -108,8 +108,9 @@ def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRea
             payload.interval_reads = group_sums(values, 30 // length, places, negate)
         payload.read_qualities = read_qualities(span_runs(day.qualities), 30 // length)
     text_date = day.date.isoformat()
-    record = _register(stream.nmi, stream.register_id, stream.suffix, stream.meter_serial,
-                       stream.uom, options)  # fmt: skip
+    record = _register(
+        stream.nmi, stream.register_id, stream.suffix, stream.meter_serial, stream.uom, options
+    )
     record.read_start_date = record.read_end_date = text_date
     record.interval_read = payload
     return record
@@ -188,8 +189,9 @@ def basic_record(read: BasicRead, options: ConvertOptions) -> EnergyUsageRead:
     start, end = dates
     negate = options.export_sign == "negative" and (read.direction == "I" or read.suffix[:1] == "B")
     value = 0.0 - read.quantity if negate else read.quantity + 0.0
-    record = _register(read.nmi, read.register_id, read.suffix, read.meter_serial, read.uom,
-                       options)  # fmt: skip
+    record = _register(
+        read.nmi, read.register_id, read.suffix, read.meter_serial, read.uom, options
+    )
     record.read_start_date, record.read_end_date = start.isoformat(), end.isoformat()
     record.read_utype = "basicRead"
     record.basic_read = BasicReadPayload(

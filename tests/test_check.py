@@ -756,8 +756,14 @@ _ANY_JSON = st.recursive(
     max_leaves=12,
 )
 _FIELDS = [
-    ["data"], ["data", "reads"], ["links"], ["meta"], ["meta", "totalPages"],
-    ["data", "reads", 0], ["data", "reads", 0, "readUType"], ["data", "reads", 0, "readStartDate"],
+    ["data"],
+    ["data", "reads"],
+    ["links"],
+    ["meta"],
+    ["meta", "totalPages"],
+    ["data", "reads", 0],
+    ["data", "reads", 0, "readUType"],
+    ["data", "reads", 0, "readStartDate"],
     ["data", "reads", 0, "intervalRead"],
     ["data", "reads", 0, "intervalRead", "readIntervalLength"],
     ["data", "reads", 0, "intervalRead", "intervalReads"],
@@ -765,8 +771,9 @@ _FIELDS = [
     ["data", "reads", 0, "intervalRead", "readQualities"],
     ["data", "reads", 0, "intervalRead", "readQualities", 0],
     ["data", "reads", 0, "intervalRead", "readQualities", 0, "startInterval"],
-    ["data", "reads", 2, "basicRead"], ["data", "reads", 1, "servicePointId"],
-]  # fmt: skip
+    ["data", "reads", 2, "basicRead"],
+    ["data", "reads", 1, "servicePointId"],
+]
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -932,9 +939,12 @@ def test_cli_checks_json_lines(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=200) | st.sampled_from([VALID_BYTES, PRETTY_BYTES]).flatmap(
-    lambda payload: st.integers(0, len(payload)).map(lambda cut: payload[:cut])
-))  # fmt: skip
+@given(
+    st.binary(max_size=200)
+    | st.sampled_from([VALID_BYTES, PRETTY_BYTES]).flatmap(
+        lambda payload: st.integers(0, len(payload)).map(lambda cut: payload[:cut])
+    )
+)
 def test_cli_never_a_traceback_on_garbage(data: bytes) -> None:
     result = run("--format", "json", "-", input=data)
     [report] = json.loads(result.output)

@@ -22,9 +22,11 @@ def run_suite(folder: Path, test: str, *args: str) -> subprocess.CompletedProces
     (folder / "t" / "test_one.py").write_text(test)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.code_catalogue", "-n", "0", *args],
-        cwd=folder, capture_output=True, text=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+    )
 
 
 PRODUCES_ONE = """

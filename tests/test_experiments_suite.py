@@ -28,9 +28,12 @@ from nem2cdr_experiments.runner import Run
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
 INVALID = (
-    Path(__file__).parent / "data" / "nem12-examples" / "invalid"
+    Path(__file__).parent
+    / "data"
+    / "nem12-examples"
+    / "invalid"
     / "Example_NEM12_15min_200_30min_300.csv"
-)  # fmt: skip
+)
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -106,8 +109,13 @@ def test_every_input_of_the_cost_model_is_an_option() -> None:
 def test_codec_specs() -> None:
     assert parse("default") == [Codec("gzip", 6), Codec("zstd", 3), Codec("brotli", 5)]
     assert [c.label for c in parse("max")] == [
-        "gzip-6", "zstd-3", "brotli-5", "gzip-9", "zstd-19", "brotli-11",
-    ]  # fmt: skip
+        "gzip-6",
+        "zstd-3",
+        "brotli-5",
+        "gzip-9",
+        "zstd-19",
+        "brotli-11",
+    ]
     assert parse("gzip:1,zstd:19") == [Codec("gzip", 1), Codec("zstd", 19)]
     assert parse(" GZIP:6 , gzip:6,") == [Codec("gzip", 6)]
 
@@ -222,15 +230,30 @@ def test_cli_max_codecs_on_every_experiment(tmp_path: Path) -> None:
     found = json.loads(result.stdout)["experiments"]
     assert [item["id"] for item in found] == sorted(REGISTRY)
     for item in found:
-        assert list(item["compressed"]) == ["gzip-6", "zstd-3", "brotli-5", "gzip-9", "zstd-19",
-                                            "brotli-11"]  # fmt: skip
+        assert list(item["compressed"]) == [
+            "gzip-6",
+            "zstd-3",
+            "brotli-5",
+            "gzip-9",
+            "zstd-19",
+            "brotli-11",
+        ]
 
 
 def test_cli_writes_each_payload_and_the_chart(tmp_path: Path) -> None:
     only = ["00", "08", "11", "13"]
     out, drawn = tmp_path / "payloads", tmp_path / "sizes.svg"
-    result = invoke(str(SAMPLE), "--only", ",".join(only), "--out-dir", str(out),
-                    "--chart", str(drawn), "--format", "csv")  # fmt: skip
+    result = invoke(
+        str(SAMPLE),
+        "--only",
+        ",".join(only),
+        "--out-dir",
+        str(out),
+        "--chart",
+        str(drawn),
+        "--format",
+        "csv",
+    )
     assert result.exit_code == 0, result.stderr
     written = sorted(out.iterdir())
     assert [path.name.split("-")[0] for path in written] == only

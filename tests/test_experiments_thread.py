@@ -67,9 +67,13 @@ def test_a_generated_file_round_trips(
     controlled_load: bool | None,
 ) -> None:
     generated = generate_days(
-        nmis=nmis, days=days, interval=interval, seed=seed, solar=solar,
+        nmis=nmis,
+        days=days,
+        interval=interval,
+        seed=seed,
+        solar=solar,
         controlled_load=controlled_load,
-    )  # fmt: skip
+    )
     assert _problem(experiment, from_days("generated", generated)) is None
 
 

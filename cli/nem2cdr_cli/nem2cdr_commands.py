@@ -131,9 +131,16 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bo
 )
 @click.option("--zip", "as_zip", is_flag=True, help="Write a .zip holding the CSV.")
 def generate(
-    output: str, nmis: int, days: int, interval: str, start: dt.datetime, seed: int,
-    solar: bool, controlled_load: bool | None, as_zip: bool,
-) -> None:  # fmt: skip
+    output: str,
+    nmis: int,
+    days: int,
+    interval: str,
+    start: dt.datetime,
+    seed: int,
+    solar: bool,
+    controlled_load: bool | None,
+    as_zip: bool,
+) -> None:
     """Write a realistic, deterministic synthetic NEM12 file of any size.
 
     Household load, solar export, controlled load on some NMIs, substituted days with 400
@@ -145,9 +152,16 @@ def generate(
     """
     try:
         nem2cdr.generate(
-            output, nmis=nmis, days=days, interval=int(interval), start=start.date(),
-            seed=seed, solar=solar, controlled_load=controlled_load, as_zip=as_zip,
-        )  # fmt: skip
+            output,
+            nmis=nmis,
+            days=days,
+            interval=int(interval),
+            start=start.date(),
+            seed=seed,
+            solar=solar,
+            controlled_load=controlled_load,
+            as_zip=as_zip,
+        )
     except BrokenPipeError:
         raise  # a reader that stopped early (`| head`): the group ends quietly
     except OSError as exc:
@@ -216,12 +230,25 @@ def generate(
 @WORKERS_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def convert(
-    file: str, output: str, interval_reads: str, oldest_date: dt.datetime | None,
-    newest_date: dt.datetime | None, page: int | None, page_size: int | None,
-    all_pages: str | None, jsonl: bool, service_point_id: str, namespace: uuid.UUID | None,
-    export_sign: str, controlled_load: str | None, base_url: str | None, strict: bool,
-    keep_going: bool, workers: Workers, quiet: bool,
-) -> None:  # fmt: skip
+    file: str,
+    output: str,
+    interval_reads: str,
+    oldest_date: dt.datetime | None,
+    newest_date: dt.datetime | None,
+    page: int | None,
+    page_size: int | None,
+    all_pages: str | None,
+    jsonl: bool,
+    service_point_id: str,
+    namespace: uuid.UUID | None,
+    export_sign: str,
+    controlled_load: str | None,
+    base_url: str | None,
+    strict: bool,
+    keep_going: bool,
+    workers: Workers,
+    quiet: bool,
+) -> None:
     """Write CDR EnergyUsageListResponse JSON from a NEM12/NEM13 file.
 
     Without --page/--page-size one response holds every record; with them, exactly that
@@ -248,10 +275,18 @@ def convert(
     try:
         with file_bar(file, wanted(quiet)) as on_progress:
             result = nem2cdr.convert(
-                file, output, options, page=page, page_size=page_size, all_pages=all_pages,
-                jsonl=jsonl, strict=strict, keep_going=keep_going, on_progress=on_progress,
+                file,
+                output,
+                options,
+                page=page,
+                page_size=page_size,
+                all_pages=all_pages,
+                jsonl=jsonl,
+                strict=strict,
+                keep_going=keep_going,
+                on_progress=on_progress,
                 workers=workers,
-            )  # fmt: skip
+            )
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
@@ -334,9 +369,17 @@ def check(files: tuple[str, ...], output_format: str) -> None:
 )
 @WORKERS_OPTION
 def experiments_command(
-    file: str, only: str | None, codecs: str, out_dir: str | None, output_format: str,
-    chart: str | None, requests: int, budget: float, aud_per_mbit: float, workers: Workers,
-) -> None:  # fmt: skip
+    file: str,
+    only: str | None,
+    codecs: str,
+    out_dir: str | None,
+    output_format: str,
+    chart: str | None,
+    requests: int,
+    budget: float,
+    aud_per_mbit: float,
+    workers: Workers,
+) -> None:
     """Encode the same meter data under every payload experiment and measure it.
 
     The 2022 standards thread's experiments (00-07), the adopted standard (08-10) and encodings
@@ -355,9 +398,13 @@ def experiments_command(
     )
     try:
         result = suite.run(
-            file, only=only.split(",") if only else None, codecs=codecs, model=model,
-            out_dir=out_dir, workers=workers,
-        )  # fmt: skip
+            file,
+            only=only.split(",") if only else None,
+            codecs=codecs,
+            model=model,
+            out_dir=out_dir,
+            workers=workers,
+        )
     except suite.LoadError as exc:
         click.echo(f"nem2cdr experiments: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
@@ -371,8 +418,9 @@ def experiments_command(
     for failed in result.failed:
         click.echo(
             f"nem2cdr experiments: {failed.id} {failed.name} does not round-trip: "
-            f"{failed.roundtrip_problem}", err=True,
-        )  # fmt: skip
+            f"{failed.roundtrip_problem}",
+            err=True,
+        )
     if result.failed:
         sys.exit(INPUT_ERRORS)
 

@@ -105,8 +105,14 @@ def _experiments_table(run: Run) -> None:
     for label in run.codecs:
         grid.add_column(label, justify="right")
     for name in (
-        "encode ms", "decode ms", "Mbit/s", "AUD M/year", "plain Mbit/s", "page 25", "page 1000",
-    ):  # fmt: skip
+        "encode ms",
+        "decode ms",
+        "Mbit/s",
+        "AUD M/year",
+        "plain Mbit/s",
+        "page 25",
+        "page 1000",
+    ):
         grid.add_column(name, justify="right")
     for result in run.experiments:
         grid.add_row(*_experiment_cells(result, run.codecs, codec))

@@ -65,9 +65,16 @@ def from_days(source: str, days: Iterable[IntervalDay]) -> UsageData:
     for position, day in enumerate(days):
         stream = day.stream
         read = DayRead(
-            stream.nmi, stream.register_id, stream.suffix, stream.meter_serial, stream.uom,
-            stream.interval_length, day.date.isoformat(), day.values, quality_ranges(day),
-        )  # fmt: skip
+            stream.nmi,
+            stream.register_id,
+            stream.suffix,
+            stream.meter_serial,
+            stream.uom,
+            stream.interval_length,
+            day.date.isoformat(),
+            day.values,
+            quality_ranges(day),
+        )
         key = (stream.nmi, stream.suffix, read.date)
         copy = Copy(stamp(day.update_datetime) if day.update_datetime else 0, position)
         held = latest.get(key)

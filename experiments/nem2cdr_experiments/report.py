@@ -33,9 +33,13 @@ class JsonReport(msgspec.Struct):
 
 def json_report(run: Run) -> JsonReport:
     return JsonReport(
-        run.file, run.reads, run.values, run.codecs, run.experiments,
+        run.file,
+        run.reads,
+        run.values,
+        run.codecs,
+        run.experiments,
         CostBasis(run.cost_model, cost_codec(run)),
-    )  # fmt: skip
+    )
 
 
 def as_json(run: Run) -> bytes:
@@ -57,11 +61,14 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
         *HEADER,
         *[f"{label}" for label in run.codecs],
         *[f"change_{label}_%" for label in run.codecs],
-        "encode_ms", "decode_ms", f"mbit_s_{codec}", f"aud_year_{codec}",
+        "encode_ms",
+        "decode_ms",
+        f"mbit_s_{codec}",
+        f"aud_year_{codec}",
         f"plain_mbit_s_{codec}",
         *[f"page{size}_{part}" for size in PAGE_SIZES for part in ("raw_bytes", codec)],
         "rationale",
-    ]  # fmt: skip
+    ]
     body = [_cells(result, run.codecs, codec) for result in run.experiments]
     return header, body
 
@@ -69,17 +76,22 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
 def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
     cost = result.cost.get(codec)
     return [
-        result.id, result.name, "yes" if result.lossless else "no", result.roundtrip,
-        str(result.raw_bytes), percent(result.change_raw),
+        result.id,
+        result.name,
+        "yes" if result.lossless else "no",
+        result.roundtrip,
+        str(result.raw_bytes),
+        percent(result.change_raw),
         *[str(result.compressed.get(label, "")) for label in codecs],
         *[percent(result.change.get(label)) for label in codecs],
-        f"{result.encode_ms:.1f}", "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
+        f"{result.encode_ms:.1f}",
+        "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
         "" if cost is None else f"{cost.mbit_per_second:.1f}",
         "" if cost is None else f"{cost.aud_per_year:.0f}",
         "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
         *_page_cells(result, codec),
         result.rationale,
-    ]  # fmt: skip
+    ]
 
 
 def _page_cells(result: Result, codec: str) -> list[str]:
@@ -88,9 +100,14 @@ def _page_cells(result: Result, codec: str) -> list[str]:
     cells = []
     for size in PAGE_SIZES:
         page = by_size.get(size)
-        cells += ["", ""] if page is None else [
-            str(page.first_page_raw_bytes), str(page.first_page_compressed.get(codec, "")),
-        ]  # fmt: skip
+        cells += (
+            ["", ""]
+            if page is None
+            else [
+                str(page.first_page_raw_bytes),
+                str(page.first_page_compressed.get(codec, "")),
+            ]
+        )
     return cells
 
 

@@ -19,7 +19,6 @@ from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import Codec
 from nem2cdr_experiments.cost import Cost, CostModel, cost
 from nem2cdr_experiments.data import UsageData
-from nem2cdr_experiments.json_numbers import warm
 
 PAGE_SIZES = (25, 1000)
 
@@ -72,7 +71,6 @@ def measure_all(
     """Measure every experiment; with ``workers`` above 1 (or "auto"), in parallel in forked
     processes (encoding and decoding are Python work that threads would serialise)."""
     global _SHARED
-    warm((read.values, read.export) for read in data.reads)
     processes = min(worker_count(workers), len(experiments))
     if processes > 1:
         _SHARED = (data, list(codecs), out_dir)
@@ -109,9 +107,17 @@ def measure(
         payload = experiment.encode(data)
     except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
         return Result(
-            experiment.id, experiment.name, experiment.lossless, experiment.rationale, "failed",
-            0, {}, 0.0, None, roundtrip_problem=f"encode raised {type(exc).__name__}: {exc}",
-        )  # fmt: skip
+            experiment.id,
+            experiment.name,
+            experiment.lossless,
+            experiment.rationale,
+            "failed",
+            0,
+            {},
+            0.0,
+            None,
+            roundtrip_problem=f"encode raised {type(exc).__name__}: {exc}",
+        )
     encode_ms = (time.perf_counter() - start) * 1000
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,10 +131,18 @@ def measure(
             sizes = {codec.label: len(codec.compress(first)) for codec in codecs}
             pages.append(PageSizes(page_size, len(split), len(first), sizes))
     return Result(
-        experiment.id, experiment.name, experiment.lossless, experiment.rationale, roundtrip,
-        len(payload), {codec.label: len(codec.compress(payload)) for codec in codecs},
-        round(encode_ms, 2), decode_ms, pages=pages, roundtrip_problem=problem,
-    )  # fmt: skip
+        experiment.id,
+        experiment.name,
+        experiment.lossless,
+        experiment.rationale,
+        roundtrip,
+        len(payload),
+        {codec.label: len(codec.compress(payload)) for codec in codecs},
+        round(encode_ms, 2),
+        decode_ms,
+        pages=pages,
+        roundtrip_problem=problem,
+    )
 
 
 def _roundtrip(
