@@ -37,6 +37,7 @@ from nem2cdr.targets import Target, opened, target_name
 from nem2cdr.usage import (
     ConversionError,
     ConvertOptions,
+    OptionsError,
     basic_dates,
     basic_record,
     in_range,
@@ -80,8 +81,11 @@ def convert(
 
     Errors and warnings are in the result's ``diagnostics``. With errors, nothing is
     written and ``ok`` is False, unless ``keep_going`` (then the good records are written).
-    Raises ``PageError`` for a page that does not exist or a page size over 1000.
+    Raises ``PageError`` for a page that does not exist or a page size over 1000, and
+    ``OptionsError`` for ``page`` with ``all_pages``.
     """
+    if page is not None and all_pages is not None:
+        raise OptionsError("all pages and one page cannot both be asked for")
     options = options or ConvertOptions()
     paged = page is not None or page_size is not None or all_pages is not None
     size = page_size or DEFAULT_PAGE_SIZE

@@ -56,6 +56,15 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
     controlled_load: frozenset[str] = frozenset()  # suffixes or register ids
     base_url: str = DEFAULT_BASE_URL
 
+    def __post_init__(self) -> None:
+        oldest, newest = self.oldest_date, self.newest_date
+        if oldest is not None and newest is not None and oldest > newest:
+            raise OptionsError(f"the oldest date {oldest} is after the newest date {newest}")
+
+
+class OptionsError(ValueError):
+    """Arguments that contradict each other: the caller's mistake, found before any work."""
+
 
 class ConversionError(ValueError):
     """A record the standard cannot carry as asked (the message names why)."""

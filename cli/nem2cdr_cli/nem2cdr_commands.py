@@ -12,7 +12,7 @@ import click
 import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
 from nem2cdr.parallel import Workers
-from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions
+from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
 from nem2cdr_cli.errors import Group, run_guarded
 from nem2cdr_cli.output import console, print_json
 from nem2cdr_cli.progress import file_bar, wanted
@@ -262,16 +262,21 @@ def convert(
     Example:
       nem2cdr convert --interval-reads FULL data.zip -o usage.json
     """
-    options = ConvertOptions(
-        interval_reads=interval_reads,  # type: ignore[arg-type]
-        oldest_date=oldest_date.date() if oldest_date else None,
-        newest_date=newest_date.date() if newest_date else None,
-        service_point_id=service_point_id,  # type: ignore[arg-type]
-        namespace=namespace or DEFAULT_NAMESPACE,
-        export_sign=export_sign,  # type: ignore[arg-type]
-        controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
-        base_url=base_url or DEFAULT_BASE_URL,
-    )
+    if all_pages is not None and _given(click.get_current_context(), "output"):
+        raise click.UsageError("--all-pages writes its own files: it takes no -o/--output")
+    try:
+        options = ConvertOptions(
+            interval_reads=interval_reads,  # type: ignore[arg-type]
+            oldest_date=oldest_date.date() if oldest_date else None,
+            newest_date=newest_date.date() if newest_date else None,
+            service_point_id=service_point_id,  # type: ignore[arg-type]
+            namespace=namespace or DEFAULT_NAMESPACE,
+            export_sign=export_sign,  # type: ignore[arg-type]
+            controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
+            base_url=base_url or DEFAULT_BASE_URL,
+        )
+    except OptionsError as exc:
+        raise click.UsageError(str(exc)) from exc
     try:
         with file_bar(file, wanted(quiet)) as on_progress:
             result = nem2cdr.convert(
@@ -287,6 +292,8 @@ def convert(
                 on_progress=on_progress,
                 workers=workers,
             )
+    except OptionsError as exc:
+        raise click.UsageError(str(exc)) from exc
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
@@ -345,7 +352,9 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     show_default=True,
     help="How to print the report.",
 )
-@click.option("--chart", type=click.Path(dir_okay=False), help="Draw the sizes as an SVG chart.")
+@click.option(
+    "--chart", type=click.Path(dir_okay=False), help="Draw the sizes as an SVG chart (a file)."
+)
 @click.option(
     "--requests",
     default=300,
@@ -393,6 +402,9 @@ def experiments_command(
     """
     import nem2cdr_experiments as suite
 
+    if chart == "-":
+        raise click.UsageError("--chart needs a file: standard output holds the report")
+
     model = suite.CostModel(
         requests=requests, budget_seconds=budget, aud_per_mbit_year=aud_per_mbit
     )
@@ -423,6 +435,11 @@ def experiments_command(
         )
     if result.failed:
         sys.exit(INPUT_ERRORS)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` (not left it at its default)."""
+    return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 
+from nem2cdr.atomic import write_atomically
 from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import Codec
@@ -120,8 +121,7 @@ def measure(
         )
     encode_ms = (time.perf_counter() - start) * 1000
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / f"{experiment.id}-{experiment.name}{experiment.suffix}").write_bytes(payload)
+        write_atomically(out_dir / f"{experiment.id}-{experiment.name}{experiment.suffix}", payload)
     roundtrip, problem, decode_ms = _roundtrip(experiment, data, payload)
     pages = []
     for page_size in PAGE_SIZES:
