@@ -714,6 +714,8 @@ class _MemberParser:
             self.add("NEM12-E030", "250 record has no CurrentRegisterReadDateTime")
         uom_raw = self._text(padded[19])
         nmi, config, register, suffix, stream_id, serial, direction = texts
+        previous_at = self._optional_datetime(padded[9], "PreviousRegisterReadDateTime")
+        current_at = self._optional_datetime(padded[14], "CurrentRegisterReadDateTime")
         basic = BasicRead(
             nmi=nmi,
             nmi_configuration=config,
@@ -723,16 +725,12 @@ class _MemberParser:
             meter_serial=serial,
             direction=direction,
             previous_register_read=previous,
-            previous_read_datetime=self._optional_datetime(
-                padded[9], "PreviousRegisterReadDateTime"
-            ),
+            previous_read_datetime=previous_at,
             previous_quality_method=qualities[0],
             previous_reason_code=prev_reason,
             previous_reason_description=prev_description,
             current_register_read=current,
-            current_read_datetime=self._optional_datetime(
-                padded[14], "CurrentRegisterReadDateTime"
-            ),
+            current_read_datetime=current_at,
             current_quality_method=qualities[1],
             current_reason_code=cur_reason,
             current_reason_description=cur_description,

@@ -116,13 +116,19 @@ def test_only_a_plain_first_half_is_split(
     assert halves == whole
 
 
+@pytest.fixture
+def many(tmp_path: Path) -> Path:
+    """A generated file of four NMIs, split in halves once MIN_SIZE allows."""
+    path = tmp_path / "many.csv"
+    nem2cdr.generate(path, nmis=4, days=5, interval=30, seed=2)
+    return path
+
+
 @pytest.mark.usefixtures("two_cores")
 def test_a_failed_child_falls_back_to_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    many: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "many.csv"
-    with path.open("wb") as out:
-        generate(out, nmis=4, days=5, interval=30, seed=2)
+    path = many
     expected = io.BytesIO()
     nem2cdr.convert(path, expected, workers=1)
     written = io.BytesIO()
@@ -139,12 +145,8 @@ def test_a_failed_child_falls_back_to_one_process(
 
 
 @pytest.mark.usefixtures("two_cores")
-def test_the_library_never_forks_unless_asked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "many.csv"
-    with path.open("wb") as out:
-        generate(out, nmis=4, days=5, interval=30, seed=2)
+def test_the_library_never_forks_unless_asked(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = many
     assert parallel.halves(path) is None
     assert parallel.halves(path, workers=2) is not None
 

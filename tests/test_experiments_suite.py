@@ -35,6 +35,7 @@ INVALID = (
     / "Example_NEM12_15min_200_30min_300.csv"
 )
 SVG = "{http://www.w3.org/2000/svg}"
+MAX_LABELS = ["gzip-6", "zstd-3", "brotli-5", "gzip-9", "zstd-19", "brotli-11"]  # --codecs max
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +109,7 @@ def test_every_input_of_the_cost_model_is_an_option() -> None:
 
 def test_codec_specs() -> None:
     assert parse("default") == [Codec("gzip", 6), Codec("zstd", 3), Codec("brotli", 5)]
-    assert [c.label for c in parse("max")] == [
-        "gzip-6",
-        "zstd-3",
-        "brotli-5",
-        "gzip-9",
-        "zstd-19",
-        "brotli-11",
-    ]
+    assert [c.label for c in parse("max")] == MAX_LABELS
     assert parse("gzip:1,zstd:19") == [Codec("gzip", 1), Codec("zstd", 19)]
     assert parse(" GZIP:6 , gzip:6,") == [Codec("gzip", 6)]
 
@@ -230,14 +224,7 @@ def test_cli_max_codecs_on_every_experiment(tmp_path: Path) -> None:
     found = json.loads(result.stdout)["experiments"]
     assert [item["id"] for item in found] == sorted(REGISTRY)
     for item in found:
-        assert list(item["compressed"]) == [
-            "gzip-6",
-            "zstd-3",
-            "brotli-5",
-            "gzip-9",
-            "zstd-19",
-            "brotli-11",
-        ]
+        assert list(item["compressed"]) == MAX_LABELS
 
 
 def test_cli_writes_each_payload_and_the_chart(tmp_path: Path) -> None:
