@@ -152,9 +152,15 @@ def measure(contender: Contender, path: Path, runs: int) -> Result | None:
     check = json.loads(checked.stdout)
     seconds = [measured.seconds for measured in timed]
     return Result(
-        contender, version, median([m.seconds for m in imports]), median(seconds), seconds,
-        max(m.peak_rss_mb for m in timed), check["values"], check["total"],
-    )  # fmt: skip
+        contender,
+        version,
+        median([m.seconds for m in imports]),
+        median(seconds),
+        seconds,
+        max(m.peak_rss_mb for m in timed),
+        check["values"],
+        check["total"],
+    )
 
 
 def _ratio(result: Result, baseline: Result | None) -> str:

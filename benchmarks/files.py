@@ -70,9 +70,14 @@ def bench_file(name: str) -> Path:
     try:
         with open(partial, "wb") as out:
             generate(
-                out, nmis=spec.nmis, days=spec.days, interval=spec.interval,
-                start=spec.start, seed=spec.seed, solar=spec.solar,
-            )  # fmt: skip
+                out,
+                nmis=spec.nmis,
+                days=spec.days,
+                interval=spec.interval,
+                start=spec.start,
+                seed=spec.seed,
+                solar=spec.solar,
+            )
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

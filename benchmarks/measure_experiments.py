@@ -13,7 +13,7 @@ median of ``--runs``:
 
 ``nem2cdr experiments --help`` is timed the same way (the start-up floor). Then one more full
 run with ``--format json`` shows where the time goes: each experiment's encode and decode time
-as the run measured them (compression runs on a thread pool beside them).
+as the run measured them.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from pathlib import Path
 
 from benchmarks.process import Measured, code_version, median, nem2cdr_executable, run_measured
 
-SAMPLE = Path(__file__).resolve().parent.parent / "samples" / (
-    "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
-)  # fmt: skip
+SAMPLE = (
+    Path(__file__).resolve().parent.parent
+    / "samples"
+    / ("NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv")
+)
 THREAD = "00,01,02,03,04,05,06,07"
 TARGETS = {"thread experiments, gzip 6": 0.5, "every experiment, default codecs": 3.0}
 

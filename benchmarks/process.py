@@ -46,8 +46,11 @@ def run_measured(argv: Sequence[str]) -> Measured:
         with open(errors_path, "wb") as errors:
             launched = subprocess.run(
                 [sys.executable, "-c", _LAUNCHER, result_path, *argv],
-                stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, check=False,
-            )  # fmt: skip
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
         with open(errors_path, "rb") as errors:
             err = errors.read().decode("utf-8", "replace")
         if launched.returncode != 0 or not os.path.exists(result_path):
@@ -87,13 +90,19 @@ def code_version() -> str:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
             check=True,
-        ).stdout.strip()  # fmt: skip
+        ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "nem2cdr", "cli", "experiments", "mmtlite"],
-            cwd=root, capture_output=True, text=True, check=True,
-        ).stdout.split("\n")  # fmt: skip
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
     except (OSError, subprocess.CalledProcessError):
         return "commit unknown"
     folders = sorted({line[3:].split("/")[0] + "/" for line in dirty if line.strip()})

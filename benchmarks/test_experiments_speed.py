@@ -21,9 +21,11 @@ import nem2cdr_experiments as experiments
 from nem2cdr_experiments.data import UsageData, load
 from nem2cdr_experiments.runner import Run
 
-SAMPLE = Path(__file__).resolve().parent.parent / "samples" / (
-    "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
-)  # fmt: skip
+SAMPLE = (
+    Path(__file__).resolve().parent.parent
+    / "samples"
+    / ("NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv")
+)
 THREAD = ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 
@@ -57,9 +59,13 @@ def test_encode(benchmark: BenchmarkFixture, sample: UsageData, experiment_id: s
 
 def _run(benchmark: BenchmarkFixture, only: list[str] | None, codecs: str) -> Run:
     run: Run = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        experiments.run_file, args=(SAMPLE, only, codecs), rounds=5, iterations=1,
+        experiments.run,
+        args=(SAMPLE,),
+        kwargs={"only": only, "codecs": codecs, "workers": "auto"},
+        rounds=5,
+        iterations=1,
         warmup_rounds=1,
-    )  # fmt: skip
+    )
     assert run.failed == []  # a fast run whose encodings do not round-trip is no win
     benchmark.extra_info["experiments"] = len(run.experiments)
     return run

@@ -1,6 +1,6 @@
 """nem2cdr: read AEMO NEM12/NEM13 meter data exactly, and turn it into CDR energy usage payloads.
 
-The public surface is small::
+The public surface is small, one function per command::
 
     import nem2cdr
     reader = nem2cdr.read("NEM12#...csv")      # path, "-", bytes file, .csv or .zip
@@ -8,8 +8,13 @@ The public surface is small::
         ...
     reader.diagnostics.errors, reader.stats
 
+    nem2cdr.validate("NEM12#...csv")            # ValidationReport: ok, errors, warnings, stats
     nem2cdr.convert("NEM12#...csv", "usage.json", nem2cdr.ConvertOptions(interval_reads="FULL"))
     nem2cdr.check("usage.json")                 # [] when the payload is valid
+    nem2cdr.generate("big.csv", nmis=100, days=365, interval=5)
+    nem2cdr.write("copy.csv", days)             # IntervalDays back out as a NEM12 file
+
+``nem2cdr_experiments.run(...)`` is ``nem2cdr experiments``.
 """
 
 from typing import TYPE_CHECKING
@@ -29,20 +34,26 @@ from nem2cdr.model import (
 )
 from nem2cdr.reader import Reader, read
 from nem2cdr.usage import ConvertOptions
+from nem2cdr.validation import ValidationReport, validate
 
 if TYPE_CHECKING:
-    from nem2cdr.checking import Problem, check
+    from nem2cdr.checking import CheckReport, check
     from nem2cdr.conversion import ConvertResult, convert
+    from nem2cdr.generator import generate
+    from nem2cdr.writer import write
 
 __version__ = "0.1.0"
 
-# convert and check load their modules on first use: a command that only reads (validate,
-# experiments) should not pay for jsonschema's, the spool's and the fork machinery's imports.
+# convert, check, generate and write load their modules on first use: a command that only
+# reads (validate, experiments) should not pay for jsonschema's, the spool's and the fork
+# machinery's imports.
 _LAZY = {
     "check": "nem2cdr.checking",
-    "Problem": "nem2cdr.checking",
+    "CheckReport": "nem2cdr.checking",
     "convert": "nem2cdr.conversion",
     "ConvertResult": "nem2cdr.conversion",
+    "generate": "nem2cdr.generator",
+    "write": "nem2cdr.writer",
 }
 
 
@@ -62,19 +73,23 @@ __all__ = [
     "B2BDetail",
     "BasicB2B",
     "BasicRead",
+    "CheckReport",
     "ConvertOptions",
     "ConvertResult",
     "Diagnostic",
     "Diagnostics",
     "Header",
     "IntervalDay",
-    "Problem",
     "QualitySpan",
     "Reader",
     "Record",
     "Stats",
     "Stream",
+    "ValidationReport",
     "check",
     "convert",
+    "generate",
     "read",
+    "validate",
+    "write",
 ]

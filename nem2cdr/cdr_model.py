@@ -1,7 +1,9 @@
 """The CDR energy usage payload (`EnergyUsageListResponse`, Consumer Data Standards v1.36.0).
 
 Field names are the standard's (camelCase via ``rename``); optional fields are omitted when
-unset, never written as null. One encoder, built once, writes every payload.
+unset, never written as null. One encoder, built once, writes every payload. The response
+around the reads is written by ``pages.write_response`` from already encoded reads, so it has
+no Struct here.
 """
 
 from __future__ import annotations
@@ -62,16 +64,6 @@ class LinksPaginated(_Camel, kw_only=True):
 class MetaPaginated(_Camel, kw_only=True):
     total_records: int
     total_pages: int
-
-
-class UsageData(_Camel, kw_only=True):
-    reads: list[EnergyUsageRead]
-
-
-class EnergyUsageListResponse(_Camel, kw_only=True):
-    data: UsageData
-    links: LinksPaginated
-    meta: MetaPaginated
 
 
 ENCODER = msgspec.json.Encoder()

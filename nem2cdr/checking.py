@@ -23,21 +23,8 @@ from typing import Any
 import msgspec
 
 from nem2cdr.exact import EXACT
+from nem2cdr.model import Diagnostic
 
-CHECKS: dict[str, str] = {
-    "CDR-E001": "not JSON",
-    "CDR-E002": "not valid against the official schema",
-    "CDR-E003": "readUType does not match basicRead / intervalRead",
-    "CDR-E004": "intervalReads does not hold 1440 / readIntervalLength values",
-    "CDR-E005": "aggregateValue is not the exact sum of intervalReads",
-    "CDR-E006": "readQualities range outside 1..N or reversed",
-    "CDR-E007": "readQualities ranges overlap",
-    "CDR-E008": "invalid date, or readEndDate before readStartDate",
-    "CDR-E009": "reads of one service point not in readStartDate descending order",
-    "CDR-E010": "meta does not add up",
-    "CDR-E011": "a number too large or too small to add up exactly (|exponent| > 100)",
-    "CDR-E012": "the file cannot be read",
-}
 # No meter value needs more: beyond it an exact sum could need gigabytes of digits.
 _MAX_EXPONENT = 100
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -45,10 +32,20 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 Json = Any  # what json.loads returns
 
 
-class Problem(msgspec.Struct, frozen=True):
-    path: str  # JSON path, "$.data.reads[3].intervalRead.aggregateValue"
-    code: str
-    message: str
+def _problem(path: str, code: str, message: str) -> Diagnostic:
+    """A finding at JSON ``path``; ``check`` names the file."""
+    return Diagnostic(code, "", None, path, message)
+
+
+class CheckReport(msgspec.Struct):
+    """One payload's problems, as ``nem2cdr check --format json`` prints them."""
+
+    file: str
+    problems: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @cache
@@ -62,27 +59,33 @@ def _validator(schema_name: str) -> Any:
     return jsonschema.Draft4Validator(schema)
 
 
-def check(payload: bytes | str | os.PathLike[str]) -> list[Problem]:
+def check(payload: bytes | str | os.PathLike[str], *, name: str | None = None) -> list[Diagnostic]:
     """Problems of a usage payload: a response, or JSON Lines of reads (one per line).
 
-    ``payload`` is the JSON itself (bytes) or the path of a file holding it.
+    ``payload`` is the JSON itself (bytes) or the path of a file holding it. Each finding
+    names ``name`` as its file: by default the path, or "-" for bytes (standard input).
     """
+    file = name if name is not None else "-" if isinstance(payload, bytes) else os.fspath(payload)
+    return [msgspec.structs.replace(found, file=file) for found in _problems(payload)]
+
+
+def _problems(payload: bytes | str | os.PathLike[str]) -> list[Diagnostic]:
     if isinstance(payload, bytes):
         data = payload
     else:
         try:
             data = Path(payload).read_bytes()
         except OSError as exc:
-            return [Problem("$", "CDR-E012", f"cannot read {os.fspath(payload)}: {exc.strerror}")]
+            return [_problem("$", "CDR-E012", f"cannot read {os.fspath(payload)}: {exc.strerror}")]
     lines = [line for line in data.splitlines() if line.strip()]
     if not lines:
-        return [Problem("$", "CDR-E001", "empty: no JSON at all")]
+        return [_problem("$", "CDR-E001", "empty: no JSON at all")]
     try:
         document = _loads(data)
     except ValueError as exc:
         if len(lines) > 1:
             return list(_check_lines(data.splitlines()))
-        return [Problem("$", "CDR-E001", f"not JSON: {exc}")]
+        return [_problem("$", "CDR-E001", f"not JSON: {exc}")]
     if isinstance(document, dict) and "data" not in document and "readUType" in document:
         return list(_check_lines(data.splitlines()))  # JSON Lines holding one read
     return list(_check_response(document))
@@ -100,7 +103,7 @@ def _refuse_constant(name: str) -> Json:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _check_lines(lines: list[bytes]) -> Iterator[Problem]:
+def _check_lines(lines: list[bytes]) -> Iterator[Diagnostic]:
     number = -1
     for line_number, line in enumerate(lines, 1):
         if not line.strip():
@@ -110,14 +113,14 @@ def _check_lines(lines: list[bytes]) -> Iterator[Problem]:
         try:
             read = _loads(line)
         except ValueError as exc:
-            yield Problem(path, "CDR-E001", f"line {line_number} is not JSON: {exc}")
+            yield _problem(path, "CDR-E001", f"line {line_number} is not JSON: {exc}")
             continue
         yield from _schema("EnergyUsageRead", read, path)
         if isinstance(read, dict):
             yield from _check_read(read, path)
 
 
-def _check_response(document: Json) -> Iterator[Problem]:
+def _check_response(document: Json) -> Iterator[Diagnostic]:
     yield from _schema("EnergyUsageListResponse", document, "$")
     if not isinstance(document, dict):
         return
@@ -134,21 +137,21 @@ def _check_response(document: Json) -> Iterator[Problem]:
         yield from _check_meta(meta, len(reads))
 
 
-def _schema(name: str, instance: Json, root: str) -> Iterator[Problem]:
+def _schema(name: str, instance: Json, root: str) -> Iterator[Diagnostic]:
     for error in _validator(name).iter_errors(instance):
         path = root + error.json_path[1:]
-        yield Problem(path, "CDR-E002", error.message)
+        yield _problem(path, "CDR-E002", error.message)
 
 
-def _check_read(read: dict[str, Json], path: str) -> Iterator[Problem]:
+def _check_read(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
     kind = read.get("readUType")
     for other in ("basicRead", "intervalRead"):
         if other == kind and other not in read:
-            yield Problem(
+            yield _problem(
                 f"{path}.{other}", "CDR-E003", f"readUType is {kind} but {other} is absent"
             )
         if other != kind and other in read:
-            yield Problem(
+            yield _problem(
                 f"{path}.{other}", "CDR-E003", f"readUType is {kind!r}: no {other} allowed"
             )
     yield from _check_dates(read, path)
@@ -157,15 +160,17 @@ def _check_read(read: dict[str, Json], path: str) -> Iterator[Problem]:
         yield from _check_interval(interval, f"{path}.intervalRead")
 
 
-def _check_dates(read: dict[str, Json], path: str) -> Iterator[Problem]:
+def _check_dates(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
     start = _date(read.get("readStartDate"))
     if start is None:
-        yield Problem(f"{path}.readStartDate", "CDR-E008", "readStartDate is not a YYYY-MM-DD date")
+        yield _problem(
+            f"{path}.readStartDate", "CDR-E008", "readStartDate is not a YYYY-MM-DD date"
+        )
         return
     if "readEndDate" in read:
         end = _date(read["readEndDate"])
         if end is None or end < start:
-            yield Problem(
+            yield _problem(
                 f"{path}.readEndDate",
                 "CDR-E008",
                 "readEndDate is not a date on or after readStartDate",
@@ -181,58 +186,62 @@ def _date(value: Json) -> date | None:
         return None
 
 
-def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Problem]:
+def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Diagnostic]:
     values = interval.get("intervalReads")
     raw_length = interval.get("readIntervalLength")
     length = raw_length if isinstance(raw_length, int) and not isinstance(raw_length, bool) else 0
     length_ok = length > 0
     count: int | None = None
     if length_ok and 1440 % length:
-        yield Problem(f"{path}.readIntervalLength", "CDR-E004", f"{length} does not divide 1440")
+        yield _problem(f"{path}.readIntervalLength", "CDR-E004", f"{length} does not divide 1440")
     elif length_ok:
         count = 1440 // length
     if isinstance(values, list):
         if not length_ok:
-            yield Problem(
-                f"{path}.readIntervalLength", "CDR-E004",
+            yield _problem(
+                f"{path}.readIntervalLength",
+                "CDR-E004",
                 "intervalReads without a valid readIntervalLength",
-            )  # fmt: skip
+            )
         elif count is not None and len(values) != count:
-            yield Problem(
-                f"{path}.intervalReads", "CDR-E004",
+            yield _problem(
+                f"{path}.intervalReads",
+                "CDR-E004",
                 f"{len(values)} values, readIntervalLength {length} means {count}",
-            )  # fmt: skip
+            )
         yield from _check_sum(values, interval.get("aggregateValue"), path)
     qualities = interval.get("readQualities")
     if isinstance(qualities, list):
         yield from _check_ranges(qualities, count, f"{path}.readQualities")
 
 
-def _check_sum(values: list[Json], aggregate: Json, path: str) -> Iterator[Problem]:
+def _check_sum(values: list[Json], aggregate: Json, path: str) -> Iterator[Diagnostic]:
     numbers = [v for v in values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
     if len(numbers) != len(values) or not isinstance(aggregate, (int, Decimal)):
         return  # the schema has said what is wrong
     wild = [n for n in [*numbers, aggregate] if _out_of_range(n)]
     if wild:
-        yield Problem(
-            f"{path}.intervalReads", "CDR-E011",
+        yield _problem(
+            f"{path}.intervalReads",
+            "CDR-E011",
             f"a number with exponent {Decimal(wild[0]).adjusted()}: sum not checked",
-        )  # fmt: skip
+        )
         return
     with localcontext(EXACT):
         total = sum((Decimal(v) for v in numbers), Decimal(0))
     if Decimal(aggregate) != total:
-        yield Problem(
-            f"{path}.aggregateValue", "CDR-E005",
+        yield _problem(
+            f"{path}.aggregateValue",
+            "CDR-E005",
             f"aggregateValue {aggregate} but the intervalReads add up to {total}",
-        )  # fmt: skip
+        )
 
 
 def _out_of_range(number: int | Decimal) -> bool:
     return number != 0 and abs(Decimal(number).adjusted()) > _MAX_EXPONENT
 
 
-def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterator[Problem]:
+def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterator[Diagnostic]:
     spans = []
     for index, quality in enumerate(qualities):
         if not isinstance(quality, dict):
@@ -242,22 +251,23 @@ def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterat
             continue
         top = count if count is not None else end
         if not 1 <= start <= end <= top:
-            yield Problem(
-                f"{path}[{index}]", "CDR-E006",
+            yield _problem(
+                f"{path}[{index}]",
+                "CDR-E006",
                 f"range {start}-{end} is not inside 1..{top}" if count else f"range {start}-{end}",
-            )  # fmt: skip
+            )
         spans.append((start, end, index))
     spans.sort()
     covered: int | None = None  # the furthest interval any earlier range reaches
     for start, end, index in spans:
         if covered is not None and start <= covered:
-            yield Problem(
+            yield _problem(
                 f"{path}[{index}]", "CDR-E007", f"range starting at {start} overlaps another"
             )
         covered = end if covered is None else max(covered, end)
 
 
-def _check_order(reads: list[Json]) -> Iterator[Problem]:
+def _check_order(reads: list[Json]) -> Iterator[Diagnostic]:
     last: tuple[str, date] | None = None
     for index, read in enumerate(reads):
         if not isinstance(read, dict):
@@ -266,29 +276,31 @@ def _check_order(reads: list[Json]) -> Iterator[Problem]:
         if not isinstance(point, str) or start is None:
             continue
         if last is not None and last[0] == point and start > last[1]:
-            yield Problem(
-                f"$.data.reads[{index}].readStartDate", "CDR-E009",
+            yield _problem(
+                f"$.data.reads[{index}].readStartDate",
+                "CDR-E009",
                 f"{start} comes after {last[1]} of the same service point",
-            )  # fmt: skip
+            )
         last = (point, start)
 
 
-def _check_meta(meta: dict[str, Json], listed: int) -> Iterator[Problem]:
+def _check_meta(meta: dict[str, Json], listed: int) -> Iterator[Diagnostic]:
     records, pages = meta.get("totalRecords"), meta.get("totalPages")
     if not (isinstance(records, int) and isinstance(pages, int)):
         return
     if listed > records:
-        yield Problem(
+        yield _problem(
             "$.meta.totalRecords",
             "CDR-E010",
             f"{listed} reads listed but totalRecords is {records}",
         )
     if (records == 0) != (pages == 0) or pages > records:
-        yield Problem(
+        yield _problem(
             "$.meta.totalPages", "CDR-E010", f"totalPages {pages} with totalRecords {records}"
         )
     elif pages == 1 and listed < records:
-        yield Problem(
-            "$.meta.totalRecords", "CDR-E010",
+        yield _problem(
+            "$.meta.totalRecords",
+            "CDR-E010",
             f"the only page lists {listed} reads but totalRecords is {records}",
-        )  # fmt: skip
+        )

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,20 +29,21 @@ from nem2cdr.pages import (
     page_count,
     write_response,
 )
-from nem2cdr.parallel import Forked, halves
+from nem2cdr.parallel import Forked, Workers, halves
 from nem2cdr.reader import Part, Reader
 from nem2cdr.sources import Source, source_name
-from nem2cdr.spool import Entry, OnReplace, Runs, Spool
+from nem2cdr.spool import Entry, Key, OnReplace, Runs, Spool
+from nem2cdr.targets import Target, opened, target_name
 from nem2cdr.usage import (
     ConversionError,
     ConvertOptions,
+    OptionsError,
     basic_dates,
     basic_record,
     in_range,
     interval_record,
 )
 
-Output = str | os.PathLike[str] | BinaryIO
 # Sequence numbers of the second half's records: after every record of the first half.
 _SECOND_HALF = 1 << 40
 _PAGE_NAME = re.compile(r"page-[0-9]{4,}\.json")
@@ -62,7 +61,7 @@ class ConvertResult:
 
 def convert(
     source: Source,
-    out: Output = "-",
+    out: Target = "-",
     options: ConvertOptions | None = None,
     *,
     page: int | None = None,
@@ -72,22 +71,27 @@ def convert(
     strict: bool = False,
     keep_going: bool = False,
     on_progress: OnProgress | None = None,
+    workers: Workers = 1,
 ) -> ConvertResult:
     """Convert ``source``; see ``nem2cdr convert --help`` for what each argument does.
 
     ``on_progress(fraction)`` is called now and then with how much of the input is read
-    (0 to 1), when that is known (a file, not a pipe).
+    (0 to 1), when that is known (a file, not a pipe). ``workers`` above 1 (or "auto", one
+    per core) lets a large plain file be read in two processes; the bytes are the same.
 
     Errors and warnings are in the result's ``diagnostics``. With errors, nothing is
     written and ``ok`` is False, unless ``keep_going`` (then the good records are written).
-    Raises ``PageError`` for a page that does not exist or a page size over 1000.
+    Raises ``PageError`` for a page that does not exist or a page size over 1000, and
+    ``OptionsError`` for ``page`` with ``all_pages``.
     """
+    if page is not None and all_pages is not None:
+        raise OptionsError("all pages and one page cannot both be asked for")
     options = options or ConvertOptions()
     paged = page is not None or page_size is not None or all_pages is not None
     size = page_size or DEFAULT_PAGE_SIZE
     if paged:
         check_page_size(size)  # before the work; the page itself once the total is known
-    spool, found = _spooled(source, options, strict, on_progress)
+    spool, found = _spooled(source, options, strict, on_progress, workers)
     try:
         total = spool.finish(_reporter(found, source_name(source)))
         if not found.ok and not keep_going:
@@ -97,28 +101,28 @@ def convert(
             pages = 1 if total else 0
             meta = MetaPaginated(total_records=total, total_pages=pages)
             page_links = links(options.base_url, query, None, None, pages)
-            with _opened(out) as stream:
+            with opened(out) as stream:
                 if jsonl:
                     _write_lines(stream, spool.bodies())
                 else:
                     write_response(stream, spool.bodies(), page_links, meta)
-            return ConvertResult(True, total, pages, [_name(out)], found)
+            return ConvertResult(True, total, pages, [target_name(out)], found)
         pages = page_count(total, size)
         wanted = range(1, max(pages, 1) + 1) if all_pages is not None else [page or 1]
         for number in wanted:
             check_page(number, size, total)
         written = []
         for number in wanted:
-            target: Output = out if all_pages is None else _page_path(all_pages, number, pages)
+            target: Target = out if all_pages is None else _page_path(all_pages, number, pages)
             bodies = spool.bodies(skip=(number - 1) * size, limit=size)
-            with _opened(target) as stream:
+            with opened(target) as stream:
                 if jsonl:
                     _write_lines(stream, bodies)
                 else:
                     meta = MetaPaginated(total_records=total, total_pages=pages)
                     page_links = links(options.base_url, query, number, size, pages)
                     write_response(stream, bodies, page_links, meta)
-            written.append(_name(target))
+            written.append(target_name(target))
         if all_pages is not None:
             _remove_stale_pages(Path(all_pages), {Path(name).name for name in written})
         return ConvertResult(True, total, pages, written, found)
@@ -127,10 +131,14 @@ def convert(
 
 
 def _spooled(
-    source: Source, options: ConvertOptions, strict: bool, on_progress: OnProgress | None
+    source: Source,
+    options: ConvertOptions,
+    strict: bool,
+    on_progress: OnProgress | None,
+    workers: Workers,
 ) -> tuple[Spool, Diagnostics]:
-    """Every record converted and spooled, on two cores when the file allows (see parallel)."""
-    parts = halves(source)
+    """Every record converted and spooled, on two cores when allowed and the file allows."""
+    parts = halves(source, workers)
     if parts is not None:
         done = _spooled_in_halves(source, parts, options, strict, on_progress)
         if done is not None:
@@ -186,15 +194,17 @@ def _spooled_in_halves(
 def _reporter(found: Diagnostics, name: str) -> OnReplace:
     """W011 for a day whose copies the two halves of a file each held (see spool.adopt)."""
 
-    def report(nmi: str, kept: Entry, lost: Entry) -> None:
+    def report(nmi: str, kept: Key, lost: Key) -> None:
         later, earlier = (kept, lost) if kept.sequence > lost.sequence else (lost, kept)
         why = "later in the file" if kept.update == lost.update else "later UpdateDateTime"
         day = date.fromordinal(kept.date).isoformat()
         found.add(
-            "NEM12-W011", name, later.line,
+            "NEM12-W011",
+            name,
+            later.line,
             f"NMI {nmi} {kept.suffix} {day} also at line {earlier.line}: "
             f"line {kept.line} wins ({why})",
-        )  # fmt: skip
+        )
 
     return report
 
@@ -216,22 +226,30 @@ def _fill(
                 if not in_range(record.date, options):
                     continue
                 _warn_null_data(record.quality_method, record.qualities, found, reader, record)
-                entry = Entry(
-                    record.date.toordinal(), record.stream.suffix, 0,
-                    _stamp(record.update_datetime), sequence, record.line,
-                    encode(interval_record(record, options)),
-                )  # fmt: skip
+                key = Key(
+                    record.date.toordinal(),
+                    record.stream.suffix,
+                    0,
+                    _stamp(record.update_datetime),
+                    sequence,
+                    record.line,
+                )
+                entry = Entry(key, encode(interval_record(record, options)))
                 spool.add(record.stream.nmi, entry)
             elif isinstance(record, BasicRead):
                 _warn_null_data(record.current_quality_method, (), found, reader, record)
                 dates = basic_dates(record)
                 if dates is not None and not in_range(dates[1], options):
                     continue
-                entry = Entry(
-                    dates[0].toordinal() if dates else 0, record.suffix, sequence,
-                    _stamp(record.update_datetime), sequence, record.line,
-                    encode(basic_record(record, options)),
-                )  # fmt: skip
+                key = Key(
+                    dates[0].toordinal() if dates else 0,
+                    record.suffix,
+                    sequence,
+                    _stamp(record.update_datetime),
+                    sequence,
+                    record.line,
+                )
+                entry = Entry(key, encode(basic_record(record, options)))
                 spool.add(record.nmi, entry)
         except ConversionError as exc:
             found.add("NEM12-E040", reader.name, record.line, str(exc))
@@ -281,31 +299,3 @@ def _remove_stale_pages(folder: Path, kept: set[str]) -> None:
 def _page_path(folder: str | os.PathLike[str], number: int, pages: int) -> Path:
     width = max(4, len(str(pages)))
     return Path(folder) / f"page-{number:0{width}d}.json"
-
-
-def _name(out: Output) -> str:
-    if isinstance(out, (str, os.PathLike)):
-        return os.fspath(out)
-    return str(getattr(out, "name", "<stream>"))
-
-
-@contextmanager
-def _opened(out: Output) -> Iterator[BinaryIO]:
-    """A binary stream to write; a path is written beside itself and renamed when complete."""
-    if not isinstance(out, (str, os.PathLike)):
-        yield out
-        return
-    if os.fspath(out) == "-":
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        with open(partial, "wb", buffering=1 << 20) as stream:
-            yield stream
-        os.replace(partial, path)
-    finally:
-        if partial.exists():
-            partial.unlink()

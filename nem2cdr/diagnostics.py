@@ -1,8 +1,10 @@
-"""Stable diagnostic codes and the collector the reader reports into.
+"""Stable diagnostic codes, the one catalogue of them, and the collector the reader reports into.
 
-Codes never change meaning once released: scripts match on them. ``E`` codes are errors (the
-affected day or record is skipped, never guessed); ``W`` codes are deviations the reader
-tolerates without losing anything, and become errors under ``strict``.
+Codes never change meaning once released: scripts match on them. ``NEM12-E`` codes are errors
+(the affected day or record is skipped, never guessed); ``NEM12-W`` codes are deviations the
+reader tolerates without losing anything, and become errors under ``strict``. ``CDR-E`` codes
+are what ``check`` finds in a usage payload. Every code here is produced by some test, and no
+code is produced that is not here (tests/conftest.py checks both at the end of a full run).
 """
 
 from __future__ import annotations
@@ -54,6 +56,19 @@ CODES: dict[str, str] = {
     "NEM12-W012": "text field is not UTF-8 (read as Latin-1)",
     "NEM12-W013": "unknown UOM",
     "NEM12-W020": "null data (quality N) sent as SUBSTITUTE (convert)",
+    # a usage payload (check)
+    "CDR-E001": "not JSON",
+    "CDR-E002": "not valid against the official schema",
+    "CDR-E003": "readUType does not match basicRead / intervalRead",
+    "CDR-E004": "intervalReads does not hold 1440 / readIntervalLength values",
+    "CDR-E005": "aggregateValue is not the exact sum of intervalReads",
+    "CDR-E006": "readQualities range outside 1..N or reversed",
+    "CDR-E007": "readQualities ranges overlap",
+    "CDR-E008": "invalid date, or readEndDate before readStartDate",
+    "CDR-E009": "reads of one service point not in readStartDate descending order",
+    "CDR-E010": "meta does not add up",
+    "CDR-E011": "a number too large or too small to add up exactly (|exponent| > 100)",
+    "CDR-E012": "the file cannot be read",
 }
 
 # Keep at most this many diagnostics of each severity in memory; the rest are counted. A garbage
@@ -78,7 +93,7 @@ class Diagnostics:
         self.by_code[code] += 1
         kept = self.errors if severity == "error" else self.warnings
         if len(kept) < self.keep:
-            kept.append(Diagnostic(code, severity, message, file, line))
+            kept.append(Diagnostic(code, file, line, None, message))
 
     def absorb(self, other: Diagnostics) -> None:
         """Add ``other``'s findings after these (the later part of the same file)."""

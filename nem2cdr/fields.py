@@ -15,9 +15,30 @@ _QUALITY = re.compile(r"[AEFNSV](?:[0-9]{2})?")
 
 # The spec's spelling of each unit of measure, keyed by its lower case.
 _UOMS = (
-    "MWh", "kWh", "Wh", "MVArh", "kVArh", "VArh", "MVAr", "kVAr", "VAr", "MW", "kW", "W",
-    "MVAh", "kVAh", "VAh", "MVA", "kVA", "VA", "kV", "V", "kA", "A", "pf",
-)  # fmt: skip
+    "MWh",
+    "kWh",
+    "Wh",
+    "MVArh",
+    "kVArh",
+    "VArh",
+    "MVAr",
+    "kVAr",
+    "VAr",
+    "MW",
+    "kW",
+    "W",
+    "MVAh",
+    "kVAh",
+    "VAh",
+    "MVA",
+    "kVA",
+    "VA",
+    "kV",
+    "V",
+    "kA",
+    "A",
+    "pf",
+)
 UOM_BY_LOWER: dict[str, str] = {uom.lower(): uom for uom in _UOMS}
 
 
@@ -53,9 +74,13 @@ def parse_datetime(text: bytes) -> datetime | None:
 def stamp(moment: datetime) -> int:
     """A datetime as the number CCYYMMDDhhmmss, which orders as the datetime does."""
     return (
-        moment.year * 10**10 + moment.month * 10**8 + moment.day * 10**6
-        + moment.hour * 10**4 + moment.minute * 100 + moment.second
-    )  # fmt: skip
+        moment.year * 10**10
+        + moment.month * 10**8
+        + moment.day * 10**6
+        + moment.hour * 10**4
+        + moment.minute * 100
+        + moment.second
+    )
 
 
 def is_quality_method(text: str) -> bool:

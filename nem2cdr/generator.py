@@ -19,13 +19,17 @@ same data whatever the number of NMIs, and the global RNG is never touched.
 from __future__ import annotations
 
 import math
+import os
 import random
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import BinaryIO, NamedTuple
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, cast
 
 from nem2cdr.model import B2BDetail, Header, IntervalDay, QualitySpan, Stream
+from nem2cdr.targets import Target, opened
 from nem2cdr.writer import write_nem12
 
 __all__ = ["generate", "generate_days"]
@@ -130,7 +134,7 @@ def generate_days(
 
 
 def generate(
-    out: BinaryIO,
+    out: Target,
     *,
     nmis: int = 1,
     days: int = 365,
@@ -139,8 +143,14 @@ def generate(
     seed: int = 0,
     solar: bool = True,
     controlled_load: bool | None = None,
+    as_zip: bool = False,
 ) -> None:
-    """Write a synthetic NEM12 file (CRLF, one 100..900 block) to ``out``, streaming."""
+    """Write a synthetic NEM12 file (CRLF, one 100..900 block), streaming: what
+    ``nem2cdr generate`` does. The same arguments always give the same bytes.
+
+    ``out`` is a path (written whole or not at all), ``"-"`` or an open binary stream. With
+    ``as_zip``, a .zip holding the CSV, named after ``out`` (``NEM12.csv`` for a stream).
+    """
     records = generate_days(
         nmis=nmis,
         days=days,
@@ -150,7 +160,24 @@ def generate(
         solar=solar,
         controlled_load=controlled_load,
     )
-    write_nem12(out, records, Header("NEM12", _file_created(start, days), "NEM2CDR", "SAMPLE", 1))
+    header = Header("NEM12", _file_created(start, days), "NEM2CDR", "SAMPLE", 1)
+    with opened(out) as stream:
+        if not as_zip:
+            write_nem12(stream, records, header)
+            return
+        with (
+            zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive,
+            archive.open(_member_name(out), "w", force_zip64=True) as inner,
+        ):
+            write_nem12(cast(BinaryIO, inner), records, header)
+
+
+def _member_name(out: Target) -> str:
+    """The CSV's name inside a generated zip: the zip's own name as .csv."""
+    if not isinstance(out, (str, os.PathLike)) or os.fspath(out) == "-":
+        return "NEM12.csv"
+    member = Path(out).stem
+    return member if member.lower().endswith(".csv") else f"{member}.csv"
 
 
 def _file_created(start: date, days: int) -> datetime:
@@ -282,9 +309,18 @@ class _Layout:
         self.line += 1
         suffix = house.suffixes[index]
         return Stream(
-            house.nmi, "".join(house.suffixes), suffix, suffix, f"N{index + 1}", house.serial,
-            "kWh", "kWh", self.interval, None, self.line,
-        )  # fmt: skip
+            house.nmi,
+            "".join(house.suffixes),
+            suffix,
+            suffix,
+            f"N{index + 1}",
+            house.serial,
+            "kWh",
+            "kWh",
+            self.interval,
+            None,
+            self.line,
+        )
 
     def day(
         self,
@@ -307,10 +343,18 @@ class _Layout:
             order, read_at = condition.special_read
             b2b = (B2BDetail("S", order, read_at, index_read, self.line),)
         return IntervalDay(
-            stream, when, values, condition.quality_method, condition.reason_code,
-            condition.reason_description, tuple(qualities), condition.update, condition.msats, b2b,
+            stream,
+            when,
+            values,
+            condition.quality_method,
+            condition.reason_code,
+            condition.reason_description,
+            tuple(qualities),
+            condition.update,
+            condition.msats,
+            b2b,
             day_line,
-        )  # fmt: skip
+        )
 
 
 def _house_streams(

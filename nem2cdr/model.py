@@ -88,9 +88,10 @@ class IntervalDay(msgspec.Struct, gc=False):
     msats_load_datetime: datetime | None
     b2b: tuple[B2BDetail, ...]
     line: int
-    # Only from ``read(..., keep_text=True)``: the values as a JSON array, exactly as the file
-    # wrote them (b"[0.036,1.500,...]"), so a converter can pass them on without re-encoding;
-    # b"" otherwise, and when the reader had to repair the text (".048").
+    # Only from ``read(..., keep_text=True)``: the 300 row's value fields exactly as the file
+    # wrote them, commas and all (b"0.036,1.500,..."), so a writer can pass the file's own
+    # decimals on without formatting floats again; b"" otherwise, and when the reader had to
+    # repair the text (".048").
     values_text: bytes = b""
 
     def quality_at(self, interval: int) -> QualitySpan:
@@ -142,13 +143,19 @@ class BasicRead(msgspec.Struct, gc=False):
 
 
 class Diagnostic(msgspec.Struct, frozen=True, gc=False):
-    """One finding about a file: a stable code, where, and what."""
+    """One finding, the only kind nem2cdr reports: a stable code, where, and what.
 
-    code: str  # "NEM12-E012"; E = error (data skipped), W = tolerated deviation
-    severity: Severity
+    The code is one of ``nem2cdr.diagnostics.CODES``. Whether it is an error or a warning is
+    said by the list that holds it (``Diagnostics.errors``, ``.warnings``): under ``strict``
+    a W code is an error.
+    """
+
+    code: str  # "NEM12-E012": E = error (data skipped), W = tolerated deviation; "CDR-E005"
+    file: str  # the file, "archive.zip:member.csv" for a zip member, or the payload checked
+    line: int | None  # None: about the whole file (or a payload, where the path says where)
+    where: str | None  # a payload finding's JSON path ("$.data.reads[3].intervalRead"); or
+    # "interval 5" for a value, from the value decoder; None for a finding about a whole line
     message: str
-    file: str
-    line: int | None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file

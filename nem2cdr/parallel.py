@@ -1,6 +1,9 @@
 """Converting a big plain file on two cores: the parent reads the first half, a forked child
 the second, each into its own spool; the parent adopts the child's spool and merges.
 
+Nothing forks unless the caller asks (``workers``): a library call inside a threaded host
+application must not fork behind its back. The command line asks for ``"auto"``.
+
 The split is at a 200 record near the middle, so the child starts on a stream boundary in a
 state the parent's half can describe exactly (lines before it, whether a block is open). Where
 fork is missing, the machine has one core, or the input is small, a zip or a pipe, the caller
@@ -13,7 +16,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable
-from typing import BinaryIO, Generic, TypeVar
+from typing import BinaryIO, Generic, Literal, TypeVar
 
 from nem2cdr.reader import Part
 from nem2cdr.sources import Source
@@ -25,6 +28,8 @@ _BOM = b"\xef\xbb\xbf"
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 
 Result = TypeVar("Result")
+# How many processes a call may use: a number (1: never fork), or "auto" for one per core.
+Workers = int | Literal["auto"]
 
 
 def cores() -> int:
@@ -34,11 +39,20 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def halves(source: Source) -> tuple[Part, Part] | None:
-    """Two parts of ``source`` split at a 200 record near the middle, or None."""
+def worker_count(workers: Workers) -> int:
+    """The processes ``workers`` allows here: "auto" is the cores this process may use."""
+    if workers == "auto":
+        return cores() if hasattr(os, "fork") else 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number from 1, or 'auto'; not {workers!r}")
+    return workers if hasattr(os, "fork") else 1
+
+
+def halves(source: Source, workers: Workers = 1) -> tuple[Part, Part] | None:
+    """Two parts of ``source`` split at a 200 record near the middle, or None (one process)."""
     if not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
         return None
-    if not hasattr(os, "fork") or cores() < 2:
+    if worker_count(workers) < 2:
         return None
     try:
         size = os.path.getsize(source)

@@ -23,10 +23,12 @@ from nem2cdr.fields import (
     parse_reason_code,
     stamp,
 )
+from nem2cdr.latest import Copy, wins
 from nem2cdr.model import (
     B2BDetail,
     BasicB2B,
     BasicRead,
+    Diagnostic,
     Header,
     IntervalDay,
     QualitySpan,
@@ -44,7 +46,7 @@ from nem2cdr.sources import (
     open_part,
     source_name,
 )
-from nem2cdr.values import ValueProblem, decode_fields, decode_one, decode_segment
+from nem2cdr.values import decode_fields, decode_one, decode_segment
 
 _RECORDS = frozenset({b"100", b"200", b"250", b"300", b"400", b"500", b"550", b"900"})
 _QUALITY_LETTERS = frozenset({b"A", b"E", b"F", b"N", b"S", b"V"})
@@ -61,9 +63,13 @@ _FIELDS_100, _FIELDS_200, _FIELDS_250 = 5, 10, 23
 _FIELDS_300_TRAIL, _FIELDS_400, _FIELDS_500, _FIELDS_550 = 5, 6, 5, 5
 # The error for a record too short to use.
 _SHORT_RECORD = {
-    "100": "NEM12-E006", "200": "NEM12-E005", "250": "NEM12-E030", "400": "NEM12-E025",
-    "500": "NEM12-E031", "550": "NEM12-E031",
-}  # fmt: skip
+    "100": "NEM12-E006",
+    "200": "NEM12-E005",
+    "250": "NEM12-E030",
+    "400": "NEM12-E025",
+    "500": "NEM12-E031",
+    "550": "NEM12-E031",
+}
 
 
 def read(source: Source, *, strict: bool = False, keep_text: bool = False) -> Reader:
@@ -191,7 +197,6 @@ class _MemberParser:
         self.erred = False
         # Which member this is, as SeenDays stores it beside each line.
         self.member_bits = max(0, len(reader.members) - 1) << _MEMBER_SHIFT
-        self.last_record: bytes = b""
 
     def add(self, code: str, message: str, line: int | None = _HERE) -> None:
         if code[6] == "E":
@@ -378,9 +383,18 @@ class _MemberParser:
         if len(fields) > 9 and fields[9].strip():
             next_read = self._date(fields[9], "NextScheduledReadDate")
         self.stream = Stream(
-            nmi, config, register, suffix, stream_id, serial, uom_raw,
-            self._uom(uom_raw), length, next_read, self.lineno,
-        )  # fmt: skip
+            nmi,
+            config,
+            register,
+            suffix,
+            stream_id,
+            serial,
+            uom_raw,
+            self._uom(uom_raw),
+            length,
+            next_read,
+            self.lineno,
+        )
         self.bad_stream_line = None
         self.reader._nmis.add(nmi)
         self.reader._streams.add((nmi, suffix))
@@ -422,7 +436,7 @@ class _MemberParser:
         if values is None:
             values = self._decode_slowly(segment.split(b","))
         elif self.keep_text:
-            text = b"[" + segment + b"]"
+            text = segment
         quality_method = trail[0].decode("latin-1")
         reason_ok, reason_code, description = self._reason(trail, 1)
         fields_ok = True
@@ -449,9 +463,19 @@ class _MemberParser:
             else (QualitySpan(1, count, quality_method, reason_code, description, self.lineno),)
         )
         record = IntervalDay(
-            stream, day, values, quality_method, reason_code, description, whole_day,
-            update, msats, (), self.lineno, text,
-        )  # fmt: skip
+            stream,
+            day,
+            values,
+            quality_method,
+            reason_code,
+            description,
+            whole_day,
+            update,
+            msats,
+            (),
+            self.lineno,
+            text,
+        )
         # The 14 digits as they stand are the stamp; 12 digits (or spaces) need building.
         if update is None:
             update_stamp = 0
@@ -505,13 +529,13 @@ class _MemberParser:
     def _decode_slowly(self, fields: list[bytes]) -> list[float] | None:
         decoded = decode_fields(fields)
         # One diagnostic per row and code: a row of 288 ".048"-style values is one finding.
-        by_code: dict[str, list[ValueProblem]] = {}
+        by_code: dict[str, list[Diagnostic]] = {}
         for problem in decoded.problems:
             by_code.setdefault(problem.code, []).append(problem)
         for code, problems in by_code.items():
             first = problems[0]
             more = f" (and {len(problems) - 1} more in this row)" if len(problems) > 1 else ""
-            self.add(code, f"interval {first.position + 1}: {first.message}{more}")
+            self.add(code, f"{first.where}: {first.message}{more}")
         return decoded.values
 
     def _on_400(self, line: bytes) -> None:
@@ -648,7 +672,7 @@ class _MemberParser:
         other = self.reader.members[earlier.line >> _MEMBER_SHIFT]
         other_line = earlier.line & ((1 << _MEMBER_SHIFT) - 1)
         where = "" if other == self.name else f" of {other}"
-        if pending.update >= earlier.update:
+        if wins(Copy(pending.update, here), Copy(earlier.update, earlier.line)):
             winner, loser = f"line {pending.line}", (other, other_line)
             tie = pending.update == earlier.update
             why = "later in the file" if tie else "later UpdateDateTime"
@@ -690,18 +714,37 @@ class _MemberParser:
             self.add("NEM12-E030", "250 record has no CurrentRegisterReadDateTime")
         uom_raw = self._text(padded[19])
         nmi, config, register, suffix, stream_id, serial, direction = texts
+        previous_at = self._optional_datetime(padded[9], "PreviousRegisterReadDateTime")
+        current_at = self._optional_datetime(padded[14], "CurrentRegisterReadDateTime")
         basic = BasicRead(
-            nmi, config, register, suffix, stream_id, serial, direction,
-            previous, self._optional_datetime(padded[9], "PreviousRegisterReadDateTime"),
-            qualities[0], prev_reason, prev_description,
-            current, self._optional_datetime(padded[14], "CurrentRegisterReadDateTime"),
-            qualities[1], cur_reason, cur_description,
-            quantity or 0.0, uom_raw, self._uom(uom_raw),
-            self._date(padded[20], "NextScheduledReadDate") if padded[20].strip() else None,
-            self._optional_datetime(padded[21], "UpdateDateTime"),
-            self._optional_datetime(padded[22], "MSATSLoadDateTime"),
-            None, self.lineno,
-        )  # fmt: skip
+            nmi=nmi,
+            nmi_configuration=config,
+            register_id=register,
+            suffix=suffix,
+            stream_id=stream_id,
+            meter_serial=serial,
+            direction=direction,
+            previous_register_read=previous,
+            previous_read_datetime=previous_at,
+            previous_quality_method=qualities[0],
+            previous_reason_code=prev_reason,
+            previous_reason_description=prev_description,
+            current_register_read=current,
+            current_read_datetime=current_at,
+            current_quality_method=qualities[1],
+            current_reason_code=cur_reason,
+            current_reason_description=cur_description,
+            quantity=quantity or 0.0,
+            uom_raw=uom_raw,
+            uom=self._uom(uom_raw),
+            next_scheduled_read=self._date(padded[20], "NextScheduledReadDate")
+            if padded[20].strip()
+            else None,
+            update_datetime=self._optional_datetime(padded[21], "UpdateDateTime"),
+            msats_load_datetime=self._optional_datetime(padded[22], "MSATSLoadDateTime"),
+            b2b=None,
+            line=self.lineno,
+        )
         if self.erred or bad_quality or not (prev_ok and cur_ok):
             return  # any error in the record: it is skipped, never half-read
         self.basic = basic

@@ -11,6 +11,8 @@ from array import array
 from datetime import date
 from typing import NamedTuple
 
+from nem2cdr.latest import Copy, wins
+
 _DAYS_IN_CHUNK = 31
 
 
@@ -32,9 +34,8 @@ class SeenDays:
         slot = 2 * (day.day - 1)
         earlier_line = chunk[slot]
         earlier = Earlier(earlier_line, chunk[slot + 1]) if earlier_line else None
-        # The entry left behind is the copy that wins: the later UpdateDateTime, and on a tie the
-        # later line, so a third copy is compared with the current winner.
-        if earlier is None or update >= earlier.update:
+        # The entry left behind is the copy that wins, so a third copy meets the current winner.
+        if earlier is None or wins(Copy(update, line), Copy(earlier.update, earlier.line)):
             chunk[slot] = line
             chunk[slot + 1] = update
         return earlier

@@ -29,9 +29,14 @@ _SPOOL_IN_MEMORY = 64 << 20
 # What reading a member's lines can raise when the bytes underneath are corrupt.
 # (NotImplementedError: an unknown compression or zip version; RuntimeError: encrypted.)
 READ_ERRORS = (
-    OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+    OSError,
+    EOFError,
+    ValueError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
     RuntimeError,
-)  # fmt: skip
+)
 
 
 class Member(NamedTuple):

@@ -2,7 +2,7 @@
 
 The standard orders reads by NMI ascending, then readStartDate descending (ties: registerSuffix
 ascending). Files come NMI by NMI in practice, so records are gathered per run of one NMI,
-resolved (the same day twice: the later UpdateDateTime wins, then the later line), sorted, and
+resolved (the same day twice: ``nem2cdr.latest.wins``), sorted, and
 their encoded bytes appended to a temporary file. Only small per-record keys stay in memory.
 An NMI that comes back later in the file is merged with its earlier runs at the end, and so
 are the runs of another process that converted the other part of the file (``adopt``).
@@ -14,13 +14,15 @@ import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol, TypeVar
+
+from nem2cdr.latest import Copy, wins
 
 _BLOCK = 4 << 20  # bytes read from the spool at once
 
 
-class Entry(NamedTuple):
-    """One encoded record and what orders and resolves it."""
+class Key(NamedTuple):
+    """What orders a record and resolves two copies of it."""
 
     date: int  # ordinal of readStartDate
     suffix: str
@@ -28,16 +30,46 @@ class Entry(NamedTuple):
     update: int  # UpdateDateTime as CCYYMMDDhhmmss, 0 when absent
     sequence: int  # position in the file: later records have larger numbers
     line: int
+
+
+class Entry(NamedTuple):
+    """One encoded record on its way into the spool."""
+
+    key: Key
     body: bytes
+
+
+class Placed(NamedTuple):
+    """A record already in a spool file: where its body is, not the body."""
+
+    key: Key
+    file: int  # index into the spool's body files
+    offset: int
+    length: int
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> Key: ...
+
+
+_Item = TypeVar("_Item", bound=_Keyed)
 
 
 class _Run:
     """One NMI's records from one stretch of the file, in standard order, bodies on disk."""
 
     __slots__ = (
-        "dates", "file", "lengths", "lines", "offset", "sequences", "suffixes", "tiebreaks",
+        "dates",
+        "file",
+        "lengths",
+        "lines",
+        "offset",
+        "sequences",
+        "suffixes",
+        "tiebreaks",
         "updates",
-    )  # fmt: skip
+    )
 
     def __init__(self, file: int, offset: int) -> None:
         self.file = file  # index into the spool's body files
@@ -50,21 +82,19 @@ class _Run:
         self.lines = array("q")
         self.lengths = array("L")
 
-    def entry(self, index: int, body: bytes) -> Entry:
-        return Entry(
-            self.dates[index], self.suffixes[index], self.tiebreaks[index], self.updates[index],
-            self.sequences[index], self.lines[index], body,
-        )  # fmt: skip
-
-
-class Placed(NamedTuple):
-    file: int
-    offset: int
-    length: int
+    def key(self, index: int) -> Key:
+        return Key(
+            self.dates[index],
+            self.suffixes[index],
+            self.tiebreaks[index],
+            self.updates[index],
+            self.sequences[index],
+            self.lines[index],
+        )
 
 
 # Told (nmi, kept, replaced) when runs from two parts of a file hold the same record.
-OnReplace = Callable[[str, Entry, Entry], None]
+OnReplace = Callable[[str, Key, Key], None]
 Runs = dict[str, list[_Run]]
 
 
@@ -91,12 +121,13 @@ class Spool:
         run = _Run(0, self._end)
         self._files[0].write(b"".join(entry.body for entry in entries))
         for entry in entries:
-            run.dates.append(entry.date)
-            run.suffixes.append(entry.suffix)
-            run.tiebreaks.append(entry.tiebreak)
-            run.updates.append(entry.update)
-            run.sequences.append(entry.sequence)
-            run.lines.append(entry.line)
+            key = entry.key
+            run.dates.append(key.date)
+            run.suffixes.append(key.suffix)
+            run.tiebreaks.append(key.tiebreak)
+            run.updates.append(key.update)
+            run.sequences.append(key.sequence)
+            run.lines.append(key.line)
             run.lengths.append(len(entry.body))
         self._end += sum(run.lengths)
         self._runs.setdefault(self._nmi, []).append(run)
@@ -136,21 +167,19 @@ class Spool:
         return total
 
     def _merge(self, nmi: str, runs: list[_Run], on_replace: OnReplace | None) -> list[Placed]:
-        keyed: list[Entry] = []
+        placed: list[Placed] = []
         for run in runs:
             offset = run.offset
             for i, length in enumerate(run.lengths):
-                # The body is not read here: its place stands in for it.
-                keyed.append(run.entry(i, _place(run.file, offset, length)))
+                placed.append(Placed(run.key(i), run.file, offset, length))  # bodies stay put
                 offset += length
 
-        def replaced(kept: Entry, lost: Entry) -> None:
+        def replaced(kept: Placed, lost: Placed) -> None:
             # Copies within one part were reported by the reader that saw both.
-            if on_replace is not None and kept.body[:8] != lost.body[:8]:
-                on_replace(nmi, kept, lost)
+            if on_replace is not None and kept.file != lost.file:
+                on_replace(nmi, kept.key, lost.key)
 
-        entries = _resolved(keyed, replaced)
-        return [_placed(entry.body) for entry in entries]
+        return _resolved(placed, replaced)
 
     def bodies(self, skip: int = 0, limit: int | None = None) -> Iterator[bytes]:
         """Encoded records in standard order, from record ``skip``, at most ``limit`` of them."""
@@ -190,43 +219,30 @@ class Spool:
                     position += length
                 first = last
         else:
-            for file, offset, length in placed[skip:]:
-                yield os.pread(self._files[file].fileno(), length, offset)
+            for record in placed[skip:]:
+                yield os.pread(self._files[record.file].fileno(), record.length, record.offset)
 
     def close(self) -> None:
         for file in self._files:
             file.close()
 
 
-def _place(file: int, offset: int, length: int) -> bytes:
-    return file.to_bytes(8, "big") + offset.to_bytes(8, "big") + length.to_bytes(8, "big")
-
-
-def _placed(place: bytes) -> Placed:
-    return Placed(
-        int.from_bytes(place[:8], "big"),
-        int.from_bytes(place[8:16], "big"),
-        int.from_bytes(place[16:], "big"),
-    )
-
-
 def _resolved(
-    entries: list[Entry], on_replace: Callable[[Entry, Entry], None] | None = None
-) -> list[Entry]:
-    """One entry per (date, suffix, tiebreak), the winner of each, in standard order."""
-    best: dict[tuple[int, str, int], Entry] = {}
-    for entry in entries:
-        key = (entry.date, entry.suffix, entry.tiebreak)
-        held = best.get(key)
+    items: list[_Item], on_replace: Callable[[_Item, _Item], None] | None = None
+) -> list[_Item]:
+    """One item per (date, suffix, tiebreak), the winner of each, in standard order."""
+    best: dict[tuple[int, str, int], _Item] = {}
+    for item in items:
+        key = item.key
+        slot = (key.date, key.suffix, key.tiebreak)
+        held = best.get(slot)
         if held is None:
-            best[key] = entry
+            best[slot] = item
             continue
-        kept, lost = (
-            (entry, held)
-            if (entry.update, entry.sequence) >= (held.update, held.sequence)
-            else (held, entry)
-        )
-        best[key] = kept
+        old = held.key
+        newer = wins(Copy(key.update, key.sequence), Copy(old.update, old.sequence))
+        kept, lost = (item, held) if newer else (held, item)
+        best[slot] = kept
         if on_replace is not None:
             on_replace(kept, lost)
-    return sorted(best.values(), key=lambda e: (-e.date, e.suffix, e.tiebreak))
+    return sorted(best.values(), key=lambda i: (-i.key.date, i.key.suffix, i.key.tiebreak))

@@ -56,6 +56,15 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
     controlled_load: frozenset[str] = frozenset()  # suffixes or register ids
     base_url: str = DEFAULT_BASE_URL
 
+    def __post_init__(self) -> None:
+        oldest, newest = self.oldest_date, self.newest_date
+        if oldest is not None and newest is not None and oldest > newest:
+            raise OptionsError(f"the oldest date {oldest} is after the newest date {newest}")
+
+
+class OptionsError(ValueError):
+    """Arguments that contradict each other: the caller's mistake, found before any work."""
+
 
 class ConversionError(ValueError):
     """A record the standard cannot carry as asked (the message names why)."""
@@ -108,8 +117,9 @@ def interval_record(day: IntervalDay, options: ConvertOptions) -> EnergyUsageRea
             payload.interval_reads = group_sums(values, 30 // length, places, negate)
         payload.read_qualities = read_qualities(span_runs(day.qualities), 30 // length)
     text_date = day.date.isoformat()
-    record = _register(stream.nmi, stream.register_id, stream.suffix, stream.meter_serial,
-                       stream.uom, options)  # fmt: skip
+    record = _register(
+        stream.nmi, stream.register_id, stream.suffix, stream.meter_serial, stream.uom, options
+    )
     record.read_start_date = record.read_end_date = text_date
     record.interval_read = payload
     return record
@@ -145,7 +155,9 @@ def _signed(values: list[float], negate: bool, text: bytes) -> list[Number] | ms
         # Measured: negating floats beats negating the text (zeros must stay unsigned).
         return [0.0 - value for value in values]  # 0.0 - 0.0 is 0.0: never -0
     if text:
-        return msgspec.Raw(text)  # the file's own decimals, already valid JSON
+        # The file's own decimals: plain unsigned decimals (the reader kept the text only
+        # then), so in brackets they are a valid JSON array.
+        return msgspec.Raw(b"[" + text + b"]")
     return list[Number](values)
 
 
@@ -186,8 +198,9 @@ def basic_record(read: BasicRead, options: ConvertOptions) -> EnergyUsageRead:
     start, end = dates
     negate = options.export_sign == "negative" and (read.direction == "I" or read.suffix[:1] == "B")
     value = 0.0 - read.quantity if negate else read.quantity + 0.0
-    record = _register(read.nmi, read.register_id, read.suffix, read.meter_serial, read.uom,
-                       options)  # fmt: skip
+    record = _register(
+        read.nmi, read.register_id, read.suffix, read.meter_serial, read.uom, options
+    )
     record.read_start_date, record.read_end_date = start.isoformat(), end.isoformat()
     record.read_utype = "basicRead"
     record.basic_read = BasicReadPayload(

@@ -11,28 +11,17 @@ from nem2cdr.reader import read
 from nem2cdr.sources import Source
 
 
-class Finding(msgspec.Struct, frozen=True):
-    """A diagnostic as ``validate --format json`` prints it."""
-
-    line: int | None
-    code: str
-    message: str
-    file: str  # the file, or "archive.zip:member.csv" for a zip member
-
-
 class ValidationReport(msgspec.Struct):
+    """One file's findings and counts, as ``nem2cdr validate --format json`` prints them."""
+
     file: str
     ok: bool
-    errors: list[Finding]
-    warnings: list[Finding]
+    errors: list[Diagnostic]
+    warnings: list[Diagnostic]
     stats: Stats
     # Diagnostics beyond the reader's keep limit are counted, not listed.
     errors_not_listed: int = 0
     warnings_not_listed: int = 0
-
-
-def _finding(diagnostic: Diagnostic) -> Finding:
-    return Finding(diagnostic.line, diagnostic.code, diagnostic.message, diagnostic.file)
 
 
 def validate(
@@ -53,8 +42,8 @@ def validate(
     return ValidationReport(
         file=reader.name,
         ok=found.ok,
-        errors=[_finding(d) for d in found.errors],
-        warnings=[_finding(d) for d in found.warnings],
+        errors=found.errors,
+        warnings=found.warnings,
         stats=reader.stats,
         errors_not_listed=found.error_count - len(found.errors),
         warnings_not_listed=found.warning_count - len(found.warnings),

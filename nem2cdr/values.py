@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import msgspec
 
+from nem2cdr.model import Diagnostic
+
 _ARRAY = msgspec.json.Decoder(list[float])
 
 # Anything but digits, dots and commas, or a run of 16+ digit/dot characters (which may carry
@@ -29,17 +31,15 @@ _BARE_FRACTION = re.compile(rb"\.[0-9]+")
 _SIGNED = re.compile(rb"-[0-9]*\.?[0-9]+")
 
 
-class ValueProblem(NamedTuple):
-    """Why the value at ``position`` (0-based) of a row could not be taken as it is."""
-
-    position: int
-    code: str
-    message: str
-
-
 class Decoded(NamedTuple):
     values: list[float] | None  # None when any value is an error
-    problems: list[ValueProblem]  # errors (E) and tolerated deviations (W)
+    # Errors (E) and tolerated deviations (W), each with ``where`` saying which interval; the
+    # reader adds the file and line.
+    problems: list[Diagnostic]
+
+
+def _problem(code: str, message: str) -> Diagnostic:
+    return Diagnostic(code, "", None, None, message)
 
 
 def decode_segment(segment: bytes) -> list[float] | None:
@@ -58,40 +58,36 @@ def decode_segment(segment: bytes) -> list[float] | None:
 def decode_fields(fields: list[bytes]) -> Decoded:
     """The slow path, value by value: exact checks and precise messages."""
     values: list[float] = []
-    problems: list[ValueProblem] = []
+    problems: list[Diagnostic] = []
     failed = False
     for position, text in enumerate(fields):
         value, problem = decode_one(text)
         if problem is not None:
-            problems.append(problem._replace(position=position))
+            problems.append(msgspec.structs.replace(problem, where=f"interval {position + 1}"))
             failed = failed or problem.code[6] == "E"
         if value is not None:
             values.append(value)
     return Decoded(None if failed else values, problems)
 
 
-def decode_one(
-    text: bytes, allow_negative: bool = False
-) -> tuple[float | None, ValueProblem | None]:
-    """One value; the problem's position is 0 (the caller knows where it is)."""
+def decode_one(text: bytes, allow_negative: bool = False) -> tuple[float | None, Diagnostic | None]:
+    """One value, and what is wrong with it (the caller knows where it is)."""
     shown = text.decode("latin-1")
     if _DECIMAL.fullmatch(text):
         problem = None
     elif _BARE_FRACTION.fullmatch(text):
-        problem = ValueProblem(0, "NEM12-W008", f"value {shown!r} has no leading zero")
+        problem = _problem("NEM12-W008", f"value {shown!r} has no leading zero")
     elif _SIGNED.fullmatch(text):
         if not allow_negative:
-            return None, ValueProblem(0, "NEM12-E013", f"value {shown!r} is negative")
+            return None, _problem("NEM12-E013", f"value {shown!r} is negative")
         problem = None
     else:
-        return None, ValueProblem(0, "NEM12-E011", f"value {shown!r} is not a decimal number")
+        return None, _problem("NEM12-E011", f"value {shown!r} is not a decimal number")
     value = float(text)
     try:
         exact = Decimal(text.decode("ascii")) == Decimal(repr(value))
     except InvalidOperation:  # pragma: no cover - the regexes above only let decimals through
         exact = False
     if not exact:
-        return None, ValueProblem(
-            0, "NEM12-E014", f"value {shown!r} has more significant digits than 15"
-        )
+        return None, _problem("NEM12-E014", f"value {shown!r} has more significant digits than 15")
     return value, problem

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from nem2cdr.model import BasicB2B, BasicRead, Header, IntervalDay, QualitySpan, Stream
+from nem2cdr.targets import Target, opened
 
-__all__ = ["format_value", "write_nem12", "write_nem13"]
+__all__ = ["format_value", "write", "write_nem12", "write_nem13"]
 
 _EOL = "\r\n"  # AEMO's files use CRLF
 _FLUSH_CHARS = 1 << 20  # write to ``out`` in chunks of about this many characters
@@ -203,6 +204,13 @@ def write_nem12(
             buffer.line(line)
     buffer.line("900")
     buffer.flush()
+
+
+def write(out: Target, days: Iterable[IntervalDay], header: Header | None = None) -> None:
+    """Write ``days`` as a NEM12 file (see ``write_nem12``) to a path (whole or not at all),
+    ``"-"`` for standard output, or an open binary stream."""
+    with opened(out) as stream:
+        write_nem12(stream, days, header)
 
 
 def _basic_read_line(read: BasicRead) -> str:

@@ -12,6 +12,16 @@ import os
 
 from hypothesis import settings
 
+# The code catalogue's whole-run check (see tests/code_catalogue.py): its hooks, here.
+from tests.code_catalogue import (
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_testnodedown,
+    pytest_unconfigure,
+)
+
+__all__ = ["pytest_configure", "pytest_sessionfinish", "pytest_testnodedown", "pytest_unconfigure"]
+
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

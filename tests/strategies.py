@@ -30,10 +30,18 @@ _VALUE = st.builds(
 def _streams(draw: st.DrawFn) -> Stream:
     uom = draw(st.sampled_from(sorted(UOM_BY_LOWER.values())))
     return Stream(
-        draw(_CODE), draw(_TEXT), draw(_TEXT), draw(_CODE.map(lambda s: s[:2])), draw(_TEXT),
-        draw(_TEXT), uom, uom, draw(st.sampled_from([5, 15, 30])),
-        draw(st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2099, 12, 31)))), 0,
-    )  # fmt: skip
+        draw(_CODE),
+        draw(_TEXT),
+        draw(_TEXT),
+        draw(_CODE.map(lambda s: s[:2])),
+        draw(_TEXT),
+        draw(_TEXT),
+        uom,
+        uom,
+        draw(st.sampled_from([5, 15, 30])),
+        draw(st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2099, 12, 31)))),
+        0,
+    )
 
 
 @st.composite

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nem2cdr
-from nem2cdr.checking import CHECKS
+from nem2cdr.diagnostics import CODES
 from nem2cdr_cli.nem2cdr_commands import cli
 
 Json = Any  # what json.loads gives
@@ -36,6 +36,8 @@ Pairs = list[tuple[str, str]]
 SCHEMA_FOLDER = resources.files("nem2cdr") / "schema"
 READ0 = "$.data.reads[0]"
 INTERVAL0 = f"{READ0}.intervalRead"
+
+CHECKS = {code for code in CODES if code.startswith("CDR-")}  # what check can find
 
 
 # -- a valid payload, by hand ----------------------------------------------------------------
@@ -110,7 +112,7 @@ def encode(payload: Json) -> bytes:
 def problems(payload: Json) -> Pairs:
     """(code, path) of every problem, sorted; bytes are checked as they are."""
     data = payload if isinstance(payload, bytes) else encode(payload)
-    return sorted((problem.code, problem.path) for problem in nem2cdr.check(data))
+    return sorted((problem.code, problem.where or "") for problem in nem2cdr.check(data))
 
 
 def broken(change: Callable[[dict[str, Json]], object]) -> Pairs:
@@ -710,7 +712,7 @@ PRETTY_BYTES = json.dumps(valid(), indent=2).encode()
 @given(st.binary(max_size=400))
 def test_random_bytes_give_problems_never_an_exception(data: bytes) -> None:
     found = nem2cdr.check(data)
-    assert all(isinstance(problem, nem2cdr.Problem) for problem in found)
+    assert all(isinstance(problem, nem2cdr.Diagnostic) for problem in found)
     assert all(problem.code in CHECKS for problem in found)
 
 
@@ -754,8 +756,14 @@ _ANY_JSON = st.recursive(
     max_leaves=12,
 )
 _FIELDS = [
-    ["data"], ["data", "reads"], ["links"], ["meta"], ["meta", "totalPages"],
-    ["data", "reads", 0], ["data", "reads", 0, "readUType"], ["data", "reads", 0, "readStartDate"],
+    ["data"],
+    ["data", "reads"],
+    ["links"],
+    ["meta"],
+    ["meta", "totalPages"],
+    ["data", "reads", 0],
+    ["data", "reads", 0, "readUType"],
+    ["data", "reads", 0, "readStartDate"],
     ["data", "reads", 0, "intervalRead"],
     ["data", "reads", 0, "intervalRead", "readIntervalLength"],
     ["data", "reads", 0, "intervalRead", "intervalReads"],
@@ -763,8 +771,9 @@ _FIELDS = [
     ["data", "reads", 0, "intervalRead", "readQualities"],
     ["data", "reads", 0, "intervalRead", "readQualities", 0],
     ["data", "reads", 0, "intervalRead", "readQualities", 0, "startInterval"],
-    ["data", "reads", 2, "basicRead"], ["data", "reads", 1, "servicePointId"],
-]  # fmt: skip
+    ["data", "reads", 2, "basicRead"],
+    ["data", "reads", 1, "servicePointId"],
+]
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -846,7 +855,7 @@ def test_exponents_up_to_100_are_still_added_exactly() -> None:
 
 def test_a_file_that_cannot_be_read_is_e012(tmp_path: Path) -> None:
     [problem] = nem2cdr.check(tmp_path / "missing.json")
-    assert (problem.code, problem.path) == ("CDR-E012", "$")
+    assert (problem.code, problem.where) == ("CDR-E012", "$")
     assert "missing.json" in problem.message
 
 
@@ -897,8 +906,14 @@ def test_cli_json_names_file_and_problems(good_file: Path, bad_file: Path) -> No
     assert [report["file"] for report in reports] == [str(good_file), str(bad_file)]
     assert reports[0]["problems"] == []
     [problem] = reports[1]["problems"]
-    assert set(problem) == {"path", "code", "message"}
-    assert (problem["code"], problem["path"]) == ("CDR-E005", f"{INTERVAL0}.aggregateValue")
+    # The one finding type, fields in its order: code, file, line, where, message.
+    assert list(problem) == ["code", "file", "line", "where", "message"]
+    assert (problem["code"], problem["file"], problem["line"], problem["where"]) == (
+        "CDR-E005",
+        str(bad_file),
+        None,
+        f"{INTERVAL0}.aggregateValue",
+    )
     assert "24" in problem["message"] and "25" in problem["message"]
 
 
@@ -924,9 +939,12 @@ def test_cli_checks_json_lines(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=200) | st.sampled_from([VALID_BYTES, PRETTY_BYTES]).flatmap(
-    lambda payload: st.integers(0, len(payload)).map(lambda cut: payload[:cut])
-))  # fmt: skip
+@given(
+    st.binary(max_size=200)
+    | st.sampled_from([VALID_BYTES, PRETTY_BYTES]).flatmap(
+        lambda payload: st.integers(0, len(payload)).map(lambda cut: payload[:cut])
+    )
+)
 def test_cli_never_a_traceback_on_garbage(data: bytes) -> None:
     result = run("--format", "json", "-", input=data)
     [report] = json.loads(result.output)

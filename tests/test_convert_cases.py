@@ -29,9 +29,12 @@ def convert(data: bytes, **options: Any) -> tuple[nem2cdr.ConvertResult, dict[st
     pages = {k: options.pop(k) for k in ("page", "page_size") if k in options}
     keep_going = options.pop("keep_going", False)
     result = nem2cdr.convert(
-        io.BytesIO(data), out, ConvertOptions(service_point_id="nmi", **options),
-        keep_going=keep_going, **pages,
-    )  # fmt: skip
+        io.BytesIO(data),
+        out,
+        ConvertOptions(service_point_id="nmi", **options),
+        keep_going=keep_going,
+        **pages,
+    )
     payload = json.loads(out.getvalue()) if out.getvalue() else {}
     if payload:
         assert nem2cdr.check(out.getvalue()) == []
@@ -47,10 +50,15 @@ def keys(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def test_standard_order_nmi_then_date_descending_then_suffix() -> None:
     data = nem12(
-        OTHER_NMI, row_300("20240101"),  # a later NMI first in the file
-        E1, row_300("20240101"), row_300("20240102"),
-        B1, row_300("20240101"), row_300("20240102"),
-    )  # fmt: skip
+        OTHER_NMI,
+        row_300("20240101"),  # a later NMI first in the file
+        E1,
+        row_300("20240101"),
+        row_300("20240102"),
+        B1,
+        row_300("20240101"),
+        row_300("20240102"),
+    )
     _, payload = convert(data)
     assert keys(payload) == [
         ("6102000001", "2024-01-02", "B1"),
@@ -65,11 +73,18 @@ def test_a_nmi_whose_configuration_changes_mid_file() -> None:
     # Days 1-2: E1 only; days 3-4: E1 and B1 (solar installed). Each day carries exactly the
     # streams that have data for it, and an NMI that comes back later is merged in order.
     data = nem12(
-        "200,6102000001,E1,1,E1,N1,METER1,kWh,30,", row_300("20240101"), row_300("20240102"),
-        OTHER_NMI, row_300("20240101"),
-        E1, row_300("20240103"), row_300("20240104"),
-        B1, row_300("20240103"), row_300("20240104"),
-    )  # fmt: skip
+        "200,6102000001,E1,1,E1,N1,METER1,kWh,30,",
+        row_300("20240101"),
+        row_300("20240102"),
+        OTHER_NMI,
+        row_300("20240101"),
+        E1,
+        row_300("20240103"),
+        row_300("20240104"),
+        B1,
+        row_300("20240103"),
+        row_300("20240104"),
+    )
     _, payload = convert(data)
     assert keys(payload)[:6] == [
         ("6102000001", "2024-01-04", "B1"),
@@ -147,8 +162,11 @@ def test_a_v_day_gives_ranges_and_min30_takes_the_least_final() -> None:
     stream = E1.replace(",30,", ",15,")
     rows = [
         row_300(values=day_values(96), tail="V,,,20240102030000,"),
-        "400,1,3,A,,", "400,4,4,F14,76,", "400,5,5,S53,79,", "400,6,96,A,,",
-    ]  # fmt: skip
+        "400,1,3,A,,",
+        "400,4,4,F14,76,",
+        "400,5,5,S53,79,",
+        "400,6,96,A,,",
+    ]
     data = nem12(stream, *rows)
     _, full = convert(data, interval_reads="FULL")
     assert full["data"]["reads"][0]["intervalRead"]["readQualities"] == [

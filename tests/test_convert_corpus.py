@@ -338,9 +338,12 @@ def test_the_biggest_example_is_big_enough_to_page() -> None:
 def test_every_page_checks_and_the_pages_are_the_whole_response(tmp_path: Path, mode: Mode) -> None:
     _, whole = convert(BIGGEST, mode)
     result = nem2cdr.convert(
-        BIGGEST, tmp_path / "unused.json", ConvertOptions(interval_reads=mode),
-        page_size=25, all_pages=tmp_path / "pages",
-    )  # fmt: skip
+        BIGGEST,
+        tmp_path / "unused.json",
+        ConvertOptions(interval_reads=mode),
+        page_size=25,
+        all_pages=tmp_path / "pages",
+    )
     assert result.ok
     files = sorted((tmp_path / "pages").iterdir())
     total = holds(BIGGEST).records

@@ -16,20 +16,18 @@ from tests.helpers import day_values, nem12, row_300
 
 @pytest.fixture
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Split even small files, and do it on any machine."""
+    """Split even small files (two workers are asked for explicitly, so on any machine)."""
     monkeypatch.setattr(parallel, "MIN_SIZE", 1)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
 
 
 def both_ways(
     path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: object
 ) -> list[tuple[bytes, list[str]]]:
-    """(output, diagnostics) converted in two halves, then in one process."""
+    """(output, diagnostics) converted with two workers (in halves), then with one."""
     results = []
-    for min_size in (1, 10**12):
-        monkeypatch.setattr(parallel, "MIN_SIZE", min_size)
+    for workers in (2, 1):
         out = io.BytesIO()
-        result = nem2cdr.convert(path, out, **kwargs)  # type: ignore[arg-type]
+        result = nem2cdr.convert(path, out, workers=workers, **kwargs)  # type: ignore[arg-type]
         found = result.diagnostics
         results.append((out.getvalue(), sorted(str(d) for d in found.errors + found.warnings)))
     return results
@@ -43,7 +41,7 @@ def test_a_generated_file_converts_the_same_on_two_cores(
     path = tmp_path / "many.csv"
     with path.open("wb") as out:
         generate(out, nmis=7, days=20, interval=15, seed=5)
-    assert parallel.halves(path) is not None
+    assert parallel.halves(path, workers=2) is not None
     halves, whole = both_ways(path, monkeypatch, options=ConvertOptions(interval_reads=mode))
     assert halves == whole
     assert b'"totalRecords":' in halves[0]
@@ -72,7 +70,7 @@ def test_a_day_in_both_halves_is_resolved_and_reported_like_one_process(
     # The later UpdateDateTime is in the first half: it must win over the copy in the second.
     path = tmp_path / "dup.csv"
     path.write_bytes(nem12(E1, late, *filler, E1_OTHER, *filler, E1, early, *filler))
-    parts = parallel.halves(path)
+    parts = parallel.halves(path, workers=2)
     assert parts is not None and parts[0].end < path.read_bytes().index(early.encode())
     halves, whole = both_ways(path, monkeypatch, options=ConvertOptions(interval_reads="FULL"))
     assert halves == whole
@@ -113,23 +111,27 @@ def test_only_a_plain_first_half_is_split(
         data = nem12(*[basic] * 60, E1_OTHER, *filler, header=False)
     path = tmp_path / "odd.csv"
     path.write_bytes(data)
-    assert parallel.halves(path) is None
+    assert parallel.halves(path, workers=2) is None
     halves, whole = both_ways(path, monkeypatch, keep_going=True)
     assert halves == whole
 
 
+@pytest.fixture
+def many(tmp_path: Path) -> Path:
+    """A generated file of four NMIs, split in halves once MIN_SIZE allows."""
+    path = tmp_path / "many.csv"
+    nem2cdr.generate(path, nmis=4, days=5, interval=30, seed=2)
+    return path
+
+
 @pytest.mark.usefixtures("two_cores")
 def test_a_failed_child_falls_back_to_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    many: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "many.csv"
-    with path.open("wb") as out:
-        generate(out, nmis=4, days=5, interval=30, seed=2)
+    path = many
     expected = io.BytesIO()
-    monkeypatch.setattr(parallel, "MIN_SIZE", 10**12)
-    nem2cdr.convert(path, expected)
+    nem2cdr.convert(path, expected, workers=1)
     written = io.BytesIO()
-    monkeypatch.setattr(parallel, "MIN_SIZE", 1)
     real_fill = conversion._fill
 
     def failing_in_the_child(*args: object, **kwargs: object) -> None:
@@ -138,13 +140,32 @@ def test_a_failed_child_falls_back_to_one_process(
         real_fill(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(conversion, "_fill", failing_in_the_child)
-    assert nem2cdr.convert(path, written).ok
+    assert nem2cdr.convert(path, written, workers=2).ok
     assert written.getvalue() == expected.getvalue()
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_the_library_never_forks_unless_asked(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = many
+    assert parallel.halves(path) is None
+    assert parallel.halves(path, workers=2) is not None
+
+    def no_fork(*args: object) -> None:
+        raise AssertionError("forked without being asked")
+
+    monkeypatch.setattr(conversion, "Forked", no_fork)
+    assert nem2cdr.convert(path, io.BytesIO()).ok
+
+
+@pytest.mark.parametrize("workers", [0, -1, "two", True])
+def test_workers_must_be_a_count_or_auto(workers: object) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        parallel.worker_count(workers)  # type: ignore[arg-type]
 
 
 def test_small_zipped_and_piped_inputs_are_not_split(tmp_path: Path) -> None:
     path = tmp_path / "small.csv"
     path.write_bytes(nem12(E1, row_300()))
-    assert parallel.halves(path) is None  # under MIN_SIZE
-    assert parallel.halves("-") is None
-    assert parallel.halves(io.BytesIO(b"")) is None
+    assert parallel.halves(path, workers=2) is None  # under MIN_SIZE
+    assert parallel.halves("-", workers=2) is None
+    assert parallel.halves(io.BytesIO(b""), workers=2) is None

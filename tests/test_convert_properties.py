@@ -128,9 +128,12 @@ def test_pages_concatenated_are_the_unpaged_list(days: list[IntervalDay], size: 
     assert whole["meta"]["totalPages"] == (1 if total else 0)
     with tempfile.TemporaryDirectory() as folder:
         result = nem2cdr.convert(
-            io.BytesIO(data), "-", ConvertOptions(service_point_id="nmi"),
-            all_pages=folder, page_size=size,
-        )  # fmt: skip
+            io.BytesIO(data),
+            "-",
+            ConvertOptions(service_point_id="nmi"),
+            all_pages=folder,
+            page_size=size,
+        )
         pages = [
             json.loads(path.read_bytes(), parse_float=Decimal)
             for path in sorted(Path(folder).iterdir())

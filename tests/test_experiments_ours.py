@@ -44,8 +44,9 @@ def day(
     qualities: list[QualityRange] | None = None,
     suffix: str = "E1",
 ) -> DayRead:
-    return DayRead("6102000001", suffix, suffix, "M1", "kWh", 1440 // len(values), on, values,
-                   qualities or [])  # fmt: skip
+    return DayRead(
+        "6102000001", suffix, suffix, "M1", "kWh", 1440 // len(values), on, values, qualities or []
+    )
 
 
 def test_ours_are_registered_lossless_with_a_one_line_rationale() -> None:
@@ -113,6 +114,16 @@ def test_msgpack_keeps_an_aggregate_a_float_cannot_carry_as_its_decimal_text() -
     interval = document["data"]["reads"][0]["intervalRead"]
     assert interval["aggregateValue"] == "12345678901234.500001"
     assert interval["intervalReads"][:3] == [12345678901234.5, 0.000001, 0]
+    assert round_trip("11", data) is None
+
+
+def test_msgpack_keeps_a_whole_aggregate_beyond_64_bits_as_its_decimal_text() -> None:
+    # A value the reader accepts (15 significant digits), 48 times: more than 2**64, and more
+    # digits than a float carries, so 08 writes the sum as a whole number's exact text.
+    data = UsageData("huge", [day([9.99999999999999e17] * 48)])
+    document = msgspec.msgpack.decode(REGISTRY["11"].encode(data))
+    aggregate = document["data"]["reads"][0]["intervalRead"]["aggregateValue"]
+    assert aggregate == str(999999999999999000 * 48)
     assert round_trip("11", data) is None
 
 
@@ -198,8 +209,10 @@ def places_of(value: Decimal) -> int:
 @given(_decimal_days())
 def test_any_decimals_scale_to_exact_integers_and_back(days: list[list[Decimal]]) -> None:
     dates = ["2024-01-03", "2024-01-02", "2024-01-01"]
-    data = UsageData("decimals", [day([float(v) for v in values], on)
-                                  for values, on in zip(days, dates, strict=False)])  # fmt: skip
+    data = UsageData(
+        "decimals",
+        [day([float(v) for v in values], on) for values, on in zip(days, dates, strict=False)],
+    )
     places = max(places_of(v) for values in days for v in values)
     for experiment_id in ("12", "14"):
         (found,) = registers(experiment_id, data)
@@ -228,11 +241,14 @@ def test_gaps_in_the_days_become_date_runs_and_qualities_keep_their_day() -> Non
 
 def test_nem12_text_is_a_clean_file_with_400_records_for_mixed_days() -> None:
     mixed = [QualityRange(3, 5, "SUBSTITUTE"), QualityRange(6, 6, "FINAL_SUBSTITUTE")]
-    data = UsageData("mixed", [  # the standard's order: date descending, then suffix
-        day([1.5] * 48, "2024-01-03", suffix="B1"),
-        day([0.5] * 48, "2024-01-03", [QualityRange(1, 48, "SUBSTITUTE")]),
-        day([0.5] * 48, "2024-01-02", mixed),
-    ])  # fmt: skip
+    data = UsageData(
+        "mixed",
+        [  # the standard's order: date descending, then suffix
+            day([1.5] * 48, "2024-01-03", suffix="B1"),
+            day([0.5] * 48, "2024-01-03", [QualityRange(1, 48, "SUBSTITUTE")]),
+            day([0.5] * 48, "2024-01-02", mixed),
+        ],
+    )
     payload = REGISTRY["13"].encode(data)
     assert payload == REGISTRY["13"].encode(data)  # reproducible: no time of writing
     lines = payload.decode().split("\r\n")

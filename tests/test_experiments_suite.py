@@ -28,22 +28,33 @@ from nem2cdr_experiments.runner import Run
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
 INVALID = (
-    Path(__file__).parent / "data" / "nem12-examples" / "invalid"
+    Path(__file__).parent
+    / "data"
+    / "nem12-examples"
+    / "invalid"
     / "Example_NEM12_15min_200_30min_300.csv"
-)  # fmt: skip
+)
 SVG = "{http://www.w3.org/2000/svg}"
+MAX_LABELS = ["gzip-6", "zstd-3", "brotli-5", "gzip-9", "zstd-19", "brotli-11"]  # --codecs max
 
 
 @pytest.fixture(scope="module")
 def run() -> Run:
-    """One real run of every experiment on the bundled sample, default codecs."""
-    return experiments.run_file(SAMPLE)
+    """One real run of every experiment on the bundled sample, default codecs, two workers."""
+    return experiments.run(SAMPLE, workers=2)
 
 
-def test_every_lossless_experiment_round_trips_on_the_sample(run: Run) -> None:
-    assert run.failed == []
-    assert all(r.roundtrip == ("ok" if r.lossless else "n/a") for r in run.experiments)
-    assert [r.id for r in run.experiments] == sorted(REGISTRY)
+def _untimed(report: Run) -> bytes:
+    """The report as JSON with its timings zeroed: the rest must not depend on the workers."""
+    results = [
+        msgspec.structs.replace(result, encode_ms=0.0, decode_ms=None)
+        for result in report.experiments
+    ]
+    return msgspec.json.encode(msgspec.structs.replace(report, experiments=results))
+
+
+def test_one_worker_reports_what_two_workers_report(run: Run) -> None:
+    assert _untimed(experiments.run(SAMPLE, workers=1)) == _untimed(run)
 
 
 # -- the cost model ------------------------------------------------------------------------
@@ -98,9 +109,7 @@ def test_every_input_of_the_cost_model_is_an_option() -> None:
 
 def test_codec_specs() -> None:
     assert parse("default") == [Codec("gzip", 6), Codec("zstd", 3), Codec("brotli", 5)]
-    assert [c.label for c in parse("max")] == [
-        "gzip-6", "zstd-3", "brotli-5", "gzip-9", "zstd-19", "brotli-11",
-    ]  # fmt: skip
+    assert [c.label for c in parse("max")] == MAX_LABELS
     assert parse("gzip:1,zstd:19") == [Codec("gzip", 1), Codec("zstd", 19)]
     assert parse(" GZIP:6 , gzip:6,") == [Codec("gzip", 6)]
 
@@ -215,15 +224,23 @@ def test_cli_max_codecs_on_every_experiment(tmp_path: Path) -> None:
     found = json.loads(result.stdout)["experiments"]
     assert [item["id"] for item in found] == sorted(REGISTRY)
     for item in found:
-        assert list(item["compressed"]) == ["gzip-6", "zstd-3", "brotli-5", "gzip-9", "zstd-19",
-                                            "brotli-11"]  # fmt: skip
+        assert list(item["compressed"]) == MAX_LABELS
 
 
 def test_cli_writes_each_payload_and_the_chart(tmp_path: Path) -> None:
     only = ["00", "08", "11", "13"]
     out, drawn = tmp_path / "payloads", tmp_path / "sizes.svg"
-    result = invoke(str(SAMPLE), "--only", ",".join(only), "--out-dir", str(out),
-                    "--chart", str(drawn), "--format", "csv")  # fmt: skip
+    result = invoke(
+        str(SAMPLE),
+        "--only",
+        ",".join(only),
+        "--out-dir",
+        str(out),
+        "--chart",
+        str(drawn),
+        "--format",
+        "csv",
+    )
     assert result.exit_code == 0, result.stderr
     written = sorted(out.iterdir())
     assert [path.name.split("-")[0] for path in written] == only

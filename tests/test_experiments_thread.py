@@ -14,7 +14,7 @@ from nem2cdr_experiments.base import Experiment
 from nem2cdr_experiments.codecs import parse
 from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.data import UsageData, from_days, load
-from nem2cdr_experiments.runner import first_difference, run
+from nem2cdr_experiments.runner import first_difference, measure_all
 from nem2cdr_experiments.thread_shapes import range_strings, runs_from, with_removed, zero_runs
 from tests.strategies import interval_days
 
@@ -67,9 +67,13 @@ def test_a_generated_file_round_trips(
     controlled_load: bool | None,
 ) -> None:
     generated = generate_days(
-        nmis=nmis, days=days, interval=interval, seed=seed, solar=solar,
+        nmis=nmis,
+        days=days,
+        interval=interval,
+        seed=seed,
+        solar=solar,
         controlled_load=controlled_load,
-    )  # fmt: skip
+    )
     assert _problem(experiment, from_days("generated", generated)) is None
 
 
@@ -129,8 +133,8 @@ def test_zero_runs_and_their_restoration() -> None:
 @pytest.fixture(scope="module")
 def gzip_sizes() -> dict[str, int]:
     data = load(SAMPLE)
-    result = run(data, experiments.experiments([f"0{n}" for n in range(8)]), parse("gzip:6"),
-                 CostModel())  # fmt: skip
+    chosen = experiments.experiments([f"0{n}" for n in range(8)])
+    result = measure_all(data, chosen, parse("gzip:6"), CostModel())
     assert [r.id for r in result.failed] == []
     return {r.id: r.compressed["gzip-6"] for r in result.experiments}
 

@@ -79,12 +79,17 @@ def test_the_file_is_laid_out_nmi_by_nmi_stream_by_stream_day_by_day() -> None:
     days = list(generate_days(nmis=4, days=10, start=date(2024, 2, 25)))
     streams = [(nmi, suffix) for (nmi, suffix), _ in groupby(days, _stream_key)]
     assert streams == [
-        ("6102000001", "E1"), ("6102000001", "B1"),
-        ("6102000002", "E1"), ("6102000002", "B1"),
+        ("6102000001", "E1"),
+        ("6102000001", "B1"),
+        ("6102000002", "E1"),
+        ("6102000002", "B1"),
         # Every third NMI has a controlled load (E2), written between E1 and B1.
-        ("6102000003", "E1"), ("6102000003", "E2"), ("6102000003", "B1"),
-        ("6102000004", "E1"), ("6102000004", "B1"),
-    ]  # fmt: skip
+        ("6102000003", "E1"),
+        ("6102000003", "E2"),
+        ("6102000003", "B1"),
+        ("6102000004", "E1"),
+        ("6102000004", "B1"),
+    ]
     for _, group in groupby(days, _stream_key):
         run = list(group)
         assert [d.date for d in run] == [date(2024, 2, 25) + timedelta(n) for n in range(10)]

@@ -44,9 +44,18 @@ def _day(
     if qualities is None:
         qualities = (QualitySpan(1, count, quality_method, reason_code, reason_description, 0),)
     return IntervalDay(
-        stream, on, [0.5] * count if values is None else values, quality_method, reason_code,
-        reason_description, qualities, UPDATE, MSATS, b2b, 0,
-    )  # fmt: skip
+        stream,
+        on,
+        [0.5] * count if values is None else values,
+        quality_method,
+        reason_code,
+        reason_description,
+        qualities,
+        UPDATE,
+        MSATS,
+        b2b,
+        0,
+    )
 
 
 def _lines(records: Iterable[IntervalDay], header: Header | None = None) -> list[str]:
@@ -244,12 +253,32 @@ def test_a_nem13_header_is_refused_by_the_nem12_writer() -> None:
 def _basic_read(b2b: BasicB2B | None = None) -> BasicRead:
     """The read of the AEMO example ``Example_NEM13_consumption_data.csv``."""
     return BasicRead(
-        "VABC005890", "11", "1", "11", "11", "METSER123", "E",
-        6342.8, datetime(2003, 10, 5, 9, 30, 55), "A", None, "",
-        7654.9, datetime(2004, 1, 7, 10, 3, 33), "A", None, "",
-        1312.1, "kWh", "kWh", date(2004, 4, 7),
-        datetime(2004, 1, 8, 10, 3, 33), datetime(2004, 1, 8, 9, 11, 33), b2b, 0,
-    )  # fmt: skip
+        nmi="VABC005890",
+        nmi_configuration="11",
+        register_id="1",
+        suffix="11",
+        stream_id="11",
+        meter_serial="METSER123",
+        direction="E",
+        previous_register_read=6342.8,
+        previous_read_datetime=datetime(2003, 10, 5, 9, 30, 55),
+        previous_quality_method="A",
+        previous_reason_code=None,
+        previous_reason_description="",
+        current_register_read=7654.9,
+        current_read_datetime=datetime(2004, 1, 7, 10, 3, 33),
+        current_quality_method="A",
+        current_reason_code=None,
+        current_reason_description="",
+        quantity=1312.1,
+        uom_raw="kWh",
+        uom="kWh",
+        next_scheduled_read=date(2004, 4, 7),
+        update_datetime=datetime(2004, 1, 8, 10, 3, 33),
+        msats_load_datetime=datetime(2004, 1, 8, 9, 11, 33),
+        b2b=b2b,
+        line=0,
+    )
 
 
 def test_nem13_writes_the_250_fields_in_the_spec_order() -> None:

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import uuid
-import zipfile
-from functools import partial
 from pathlib import Path
-from typing import BinaryIO, cast
 
 import click
 
 import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
-from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions
-from nem2cdr.validation import validate as validate_file
+from nem2cdr.parallel import Workers
+from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
 from nem2cdr_cli.errors import Group, run_guarded
 from nem2cdr_cli.output import console, print_json
 from nem2cdr_cli.progress import file_bar, wanted
 from nem2cdr_cli.render import (
-    CheckReport,
     print_check,
     print_diagnostics_summary,
     print_experiments,
@@ -36,6 +31,31 @@ FORMAT_OPTION = click.option(
     default="table",
     show_default=True,
     help="table for people, json for scripts (nothing else on stdout).",
+)
+
+
+class WorkersType(click.ParamType[Workers]):
+    """``--workers N|auto``: how many processes a command may use."""
+
+    name = "N|auto"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Workers:
+        if value == "auto":
+            return "auto"
+        text = str(value)
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        self.fail(f"{text!r} is neither a whole number from 1 nor 'auto'", param, ctx)
+
+
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=WorkersType(),
+    default="auto",
+    show_default=True,
+    help="Processes to use: a number (1: never fork) or auto (one per core).",
 )
 
 
@@ -69,7 +89,7 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bo
     reports = []
     for name in files:
         with file_bar(name, wanted(quiet)) as on_progress:
-            reports.append(validate_file(name, strict=strict, on_progress=on_progress))
+            reports.append(nem2cdr.validate(name, strict=strict, on_progress=on_progress))
     if output_format == "json":
         print_json(reports)
     else:
@@ -111,9 +131,16 @@ def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bo
 )
 @click.option("--zip", "as_zip", is_flag=True, help="Write a .zip holding the CSV.")
 def generate(
-    output: str, nmis: int, days: int, interval: str, start: dt.datetime, seed: int,
-    solar: bool, controlled_load: bool | None, as_zip: bool,
-) -> None:  # fmt: skip
+    output: str,
+    nmis: int,
+    days: int,
+    interval: str,
+    start: dt.datetime,
+    seed: int,
+    solar: bool,
+    controlled_load: bool | None,
+    as_zip: bool,
+) -> None:
     """Write a realistic, deterministic synthetic NEM12 file of any size.
 
     Household load, solar export, controlled load on some NMIs, substituted days with 400
@@ -123,40 +150,23 @@ def generate(
     Example:
       nem2cdr generate --nmis 100 --days 365 --interval 5 -o big.csv
     """
-    from nem2cdr.generator import generate as generate_file
-
-    make = partial(
-        generate_file, nmis=nmis, days=days, interval=int(interval), start=start.date(),
-        seed=seed, solar=solar, controlled_load=controlled_load,
-    )  # fmt: skip
-
-    def write(out: BinaryIO) -> None:
-        if as_zip:
-            member = Path(output).stem if output != "-" else "NEM12.csv"
-            member = member if member.lower().endswith(".csv") else f"{member}.csv"
-            with (
-                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
-                archive.open(member, "w", force_zip64=True) as inner,
-            ):
-                make(cast(BinaryIO, inner))
-        else:
-            make(out)
-
-    if output == "-":
-        write(sys.stdout.buffer)
-        return
-    temporary = Path(f"{output}.partial-{os.getpid()}")
-    # Written beside the target and renamed, so a failed run never leaves half a file.
     try:
-        temporary.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("wb") as out:
-            write(out)
-        os.replace(temporary, output)
+        nem2cdr.generate(
+            output,
+            nmis=nmis,
+            days=days,
+            interval=int(interval),
+            start=start.date(),
+            seed=seed,
+            solar=solar,
+            controlled_load=controlled_load,
+            as_zip=as_zip,
+        )
+    except BrokenPipeError:
+        raise  # a reader that stopped early (`| head`): the group ends quietly
     except OSError as exc:
         click.echo(f"nem2cdr generate: cannot write {output}: {exc.strerror}", err=True)
         sys.exit(INPUT_ERRORS)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 @cli.command()
@@ -217,42 +227,73 @@ def generate(
     is_flag=True,
     help="Write the good records even when the file has errors (they are still reported).",
 )
+@WORKERS_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def convert(
-    file: str, output: str, interval_reads: str, oldest_date: dt.datetime | None,
-    newest_date: dt.datetime | None, page: int | None, page_size: int | None,
-    all_pages: str | None, jsonl: bool, service_point_id: str, namespace: uuid.UUID | None,
-    export_sign: str, controlled_load: str | None, base_url: str | None, strict: bool,
-    keep_going: bool, quiet: bool,
-) -> None:  # fmt: skip
+    file: str,
+    output: str,
+    interval_reads: str,
+    oldest_date: dt.datetime | None,
+    newest_date: dt.datetime | None,
+    page: int | None,
+    page_size: int | None,
+    all_pages: str | None,
+    jsonl: bool,
+    service_point_id: str,
+    namespace: uuid.UUID | None,
+    export_sign: str,
+    controlled_load: str | None,
+    base_url: str | None,
+    strict: bool,
+    keep_going: bool,
+    workers: Workers,
+    quiet: bool,
+) -> None:
     """Write CDR EnergyUsageListResponse JSON from a NEM12/NEM13 file.
 
     Without --page/--page-size one response holds every record; with them, exactly that
     page (meta and links as the standard says). Records are in the standard's order (NMI, then
     readStartDate descending, then registerSuffix). A file with errors writes nothing and exits
     1, unless --keep-going. The same input and options always give the same bytes. A large
-    plain .csv is converted on two cores (its halves in two processes, merged).
+    plain .csv is converted on two cores (its halves in two processes, merged) unless
+    --workers 1.
 
     \b
     Example:
       nem2cdr convert --interval-reads FULL data.zip -o usage.json
     """
-    options = ConvertOptions(
-        interval_reads=interval_reads,  # type: ignore[arg-type]
-        oldest_date=oldest_date.date() if oldest_date else None,
-        newest_date=newest_date.date() if newest_date else None,
-        service_point_id=service_point_id,  # type: ignore[arg-type]
-        namespace=namespace or DEFAULT_NAMESPACE,
-        export_sign=export_sign,  # type: ignore[arg-type]
-        controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
-        base_url=base_url or DEFAULT_BASE_URL,
-    )
+    if all_pages is not None and _given(click.get_current_context(), "output"):
+        raise click.UsageError("--all-pages writes its own files: it takes no -o/--output")
+    try:
+        options = ConvertOptions(
+            interval_reads=interval_reads,  # type: ignore[arg-type]
+            oldest_date=oldest_date.date() if oldest_date else None,
+            newest_date=newest_date.date() if newest_date else None,
+            service_point_id=service_point_id,  # type: ignore[arg-type]
+            namespace=namespace or DEFAULT_NAMESPACE,
+            export_sign=export_sign,  # type: ignore[arg-type]
+            controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
+            base_url=base_url or DEFAULT_BASE_URL,
+        )
+    except OptionsError as exc:
+        raise click.UsageError(str(exc)) from exc
     try:
         with file_bar(file, wanted(quiet)) as on_progress:
             result = nem2cdr.convert(
-                file, output, options, page=page, page_size=page_size, all_pages=all_pages,
-                jsonl=jsonl, strict=strict, keep_going=keep_going, on_progress=on_progress,
-            )  # fmt: skip
+                file,
+                output,
+                options,
+                page=page,
+                page_size=page_size,
+                all_pages=all_pages,
+                jsonl=jsonl,
+                strict=strict,
+                keep_going=keep_going,
+                on_progress=on_progress,
+                workers=workers,
+            )
+    except OptionsError as exc:
+        raise click.UsageError(str(exc)) from exc
     except PageError as exc:
         click.echo(f"nem2cdr convert: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
@@ -284,7 +325,7 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     reports = []
     for name in files:
         source = sys.stdin.buffer.read() if name == "-" else name
-        reports.append(CheckReport(name, nem2cdr.check(source)))
+        reports.append(nem2cdr.CheckReport(name, nem2cdr.check(source)))
     if output_format == "json":
         print_json(reports)
     else:
@@ -311,7 +352,9 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     show_default=True,
     help="How to print the report.",
 )
-@click.option("--chart", type=click.Path(dir_okay=False), help="Draw the sizes as an SVG chart.")
+@click.option(
+    "--chart", type=click.Path(dir_okay=False), help="Draw the sizes as an SVG chart (a file)."
+)
 @click.option(
     "--requests",
     default=300,
@@ -333,10 +376,19 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     type=click.FloatRange(min=0),
     help="Cost model: AUD per Mbit/s per year.",
 )
+@WORKERS_OPTION
 def experiments_command(
-    file: str, only: str | None, codecs: str, out_dir: str | None, output_format: str,
-    chart: str | None, requests: int, budget: float, aud_per_mbit: float,
-) -> None:  # fmt: skip
+    file: str,
+    only: str | None,
+    codecs: str,
+    out_dir: str | None,
+    output_format: str,
+    chart: str | None,
+    requests: int,
+    budget: float,
+    aud_per_mbit: float,
+    workers: Workers,
+) -> None:
     """Encode the same meter data under every payload experiment and measure it.
 
     The 2022 standards thread's experiments (00-07), the adopted standard (08-10) and encodings
@@ -350,14 +402,21 @@ def experiments_command(
     """
     import nem2cdr_experiments as suite
 
+    if chart == "-":
+        raise click.UsageError("--chart needs a file: standard output holds the report")
+
     model = suite.CostModel(
         requests=requests, budget_seconds=budget, aud_per_mbit_year=aud_per_mbit
     )
     try:
-        result = suite.run_file(
-            file, (only or "").split(",") if only else None, codecs, model,
-            Path(out_dir) if out_dir else None,
-        )  # fmt: skip
+        result = suite.run(
+            file,
+            only=only.split(",") if only else None,
+            codecs=codecs,
+            model=model,
+            out_dir=out_dir,
+            workers=workers,
+        )
     except suite.LoadError as exc:
         click.echo(f"nem2cdr experiments: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
@@ -371,10 +430,16 @@ def experiments_command(
     for failed in result.failed:
         click.echo(
             f"nem2cdr experiments: {failed.id} {failed.name} does not round-trip: "
-            f"{failed.roundtrip_problem}", err=True,
-        )  # fmt: skip
+            f"{failed.roundtrip_problem}",
+            err=True,
+        )
     if result.failed:
         sys.exit(INPUT_ERRORS)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` (not left it at its default)."""
+    return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
 
 def main() -> None:

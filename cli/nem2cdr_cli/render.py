@@ -5,20 +5,19 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from nem2cdr.diagnostics import Diagnostics
-from nem2cdr.validation import Finding, ValidationReport
+from nem2cdr.model import Diagnostic
+from nem2cdr.validation import ValidationReport
 from nem2cdr_cli.output import console, escape, stderr_console
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from nem2cdr.checking import Problem
-    from nem2cdr_experiments.runner import Run
+    from nem2cdr.checking import CheckReport
+    from nem2cdr_experiments.runner import Result, Run
 
 
-def _finding_line(finding: Finding, file: str) -> str:
+def _finding_line(finding: Diagnostic, file: str) -> str:
     where = f" line {finding.line}" if finding.line is not None else ""
     member = "" if finding.file == file else f" in {escape(finding.file.removeprefix(file + ':'))}"
     return f"  {finding.code}{member}{where}: {escape(finding.message)}"
@@ -46,15 +45,6 @@ def print_validation(reports: list[ValidationReport], console: Console) -> None:
             console.print(f"  [yellow]... and {report.warnings_not_listed} more warnings[/]")
 
 
-class CheckReport(msgspec.Struct):
-    file: str
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
 def print_check(reports: list[CheckReport], console: Console) -> None:
     for report in reports:
         if report.ok:
@@ -62,9 +52,8 @@ def print_check(reports: list[CheckReport], console: Console) -> None:
             continue
         console.print(f"[bold red]FAILED[/] {escape(report.file)}: {len(report.problems)} problems")
         for problem in report.problems:
-            console.print(
-                f"[red]  {problem.code} {escape(problem.path)}: {escape(problem.message)}[/]"
-            )
+            where = escape(problem.where or "$")
+            console.print(f"[red]  {problem.code} {where}: {escape(problem.message)}[/]")
 
 
 def print_diagnostics_summary(found: Diagnostics, out: Console | None = None) -> None:
@@ -95,18 +84,18 @@ def print_experiments(run: Run, output_format: str) -> None:
     elif output_format == "markdown":
         sys.stdout.write(report.as_markdown(run))
     else:
-        _experiments_table(run, report.rows(run))
+        _experiments_table(run)
 
 
-def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> None:
+def _experiments_table(run: Run) -> None:
     from rich.table import Table
 
-    header, body = table
-    column = {name: index for index, name in enumerate(header)}
-    cost_codec = run.codecs[0]
+    from nem2cdr_experiments.report import cost_codec
+
+    codec = cost_codec(run)
     grid = Table(
         title=f"{escape(run.file)}: {run.reads:,} reads, {run.values:,} values",
-        caption=f"bytes (change against 00); on {cost_codec}: Mbit/s and AUD/year of the "
+        caption=f"bytes (change against 00); on {codec}: Mbit/s and AUD/year of the "
         "thread's cost model, the plain model, and the first page at 25 and 1000 records",
     )
     grid.add_column("id")
@@ -116,38 +105,53 @@ def _experiments_table(run: Run, table: tuple[list[str], list[list[str]]]) -> No
     for label in run.codecs:
         grid.add_column(label, justify="right")
     for name in (
-        "encode ms", "decode ms", "Mbit/s", "AUD M/year", "plain Mbit/s", "page 25", "page 1000",
-    ):  # fmt: skip
+        "encode ms",
+        "decode ms",
+        "Mbit/s",
+        "AUD M/year",
+        "plain Mbit/s",
+        "page 25",
+        "page 1000",
+    ):
         grid.add_column(name, justify="right")
-    for row in body:
-        cells = [row[column["id"]], row[column["name"]], row[column["roundtrip"]]]
-        cells.append(_with_change(row[column["raw_bytes"]], row[column["change_raw_%"]]))
-        for label in run.codecs:
-            cells.append(_with_change(row[column[label]], row[column[f"change_{label}_%"]]))
-        money = row[column[f"aud_year_{cost_codec}"]]
-        cells += [
-            row[column["encode_ms"]],
-            row[column["decode_ms"]],
-            row[column[f"mbit_s_{cost_codec}"]],
-            f"{float(money) / 1e6:.2f}" if money else "",
-            row[column[f"plain_mbit_s_{cost_codec}"]],
-            *(_kilobytes(row[column[f"page{size}_{cost_codec}"]]) for size in (25, 1000)),
-        ]
-        grid.add_row(*cells)
+    for result in run.experiments:
+        grid.add_row(*_experiment_cells(result, run.codecs, codec))
     out = console()
     if not out.is_terminal:
         out.width = 230  # a report piped to a file keeps its columns
     out.print(grid)
-    for row in body:
-        out.print(f"  {row[column['id']]} {escape(row[column['name']])}: {escape(row[-1])}")
+    for result in run.experiments:
+        out.print(f"  {result.id} {escape(result.name)}: {escape(result.rationale)}")
 
 
-def _kilobytes(size: str) -> str:
-    return f"{int(size) / 1000:,.1f} kB" if size else ""
+def _experiment_cells(result: Result, codecs: list[str], codec: str) -> list[str]:
+    cost = result.cost.get(codec)
+    pages = {page.page_size: page.first_page_compressed.get(codec) for page in result.pages}
+    return [
+        result.id,
+        result.name,
+        result.roundtrip,
+        _with_change(result.raw_bytes, result.change_raw),
+        *(_with_change(result.compressed.get(label), result.change.get(label)) for label in codecs),
+        f"{result.encode_ms:.1f}",
+        "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
+        "" if cost is None else f"{cost.mbit_per_second:.1f}",
+        # Whole dollars first, as the other formats print them, then millions.
+        "" if cost is None else f"{round(cost.aud_per_year) / 1e6:.2f}",
+        "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
+        *(_kilobytes(pages.get(size)) for size in (25, 1000)),
+    ]
 
 
-def _with_change(size: str, change: str) -> str:
-    if not size:
+def _kilobytes(size: int | None) -> str:
+    return "" if size is None else f"{size / 1000:,.1f} kB"
+
+
+def _with_change(size: int | None, change: float | None) -> str:
+    from nem2cdr_experiments.report import percent
+
+    if size is None:
         return ""
-    kilobytes = f"{int(size) / 1000:,.1f} kB"
-    return kilobytes if not change or change == "+0.00" else f"{kilobytes} ({change}%)"
+    shown = percent(change)
+    kilobytes = _kilobytes(size)
+    return kilobytes if not shown or shown == "+0.00" else f"{kilobytes} ({shown}%)"

@@ -1,22 +1,29 @@
 """The payload-size benchmark suite: every encoding of the same meter data, measured.
 
 Each ``eNN_*.py`` module defines one experiment and registers it by id (see ``base``); this
-package imports them all. ``run_file`` is what ``nem2cdr experiments`` does.
+package imports them all. ``run`` is what ``nem2cdr experiments`` does::
+
+    import nem2cdr_experiments
+    report = nem2cdr_experiments.run("NEM12#...csv", only=["08", "11"], workers="auto")
+    report.experiments[0].raw_bytes
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from nem2cdr.parallel import Workers
+from nem2cdr.sources import Source
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import parse as parse_codecs
 from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.data import LoadError, load
-from nem2cdr_experiments.runner import Run, run
+from nem2cdr_experiments.runner import Result, Run, measure_all
 
 for _module in pkgutil.iter_modules(__path__):
     if re.fullmatch(r"e\d\d_\w+", _module.name):
@@ -39,15 +46,33 @@ def experiments(only: Sequence[str] | None = None) -> list[Experiment]:
     return chosen
 
 
-def run_file(
-    source: str | Path,
+def run(
+    source: Source,
+    *,
     only: Sequence[str] | None = None,
     codecs: str = "default",
     model: CostModel | None = None,
-    out_dir: Path | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    workers: Workers = 1,
 ) -> Run:
-    """Load a NEM12 file and run the experiments on it (``LoadError`` if it has errors)."""
-    return run(load(source), experiments(only), parse_codecs(codecs), model or CostModel(), out_dir)
+    """Load a NEM12 file and run the experiments on it: what ``nem2cdr experiments`` does.
+
+    ``only`` names experiments by id or name; ``codecs`` is "default", "max" or
+    "name:level,..."; ``out_dir`` receives each payload. Raises ``LoadError`` when the file has
+    errors and ``ValueError`` for an unknown experiment or codec.
+    """
+    chosen, parsed = experiments(only), parse_codecs(codecs)  # usage errors before the reading
+    folder = Path(out_dir) if out_dir is not None else None
+    return measure_all(load(source), chosen, parsed, model or CostModel(), folder, workers)
 
 
-__all__ = ["REGISTRY", "CostModel", "Experiment", "LoadError", "Run", "experiments", "run_file"]
+__all__ = [
+    "REGISTRY",
+    "CostModel",
+    "Experiment",
+    "LoadError",
+    "Result",
+    "Run",
+    "experiments",
+    "run",
+]

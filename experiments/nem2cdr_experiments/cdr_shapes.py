@@ -14,17 +14,16 @@ from nem2cdr.cdr_model import (
     IntervalReadsMode,
     MetaPaginated,
 )
-from nem2cdr.exact import exact_sum, group_sums
+from nem2cdr.exact import decimal_places, exact_sum, group_sums
 from nem2cdr.pages import links, page_count, write_response
 from nem2cdr.usage import DEFAULT_BASE_URL, QualityRun, read_qualities
 from nem2cdr_experiments.base import Experiment
 from nem2cdr_experiments.data import DayRead, QualityRange, UsageData
 from nem2cdr_experiments.json_numbers import negated, number_array, written
-from nem2cdr_experiments.json_numbers import places as cached_places
 
 
 def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
-    places = cached_places(read.values)
+    places = decimal_places(read.values)
     negate = read.export
     payload = IntervalReadPayload(aggregate_value=exact_sum(read.values, places, negate))
     if mode == "FULL":
@@ -44,11 +43,16 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
         payload.interval_reads = msgspec.Raw(number_array(sums)) if exact else sums  # type: ignore[arg-type]
         payload.read_qualities = read_qualities(_runs(read), size)
     return EnergyUsageRead(
-        service_point_id=read.nmi, register_id=read.register_id or None,
-        register_suffix=read.suffix, meter_id=read.meter_serial or None,
-        read_start_date=read.date, read_end_date=read.date, unit_of_measure=read.uom or None,
-        read_utype="intervalRead", interval_read=payload,
-    )  # fmt: skip
+        service_point_id=read.nmi,
+        register_id=read.register_id or None,
+        register_suffix=read.suffix,
+        meter_id=read.meter_serial or None,
+        read_start_date=read.date,
+        read_end_date=read.date,
+        unit_of_measure=read.uom or None,
+        read_utype="intervalRead",
+        interval_read=payload,
+    )
 
 
 def _runs(read: DayRead) -> list[QualityRun]:
@@ -128,13 +132,23 @@ def decode_full(payload: bytes, source: str) -> UsageData:
         values = interval.interval_reads
         if read.register_suffix.startswith("B"):
             values = negated(values)
-        qualities = [QualityRange(q.start_interval, q.end_interval, q.quality)  # type: ignore[arg-type]
-                     for q in interval.read_qualities]  # fmt: skip
-        reads.append(DayRead(
-            read.service_point_id, read.register_id, read.register_suffix, read.meter_id,
-            read.unit_of_measure, interval.read_interval_length, read.read_start_date,
-            values, qualities,
-        ))  # fmt: skip
+        qualities = [
+            QualityRange(q.start_interval, q.end_interval, q.quality)  # type: ignore[arg-type]
+            for q in interval.read_qualities
+        ]
+        reads.append(
+            DayRead(
+                read.service_point_id,
+                read.register_id,
+                read.register_suffix,
+                read.meter_id,
+                read.unit_of_measure,
+                interval.read_interval_length,
+                read.read_start_date,
+                values,
+                qualities,
+            )
+        )
     return UsageData(source, reads)
 
 

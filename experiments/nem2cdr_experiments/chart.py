@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from nem2cdr.atomic import write_atomically
 from nem2cdr_experiments.runner import Run
 
 _COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6"]
@@ -60,4 +61,4 @@ def svg(run: Run) -> str:
 
 
 def write_chart(run: Run, path: Path) -> None:
-    path.write_text(svg(run), encoding="utf-8")
+    write_atomically(path, svg(run).encode("utf-8"))

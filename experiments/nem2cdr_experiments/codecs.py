@@ -1,7 +1,6 @@
 """Compression as a web server would apply it, with reproducible sizes.
 
 gzip gets a fixed mtime (and no file name) so the same bytes always compress to the same size.
-All three release the GIL while they work, so a thread pool uses both cores.
 """
 
 from __future__ import annotations

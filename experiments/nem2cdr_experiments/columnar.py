@@ -62,8 +62,14 @@ def by_register(data: UsageData) -> dict[RegisterKey, list[DayRead]]:
     """Each register's reads (latest day first), registers in the order they first appear."""
     registers: dict[RegisterKey, list[DayRead]] = {}
     for read in data.reads:
-        key = (read.nmi, read.register_id, read.suffix, read.meter_serial, read.uom,
-               read.interval_length)  # fmt: skip
+        key = (
+            read.nmi,
+            read.register_id,
+            read.suffix,
+            read.meter_serial,
+            read.uom,
+            read.interval_length,
+        )
         registers.setdefault(key, []).append(read)
     return registers
 
@@ -148,11 +154,20 @@ def encode(data: UsageData, *, delta: bool) -> bytes:
             for index, read in enumerate(reads)
             for q in read.qualities
         ]
-        registers.append(Register(
-            service_point_id=nmi, register_suffix=suffix, read_interval_length=length,
-            dates=date_runs(reads), reads=msgspec.Raw(matrix), register_id=register_id,
-            meter_id=serial, unit_of_measure=uom, scale=scale, read_qualities=qualities,
-        ))  # fmt: skip
+        registers.append(
+            Register(
+                service_point_id=nmi,
+                register_suffix=suffix,
+                read_interval_length=length,
+                dates=date_runs(reads),
+                reads=msgspec.Raw(matrix),
+                register_id=register_id,
+                meter_id=serial,
+                unit_of_measure=uom,
+                scale=scale,
+                read_qualities=qualities,
+            )
+        )
     return _encode(_Payload(_Data(registers)))
 
 
@@ -169,9 +184,17 @@ def decode(payload: bytes, source: str, *, delta: bool) -> UsageData:
                 if delta:
                     values = list(itertools.accumulate(values))  # integer floats: exact
                 values = list(map(unscale, values))
-            reads.append(DayRead(
-                register.service_point_id, register.register_id, register.register_suffix,
-                register.meter_id, register.unit_of_measure, register.read_interval_length,
-                day, values, qualities.get(index, []),
-            ))  # fmt: skip
+            reads.append(
+                DayRead(
+                    register.service_point_id,
+                    register.register_id,
+                    register.register_suffix,
+                    register.meter_id,
+                    register.unit_of_measure,
+                    register.read_interval_length,
+                    day,
+                    values,
+                    qualities.get(index, []),
+                )
+            )
     return UsageData(source, in_standard_order(reads))

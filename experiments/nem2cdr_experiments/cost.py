@@ -37,6 +37,11 @@ def cost(payload_bytes: int, model: CostModel) -> Cost:
     mbit = per_second * 8
     plain = model.requests * payload_bytes * 8 / MIB
     return Cost(
-        payload_bytes, burst, per_second, mbit, mbit * model.aud_per_mbit_year,
-        plain, plain * model.aud_per_mbit_year,
-    )  # fmt: skip
+        payload_bytes,
+        burst,
+        per_second,
+        mbit,
+        mbit * model.aud_per_mbit_year,
+        plain,
+        plain * model.aud_per_mbit_year,
+    )

@@ -14,6 +14,8 @@ import msgspec
 
 import nem2cdr
 from nem2cdr.cdr_model import Quality
+from nem2cdr.fields import stamp
+from nem2cdr.latest import Copy, wins
 from nem2cdr.model import IntervalDay
 from nem2cdr.sources import Source
 from nem2cdr.usage import read_qualities, span_runs
@@ -59,19 +61,25 @@ def quality_ranges(day: IntervalDay) -> list[QualityRange]:
 
 def from_days(source: str, days: Iterable[IntervalDay]) -> UsageData:
     """The latest copy of each (NMI, suffix, date), in the standard's order."""
-    latest: dict[tuple[str, str, str], tuple[tuple[str, int], DayRead]] = {}
+    latest: dict[tuple[str, str, str], tuple[Copy, DayRead]] = {}
     for position, day in enumerate(days):
         stream = day.stream
         read = DayRead(
-            stream.nmi, stream.register_id, stream.suffix, stream.meter_serial, stream.uom,
-            stream.interval_length, day.date.isoformat(), day.values, quality_ranges(day),
-        )  # fmt: skip
+            stream.nmi,
+            stream.register_id,
+            stream.suffix,
+            stream.meter_serial,
+            stream.uom,
+            stream.interval_length,
+            day.date.isoformat(),
+            day.values,
+            quality_ranges(day),
+        )
         key = (stream.nmi, stream.suffix, read.date)
-        # The later UpdateDateTime wins, then the later line (CDR-MAPPING.md).
-        rank = (day.update_datetime.isoformat() if day.update_datetime else "", position)
+        copy = Copy(stamp(day.update_datetime) if day.update_datetime else 0, position)
         held = latest.get(key)
-        if held is None or rank >= held[0]:
-            latest[key] = (rank, read)
+        if held is None or wins(copy, held[0]):
+            latest[key] = (copy, read)
     reads = [read for _, read in latest.values()]
     # Stable sorts, last key first: NMI ascending, date descending, suffix ascending.
     reads.sort(key=lambda r: r.suffix)

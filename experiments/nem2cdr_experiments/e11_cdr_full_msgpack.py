@@ -1,8 +1,11 @@
 """11 cdr-full-msgpack: experiment 08's response, the same document, as MessagePack.
 
 Numbers keep their JSON types: a decimal is a float64 (exact: it is the file's decimal) and a
-whole number an integer, as any JSON-to-MessagePack conversion would do. An aggregate that 08
-writes as decimal text beyond a float's digits stays that text, as a string.
+whole number an integer, as any JSON-to-MessagePack conversion would do. An aggregate that
+MessagePack cannot hold exactly stays 08's decimal text, as a string: one with more digits than
+a float carries, or a whole number beyond 64 bits. The reader accepts any value a float carries
+exactly (up to 15 significant digits, of any magnitude: ``77561993582462000`` is one), so a day
+of such values sums past 2**64.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from nem2cdr_experiments.data import UsageData
 
 _AGGREGATE = re.compile(rb'"aggregateValue":([^,}]+)')
 _FLOAT_DIGITS = 17  # shorter number texts are always a float's shortest text
+_MSGPACK_INTEGERS = range(-(2**63), 2**64)  # int64 and uint64
 _encode = msgspec.json.Encoder().encode
 
 
@@ -26,7 +30,10 @@ def as_msgpack(text: bytes) -> bytes:
     reads = document["data"]["reads"]
     for read, match in zip(reads, _AGGREGATE.finditer(text), strict=True):
         written, interval = match[1], read["intervalRead"]
-        if len(written) >= _FLOAT_DIGITS and _encode(interval["aggregateValue"]) != written:
+        value = interval["aggregateValue"]
+        if len(written) >= _FLOAT_DIGITS and (
+            _encode(value) != written or (isinstance(value, int) and value not in _MSGPACK_INTEGERS)
+        ):
             interval["aggregateValue"] = written.decode()
     return msgspec.msgpack.encode(document)
 

@@ -52,22 +52,41 @@ def interval_days(data: UsageData) -> Iterator[IntervalDay]:
             suffixes[nmi].append(suffix)
     for (nmi, register_id, suffix, serial, uom, length), reads in registers.items():
         stream = Stream(
-            nmi, "".join(suffixes[nmi]), register_id, suffix, suffix, serial, uom, uom, length,
-            None, 0,
-        )  # fmt: skip
+            nmi,
+            "".join(suffixes[nmi]),
+            register_id,
+            suffix,
+            suffix,
+            serial,
+            uom,
+            uom,
+            length,
+            None,
+            0,
+        )
         for read in reversed(reads):  # a file lists a stream's days in ascending order
             method, covered = spans(read)
             yield IntervalDay(
-                stream, date.fromisoformat(read.date), read.values, method, None, "", covered,
-                None, None, (), 0,
-            )  # fmt: skip
+                stream,
+                date.fromisoformat(read.date),
+                read.values,
+                method,
+                None,
+                "",
+                covered,
+                None,
+                None,
+                (),
+                0,
+            )
 
 
 def header(data: UsageData) -> Header:
     """Created at the end of the last day: fixed by the data, so the bytes are reproducible."""
     latest = max((read.date for read in data.reads), default="2000-01-01")
-    return Header("NEM12", datetime.combine(date.fromisoformat(latest), time(23, 59)),
-                  "NEM2CDR", "NEM2CDR", 0)  # fmt: skip
+    return Header(
+        "NEM12", datetime.combine(date.fromisoformat(latest), time(23, 59)), "NEM2CDR", "NEM2CDR", 0
+    )
 
 
 @register

@@ -7,21 +7,43 @@ import io
 
 import msgspec
 
+from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.runner import PAGE_SIZES, Result, Run
 
 _json = msgspec.json.Encoder()
 
 
+class CostBasis(msgspec.Struct, frozen=True):
+    """The cost model a report's money figures come from, and the codec they are for."""
+
+    model: CostModel
+    codec: str
+
+
+class JsonReport(msgspec.Struct):
+    """``nem2cdr experiments --format json``: the run, and what its cost columns mean."""
+
+    file: str
+    reads: int
+    values: int
+    codecs: list[str]
+    experiments: list[Result]
+    cost: CostBasis
+
+
+def json_report(run: Run) -> JsonReport:
+    return JsonReport(
+        run.file,
+        run.reads,
+        run.values,
+        run.codecs,
+        run.experiments,
+        CostBasis(run.cost_model, cost_codec(run)),
+    )
+
+
 def as_json(run: Run) -> bytes:
-    document = {
-        "file": run.file,
-        "reads": run.reads,
-        "values": run.values,
-        "codecs": run.codecs,
-        "experiments": run.experiments,
-        "cost": {"model": run.cost_model, "codec": cost_codec(run)},
-    }
-    return msgspec.json.format(_json.encode(document), indent=2) + b"\n"
+    return msgspec.json.format(_json.encode(json_report(run)), indent=2) + b"\n"
 
 
 def cost_codec(run: Run) -> str:
@@ -39,11 +61,14 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
         *HEADER,
         *[f"{label}" for label in run.codecs],
         *[f"change_{label}_%" for label in run.codecs],
-        "encode_ms", "decode_ms", f"mbit_s_{codec}", f"aud_year_{codec}",
+        "encode_ms",
+        "decode_ms",
+        f"mbit_s_{codec}",
+        f"aud_year_{codec}",
         f"plain_mbit_s_{codec}",
         *[f"page{size}_{part}" for size in PAGE_SIZES for part in ("raw_bytes", codec)],
         "rationale",
-    ]  # fmt: skip
+    ]
     body = [_cells(result, run.codecs, codec) for result in run.experiments]
     return header, body
 
@@ -51,17 +76,22 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
 def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
     cost = result.cost.get(codec)
     return [
-        result.id, result.name, "yes" if result.lossless else "no", result.roundtrip,
-        str(result.raw_bytes), _percent(result.change_raw),
+        result.id,
+        result.name,
+        "yes" if result.lossless else "no",
+        result.roundtrip,
+        str(result.raw_bytes),
+        percent(result.change_raw),
         *[str(result.compressed.get(label, "")) for label in codecs],
-        *[_percent(result.change.get(label)) for label in codecs],
-        f"{result.encode_ms:.1f}", "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
+        *[percent(result.change.get(label)) for label in codecs],
+        f"{result.encode_ms:.1f}",
+        "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
         "" if cost is None else f"{cost.mbit_per_second:.1f}",
         "" if cost is None else f"{cost.aud_per_year:.0f}",
         "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
         *_page_cells(result, codec),
         result.rationale,
-    ]  # fmt: skip
+    ]
 
 
 def _page_cells(result: Result, codec: str) -> list[str]:
@@ -70,13 +100,19 @@ def _page_cells(result: Result, codec: str) -> list[str]:
     cells = []
     for size in PAGE_SIZES:
         page = by_size.get(size)
-        cells += ["", ""] if page is None else [
-            str(page.first_page_raw_bytes), str(page.first_page_compressed.get(codec, "")),
-        ]  # fmt: skip
+        cells += (
+            ["", ""]
+            if page is None
+            else [
+                str(page.first_page_raw_bytes),
+                str(page.first_page_compressed.get(codec, "")),
+            ]
+        )
     return cells
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A change in percent as every format shows it: signed, two places; "" when none."""
     return "" if value is None else f"{value:+.2f}"
 
 

@@ -1,13 +1,12 @@
 """Running experiments: encode, prove the round trip, compress with every codec, measure pages.
 
-Encoding and decoding are Python work, so experiments run in forked worker processes, one per
-core; each measures its experiment whole.
+Encoding and decoding are Python work, so when the caller allows several workers, experiments
+run in forked worker processes; each measures its experiment whole. By default, one process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -15,12 +14,12 @@ from pathlib import Path
 
 import msgspec
 
-from nem2cdr.parallel import cores
+from nem2cdr.atomic import write_atomically
+from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import Codec
 from nem2cdr_experiments.cost import Cost, CostModel, cost
 from nem2cdr_experiments.data import UsageData
-from nem2cdr_experiments.json_numbers import warm
 
 PAGE_SIZES = (25, 1000)
 
@@ -62,23 +61,23 @@ class Run(msgspec.Struct):
         return [result for result in self.experiments if result.roundtrip == "failed"]
 
 
-def run(
+def measure_all(
     data: UsageData,
     experiments: Sequence[Experiment],
     codecs: Sequence[Codec],
     model: CostModel,
     out_dir: Path | None = None,
+    workers: Workers = 1,
 ) -> Run:
-    """Measure every experiment; on a machine with several cores, experiments run in parallel
-    in forked processes (encoding and decoding are Python work that threads would serialise)."""
+    """Measure every experiment; with ``workers`` above 1 (or "auto"), in parallel in forked
+    processes (encoding and decoding are Python work that threads would serialise)."""
     global _SHARED
-    warm((read.values, read.export) for read in data.reads)
-    workers = min(cores(), len(experiments))
-    if workers > 1 and hasattr(os, "fork"):
+    processes = min(worker_count(workers), len(experiments))
+    if processes > 1:
         _SHARED = (data, list(codecs), out_dir)
         try:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
                 results = list(pool.map(_measure_shared, [e.id for e in experiments]))
         finally:
             _SHARED = None
@@ -95,7 +94,7 @@ _SHARED: tuple[UsageData, list[Codec], Path | None] | None = None
 
 
 def _measure_shared(experiment_id: str) -> Result:
-    assert _SHARED is not None, "run() sets the shared data before forking"
+    assert _SHARED is not None, "measure_all() sets the shared data before forking"
     data, codecs, out_dir = _SHARED
     return measure(REGISTRY[experiment_id], data, codecs, out_dir)
 
@@ -109,13 +108,20 @@ def measure(
         payload = experiment.encode(data)
     except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
         return Result(
-            experiment.id, experiment.name, experiment.lossless, experiment.rationale, "failed",
-            0, {}, 0.0, None, roundtrip_problem=f"encode raised {type(exc).__name__}: {exc}",
-        )  # fmt: skip
+            experiment.id,
+            experiment.name,
+            experiment.lossless,
+            experiment.rationale,
+            "failed",
+            0,
+            {},
+            0.0,
+            None,
+            roundtrip_problem=f"encode raised {type(exc).__name__}: {exc}",
+        )
     encode_ms = (time.perf_counter() - start) * 1000
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / f"{experiment.id}-{experiment.name}{experiment.suffix}").write_bytes(payload)
+        write_atomically(out_dir / f"{experiment.id}-{experiment.name}{experiment.suffix}", payload)
     roundtrip, problem, decode_ms = _roundtrip(experiment, data, payload)
     pages = []
     for page_size in PAGE_SIZES:
@@ -125,10 +131,18 @@ def measure(
             sizes = {codec.label: len(codec.compress(first)) for codec in codecs}
             pages.append(PageSizes(page_size, len(split), len(first), sizes))
     return Result(
-        experiment.id, experiment.name, experiment.lossless, experiment.rationale, roundtrip,
-        len(payload), {codec.label: len(codec.compress(payload)) for codec in codecs},
-        round(encode_ms, 2), decode_ms, pages=pages, roundtrip_problem=problem,
-    )  # fmt: skip
+        experiment.id,
+        experiment.name,
+        experiment.lossless,
+        experiment.rationale,
+        roundtrip,
+        len(payload),
+        {codec.label: len(codec.compress(payload)) for codec in codecs},
+        round(encode_ms, 2),
+        decode_ms,
+        pages=pages,
+        roundtrip_problem=problem,
+    )
 
 
 def _roundtrip(

@@ -17,7 +17,7 @@ from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 import msgspec
 
-from nem2cdr.exact import Number, exact_sum
+from nem2cdr.exact import Number, decimal_places, exact_sum
 from nem2cdr_experiments.base import Experiment
 from nem2cdr_experiments.data import DayRead, QualityRange, UsageData
 from nem2cdr_experiments.json_numbers import (
@@ -25,7 +25,6 @@ from nem2cdr_experiments.json_numbers import (
     negated,
     number_array,
     number_tokens,
-    places,
     written,
 )
 
@@ -95,8 +94,9 @@ def with_removed(kept: list[T], removed: list[Run], fill: T) -> list[T]:
 # -- read forms ----------------------------------------------------------------------------
 
 _OBJECT = b'{"value":%b}'
-_OBJECT_WITH = {q: b'{"value":%b,"quality":"' + q.encode() + b'"}'
-                for q in ("SUBSTITUTE", "FINAL_SUBSTITUTE")}  # fmt: skip
+_OBJECT_WITH = {
+    q: b'{"value":%b,"quality":"' + q.encode() + b'"}' for q in ("SUBSTITUTE", "FINAL_SUBSTITUTE")
+}
 
 
 class _Value(msgspec.Struct):
@@ -251,7 +251,7 @@ def signed(values: list[float], suffix: str) -> list[float]:
 
 
 def aggregate(read: DayRead) -> Number:
-    return exact_sum(read.values, places(read.values), read.export)
+    return exact_sum(read.values, decimal_places(read.values), read.export)
 
 
 class FlatShape(Experiment):
@@ -270,16 +270,23 @@ class FlatShape(Experiment):
             else _NO_READS
         )
         interval = Interval(
-            aggregate_value=aggregate(read), final_substitutes=reads.final_substitutes,
-            substitutes=reads.substitutes, removed_reads=reads.removed_reads,
-            read_interval_length=read.interval_length, interval_reads=reads.array,
-        )  # fmt: skip
+            aggregate_value=aggregate(read),
+            final_substitutes=reads.final_substitutes,
+            substitutes=reads.substitutes,
+            removed_reads=reads.removed_reads,
+            read_interval_length=read.interval_length,
+            interval_reads=reads.array,
+        )
         return FlatRecord(
-            service_point_id=read.nmi, register_id=read.register_id, register_suffix=read.suffix,
-            meter_id=read.meter_serial, read_start_date=read.date,
+            service_point_id=read.nmi,
+            register_id=read.register_id,
+            register_suffix=read.suffix,
+            meter_id=read.meter_serial,
+            read_start_date=read.date,
             unit_of_measure=read.uom if self.unit_of_measure else None,
-            read_u_type="intervalRead", interval_read=interval,
-        )  # fmt: skip
+            read_u_type="intervalRead",
+            interval_read=interval,
+        )
 
     def decode(self, payload: bytes, source: str) -> UsageData:
         if self.form is None:
@@ -288,11 +295,19 @@ class FlatShape(Experiment):
         for record in _decode_flat(payload).data.reads:
             interval = record.interval_read
             values, qualities = self.form.read(interval.interval_reads, interval)
-            reads.append(DayRead(
-                record.service_point_id, record.register_id, record.register_suffix,
-                record.meter_id, record.unit_of_measure or "", interval.read_interval_length,
-                record.read_start_date, signed(values, record.register_suffix), qualities,
-            ))  # fmt: skip
+            reads.append(
+                DayRead(
+                    record.service_point_id,
+                    record.register_id,
+                    record.register_suffix,
+                    record.meter_id,
+                    record.unit_of_measure or "",
+                    interval.read_interval_length,
+                    record.read_start_date,
+                    signed(values, record.register_suffix),
+                    qualities,
+                )
+            )
         return UsageData(source, reads)
 
 
@@ -314,12 +329,16 @@ class NestedShape(Experiment):
     def _register(self, read: DayRead, length: int) -> Register:
         reads = self.form.write(written(read.values, read.export), read.qualities)
         return Register(
-            register_id=read.register_id, suffix=read.suffix, meter_id=read.meter_serial,
-            unit_of_measure=read.uom, aggregate_value=aggregate(read),
+            register_id=read.register_id,
+            suffix=read.suffix,
+            meter_id=read.meter_serial,
+            unit_of_measure=read.uom,
+            aggregate_value=aggregate(read),
             read_interval_length=None if read.interval_length == length else read.interval_length,
-            final_substitutes=reads.final_substitutes, substitutes=reads.substitutes,
+            final_substitutes=reads.final_substitutes,
+            substitutes=reads.substitutes,
             reads=reads.array,
-        )  # fmt: skip
+        )
 
     def decode(self, payload: bytes, source: str) -> UsageData:
         reads = []
@@ -328,10 +347,17 @@ class NestedShape(Experiment):
             # The input's order within a day is suffix ascending, whatever order the keys came in.
             for suffix, register in sorted(interval.interval_reads.items()):
                 values, qualities = self.form.read(register.reads, register)
-                reads.append(DayRead(
-                    record.service_point_id, register.register_id, suffix, register.meter_id,
-                    register.unit_of_measure,
-                    register.read_interval_length or interval.read_interval_length,
-                    record.read_start_date, signed(values, suffix), qualities,
-                ))  # fmt: skip
+                reads.append(
+                    DayRead(
+                        record.service_point_id,
+                        register.register_id,
+                        suffix,
+                        register.meter_id,
+                        register.unit_of_measure,
+                        register.read_interval_length or interval.read_interval_length,
+                        record.read_start_date,
+                        signed(values, suffix),
+                        qualities,
+                    )
+                )
         return UsageData(source, reads)
