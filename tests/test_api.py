@@ -80,3 +80,12 @@ def test_validate_and_check_reports_are_what_the_commands_print(tmp_path: Path) 
 
 def _pretty(value: object) -> bytes:
     return msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n"
+
+
+def test_run_takes_only_as_the_command_s_text_or_as_a_list() -> None:
+    as_text = nem2cdr_experiments.run(SAMPLE, only="00,12", codecs="gzip:1")
+    as_list = nem2cdr_experiments.run(SAMPLE, only=["00", "12"], codecs="gzip:1")
+    text_ids, list_ids = ([r.id for r in run.experiments] for run in (as_text, as_list))
+    assert text_ids == list_ids == ["00", "12"]
+    sizes = ([r.compressed for r in run.experiments] for run in (as_text, as_list))
+    assert next(sizes) == next(sizes)

@@ -49,7 +49,7 @@ def experiments(only: Sequence[str] | None = None) -> list[Experiment]:
 def run(
     source: Source,
     *,
-    only: Sequence[str] | None = None,
+    only: str | Sequence[str] | None = None,
     codecs: str = "default",
     model: CostModel | None = None,
     out_dir: str | os.PathLike[str] | None = None,
@@ -57,10 +57,13 @@ def run(
 ) -> Run:
     """Load a NEM12 file and run the experiments on it: what ``nem2cdr experiments`` does.
 
-    ``only`` names experiments by id or name; ``codecs`` is "default", "max" or
+    ``only`` names experiments by id or name (a list, or one text "00,08" as the command
+    takes it); ``codecs`` is "default", "max" or
     "name:level,..."; ``out_dir`` receives each payload. Raises ``LoadError`` when the file has
     errors and ``ValueError`` for an unknown experiment or codec.
     """
+    if isinstance(only, str):  # a text is a sequence too: "00,08" must not mean "0", ",", "8"
+        only = only.split(",")
     chosen, parsed = experiments(only), parse_codecs(codecs)  # usage errors before the reading
     folder = Path(out_dir) if out_dir is not None else None
     return measure_all(load(source), chosen, parsed, model or CostModel(), folder, workers)
