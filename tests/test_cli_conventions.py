@@ -1,8 +1,9 @@
-"""The nem2cdr command's conventions: usage errors exit 2, ``-`` is standard input or output,
+"""The commands' conventions (nem2cdr's, and mmtlite's where they share the code): usage errors exit 2, ``-`` is standard input or output,
 a closed pipe ends quietly, Ctrl-C exits 130 leaving nothing behind, ``--version``."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ SAMPLE = str(
     Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
 )
 NEM2CDR = str(Path(sys.executable).parent / "nem2cdr")
+MMTLITE = str(Path(sys.executable).parent / "mmtlite")
 USAGE = 2
 INTERRUPTED = 130
 
@@ -104,6 +106,35 @@ def _stops_reading_early(args: list[str]) -> subprocess.CompletedProcess[bytes]:
 def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
     done = _stops_reading_early(args)
     assert len(done.stdout) == 100
+    assert (done.returncode, done.stderr) == (0, b"")
+
+
+def _into_a_closed_pipe(command: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """``COMMAND | true``: the reader has gone before the first byte is written."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            command, stdout=write, stderr=subprocess.PIPE, cwd=cwd, timeout=60, check=False
+        )
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [NEM2CDR, "validate", "-q", SAMPLE],
+        [NEM2CDR, "experiments", "--only", "00", "--codecs", "gzip:1", SAMPLE],
+        [MMTLITE, "--home", "mmt", "status"],
+        [MMTLITE, "--home", "mmt", "log"],
+        [MMTLITE, "--home", "mmt", "report"],
+    ],
+    ids=["nem2cdr validate", "nem2cdr experiments", "mmtlite status", "mmtlite log", "report"],
+)
+def test_a_table_into_a_closed_pipe_ends_quietly(command: list[str], tmp_path: Path) -> None:
+    """The tables go through rich, which would end the process with exit 1 on its own."""
+    done = _into_a_closed_pipe(command, tmp_path)
     assert (done.returncode, done.stderr) == (0, b"")
 
 

@@ -5,6 +5,7 @@ Kept apart from ``cli.render`` so ``mmtlite`` starts without importing the NEM12
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,9 +19,22 @@ _json = msgspec.json.Encoder()
 
 def console(stderr: bool = False) -> Console:
     """A rich console, imported only when something is printed (rich costs 25 ms to import)."""
+    return _console_class()(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _console_class() -> type[Console]:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    class QuietOnClosedPipe(Console):
+        """rich ends the process with exit 1 when the reader goes away (`| head -1`); the
+        tools' ``Group`` ends it quietly with exit 0 instead, as for any other write."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return QuietOnClosedPipe
 
 
 def stderr_console() -> Console:
