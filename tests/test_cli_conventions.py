@@ -1,5 +1,6 @@
 """The commands' conventions (nem2cdr's, and mmtlite's where they share the code): usage
-errors exit 2, ``-`` is standard input or output, a closed pipe ends quietly, Ctrl-C exits 130 leaving nothing behind, ``--version``."""
+errors exit 2, ``-`` is standard input or output, a closed pipe ends quietly, Ctrl-C exits 130
+leaving nothing behind, ``--version``."""
 
 from __future__ import annotations
 
