@@ -3,12 +3,16 @@
 The bytes go to a hidden temporary file beside the target (same folder, so the same file
 system) and are renamed over it only when complete: a failure, Ctrl-C or a full disk leaves the
 previous file as it was and no temporary behind. Hidden, because mmtlite's ingest and a user's
-``ls`` both pass over dot-files.
+``ls`` both pass over dot-files. A symbolic link is written through (its target is replaced,
+the link stays), an existing file keeps its permissions, and a file that is not a regular file
+(a FIFO, ``/dev/null``, a terminal) is written directly: there is nothing to replace there.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,26 +36,59 @@ def atomic_write(
     ``"-"`` is standard output (written as it goes: there is nothing to replace). Missing
     parent folders are created. With ``exclusive``, an existing ``path`` is never replaced:
     ``FileExistsError`` before anything is written, or at the end if another writer created it
-    meanwhile (the rename is then a hard link, which fails rather than overwrites).
+    meanwhile (the rename is then a hard link, which fails rather than overwrites). Errors are
+    ``OSError``s that name ``path``, never the temporary.
     """
-    if os.fspath(path) == STDOUT:
+    name = os.fspath(path)
+    if name == STDOUT:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    if exclusive and target.exists():
-        raise FileExistsError(17, "File exists", os.fspath(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not name:
+        raise FileNotFoundError(errno.ENOENT, "an empty name names no file", "''")
+    if exclusive and os.path.lexists(name):
+        raise FileExistsError(errno.EEXIST, "File exists", name)
+    target = Path(os.path.realpath(name))  # a link's target is what gets replaced
+    existing = _stat(target)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with _naming(name), open(target, "wb", buffering=buffering) as direct:
+            yield direct
+        return
+    with _naming(name):
+        target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_for(target)
     try:
-        with open(temporary, "wb", buffering=buffering) as stream:
+        with _naming(name):
+            stream = open(temporary, "wb", buffering=buffering)
+        with stream:
             yield stream
-        if exclusive:
-            os.link(temporary, target)
-        else:
-            os.replace(temporary, target)
+        with _naming(name):
+            if existing is not None:
+                os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+            if exclusive:
+                os.link(temporary, target)
+            else:
+                os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+
+
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """An ``OSError`` from the temporary's or the folder's side told as one about ``name``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename == name:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, name) from None
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes, *, exclusive: bool = False) -> None:

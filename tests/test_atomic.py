@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,50 @@ def test_exclusive_loses_to_a_writer_that_finished_first(tmp_path: Path) -> None
 def test_dash_is_standard_output(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     write_atomically("-", b"to stdout\n")
     assert capfdbinary.readouterr().out == b"to stdout\n"
+
+
+def test_a_link_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomically(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    assert sorted(os.listdir(tmp_path)) == ["link.json", "real.json"]
+
+
+def test_an_existing_file_keeps_its_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "private.json"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    write_atomically(target, b"new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_fifo_is_written_into_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so the open for writing works
+    try:
+        write_atomically(fifo, b"through the pipe")
+        assert os.read(reader, 100) == b"through the pipe"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
+def test_dev_null_stays_a_device() -> None:
+    write_atomically(os.devnull, b"gone")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+@pytest.mark.parametrize("name", ["", "{tmp}/missing-folder-is-a-file/out.json", "{tmp}"])
+def test_errors_name_the_users_path_never_the_temporary(tmp_path: Path, name: str) -> None:
+    (tmp_path / "missing-folder-is-a-file").write_bytes(b"a file, not a folder")
+    path = name.format(tmp=tmp_path)
+    with pytest.raises(OSError) as raised:
+        write_atomically(path, b"x")
+    assert raised.value.filename in (path, "''")
+    assert ".partial" not in str(raised.value)
+    assert sorted(os.listdir(tmp_path)) == ["missing-folder-is-a-file"]
