@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +73,33 @@ def atomic_write(
                 os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
+    """A hidden folder beside ``folder`` to write a set of files into, moved into ``folder``
+    (created if missing; files of the same name replaced) when the block ends without error.
+
+    So an interrupted or failed run adds nothing to ``folder``: not half of its files, and not
+    a mix of new files with an earlier run's.
+    """
+    name = os.fspath(folder)
+    if not name:
+        raise FileNotFoundError(errno.ENOENT, "an empty name names no folder", "''")
+    target = Path(os.path.realpath(name))
+    with _naming(name):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        )
+    try:
+        yield staging
+        with _naming(name):
+            target.mkdir(exist_ok=True)
+            for path in sorted(staging.iterdir()):
+                os.replace(path, target / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _stat(path: Path) -> os.stat_result | None:

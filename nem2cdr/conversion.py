@@ -12,11 +12,13 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from nem2cdr.atomic import staged_folder
 from nem2cdr.cdr_model import ENCODER, MetaPaginated
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.fields import stamp
@@ -33,7 +35,7 @@ from nem2cdr.parallel import Forked, Workers, halves
 from nem2cdr.reader import Part, Reader
 from nem2cdr.sources import Source, source_name
 from nem2cdr.spool import Entry, Key, OnReplace, Runs, Spool
-from nem2cdr.targets import Target, opened, target_name
+from nem2cdr.targets import Target, opened, same_file, target_name
 from nem2cdr.usage import (
     ConversionError,
     ConvertOptions,
@@ -82,10 +84,12 @@ def convert(
     Errors and warnings are in the result's ``diagnostics``. With errors, nothing is
     written and ``ok`` is False, unless ``keep_going`` (then the good records are written).
     Raises ``PageError`` for a page that does not exist or a page size over 1000, and
-    ``OptionsError`` for ``page`` with ``all_pages``.
+    ``OptionsError`` for ``page`` with ``all_pages`` and for an output that is the input.
     """
     if page is not None and all_pages is not None:
         raise OptionsError("all pages and one page cannot both be asked for")
+    if same_file(source, out):
+        raise OptionsError(f"the output {target_name(out)} is the input file")
     options = options or ConvertOptions()
     paged = page is not None or page_size is not None or all_pages is not None
     size = page_size or DEFAULT_PAGE_SIZE
@@ -112,17 +116,23 @@ def convert(
         for number in wanted:
             check_page(number, size, total)
         written = []
-        for number in wanted:
-            target: Target = out if all_pages is None else _page_path(all_pages, number, pages)
-            bodies = spool.bodies(skip=(number - 1) * size, limit=size)
-            with opened(target) as stream:
-                if jsonl:
-                    _write_lines(stream, bodies)
-                else:
-                    meta = MetaPaginated(total_records=total, total_pages=pages)
-                    page_links = links(options.base_url, query, number, size, pages)
-                    write_response(stream, bodies, page_links, meta)
-            written.append(target_name(target))
+        # Every page is written into a hidden folder first: Ctrl-C adds no page to all_pages.
+        with staged_folder(all_pages) if all_pages is not None else nullcontext() as staging:
+            for number in wanted:
+                target: Target = out
+                if all_pages is not None and staging is not None:
+                    target = _page_path(staging, number, pages)
+                bodies = spool.bodies(skip=(number - 1) * size, limit=size)
+                with opened(target) as stream:
+                    if jsonl:
+                        _write_lines(stream, bodies)
+                    else:
+                        meta = MetaPaginated(total_records=total, total_pages=pages)
+                        page_links = links(options.base_url, query, number, size, pages)
+                        write_response(stream, bodies, page_links, meta)
+                if all_pages is not None:
+                    target = _page_path(all_pages, number, pages)
+                written.append(target_name(target))
         if all_pages is not None:
             _remove_stale_pages(Path(all_pages), {Path(name).name for name in written})
         return ConvertResult(True, total, pages, written, found)

@@ -28,3 +28,15 @@ def target_name(target: Target) -> str:
     if isinstance(target, (str, os.PathLike)):
         return os.fspath(target)
     return str(getattr(target, "name", "<stream>"))
+
+
+def same_file(source: object, target: Target) -> bool:
+    """Whether ``target`` is the file ``source`` names (writing it would destroy the input)."""
+    if not isinstance(source, (str, os.PathLike)) or not isinstance(target, (str, os.PathLike)):
+        return False
+    if "-" in (os.fspath(source), os.fspath(target)):
+        return False
+    try:
+        return os.path.samefile(source, target)
+    except OSError:  # either does not exist (yet): not the same file
+        return False

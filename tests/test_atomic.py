@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nem2cdr.atomic import atomic_write, temporary_for, write_atomically
+from nem2cdr.atomic import atomic_write, staged_folder, temporary_for, write_atomically
 
 
 def test_the_file_appears_whole_only_when_the_block_ends(tmp_path: Path) -> None:
@@ -102,3 +102,24 @@ def test_errors_name_the_users_path_never_the_temporary(tmp_path: Path, name: st
     assert raised.value.filename in (path, "''")
     assert ".partial" not in str(raised.value)
     assert sorted(os.listdir(tmp_path)) == ["missing-folder-is-a-file"]
+
+
+def test_a_staged_folder_adds_its_files_only_when_complete(tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "page-1.json").write_bytes(b"earlier run")
+    with pytest.raises(KeyboardInterrupt), staged_folder(folder) as staging:
+        (staging / "page-1.json").write_bytes(b"new")
+        (staging / "page-2.json").write_bytes(b"new")
+        raise KeyboardInterrupt
+    assert sorted(os.listdir(folder)) == ["page-1.json"]
+    assert (folder / "page-1.json").read_bytes() == b"earlier run"
+    assert os.listdir(tmp_path) == ["pages"]  # no staging folder left
+    with staged_folder(folder) as staging:
+        (staging / "page-1.json").write_bytes(b"new")
+        (staging / "page-2.json").write_bytes(b"new")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == {
+        "page-1.json": b"new",
+        "page-2.json": b"new",
+    }
+    assert os.listdir(tmp_path) == ["pages"]

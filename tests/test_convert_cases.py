@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import nem2cdr
-from nem2cdr import ConvertOptions
+from nem2cdr import ConvertOptions, conversion
 from nem2cdr.pages import PageError
 from nem2cdr.usage import DEFAULT_NAMESPACE
 from nem2cdr_cli.nem2cdr_commands import cli
@@ -363,6 +363,43 @@ def test_all_pages_into_a_used_folder_leaves_no_stale_page(tmp_path: Path) -> No
         "page-0002.json",
         "page-0003.json",
     ]
+
+
+def test_an_interrupted_all_pages_adds_no_page_to_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(nem12(E1, *[row_300(f"2024010{d}") for d in range(1, 10)]))
+    folder = tmp_path / "pages"
+    nem2cdr.convert(source, "-", all_pages=folder, page_size=2)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    real_write = conversion.write_response
+    calls: list[int] = []
+
+    def interrupted_on_the_third_page(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(conversion, "write_response", interrupted_on_the_third_page)
+    with pytest.raises(KeyboardInterrupt):
+        nem2cdr.convert(source, "-", all_pages=folder, page_size=1)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "pages"]
+
+
+@pytest.mark.parametrize("how", ["same path", "another name"])
+def test_the_output_may_not_be_the_input(tmp_path: Path, how: str) -> None:
+    source = tmp_path / "in.csv"
+    data = nem12(E1, row_300())
+    source.write_bytes(data)
+    output = source if how == "same path" else tmp_path / "link.csv"
+    if how == "another name":
+        output.symlink_to(source)
+    done = CliRunner().invoke(cli, ["convert", "-q", str(source), "-o", str(output)])
+    assert done.exit_code == 2 and "is the input file" in done.output
+    assert source.read_bytes() == data
 
 
 def test_unwritable_outputs_are_one_line_errors(tmp_path: Path) -> None:

@@ -250,6 +250,25 @@ def test_cli_writes_each_payload_and_the_chart(tmp_path: Path) -> None:
     assert len(bars_of(ET.parse(drawn).getroot())) == 4 * 3
 
 
+def test_an_interrupted_run_adds_no_payload_to_the_out_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after some experiments wrote their payloads: the folder gets none of them."""
+    out = tmp_path / "payloads"
+    real_encode = REGISTRY["08"].encode
+
+    def interrupted(data: UsageData) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(REGISTRY["08"], "encode", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        experiments.run(SAMPLE, only=["00", "01", "08"], codecs="gzip:1", out_dir=out)
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
+    monkeypatch.setattr(REGISTRY["08"], "encode", real_encode)
+    experiments.run(SAMPLE, only=["00", "01", "08"], codecs="gzip:1", out_dir=out)
+    assert [path.name[:2] for path in sorted(out.iterdir())] == ["00", "01", "08"]
+
+
 def test_cli_refuses_a_file_with_errors_in_one_line() -> None:
     result = invoke(str(INVALID))
     assert result.exit_code == 1

@@ -165,7 +165,9 @@ def generate(
     except BrokenPipeError:
         raise  # a reader that stopped early (`| head`): the group ends quietly
     except OSError as exc:
-        click.echo(f"nem2cdr generate: cannot write {output}: {exc.strerror}", err=True)
+        click.echo(
+            f"nem2cdr generate: cannot write {exc.filename or output}: {exc.strerror}", err=True
+        )
         sys.exit(INPUT_ERRORS)
 
 

@@ -15,8 +15,8 @@ import os
 import pkgutil
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
+from nem2cdr.atomic import staged_folder
 from nem2cdr.parallel import Workers
 from nem2cdr.sources import Source
 from nem2cdr_experiments.base import REGISTRY, Experiment
@@ -65,8 +65,11 @@ def run(
     if isinstance(only, str):  # a text is a sequence too: "00,08" must not mean "0", ",", "8"
         only = only.split(",")
     chosen, parsed = experiments(only), parse_codecs(codecs)  # usage errors before the reading
-    folder = Path(out_dir) if out_dir is not None else None
-    return measure_all(load(source), chosen, parsed, model or CostModel(), folder, workers)
+    data, model = load(source), model or CostModel()
+    if out_dir is None:
+        return measure_all(data, chosen, parsed, model, None, workers)
+    with staged_folder(out_dir) as staging:  # the payloads appear all at once, or none
+        return measure_all(data, chosen, parsed, model, staging, workers)
 
 
 __all__ = [
