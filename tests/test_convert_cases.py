@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import nem2cdr
-from nem2cdr import ConvertOptions, conversion
+from nem2cdr import ConvertOptions, conversion, pages
 from nem2cdr.pages import PageError
 from nem2cdr.usage import DEFAULT_NAMESPACE
 from nem2cdr_cli.nem2cdr_commands import cli
@@ -373,7 +373,7 @@ def test_an_interrupted_all_pages_adds_no_page_to_the_folder(
     folder = tmp_path / "pages"
     nem2cdr.convert(source, "-", all_pages=folder, page_size=2)
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
-    real_write = conversion.write_response
+    real_write = pages.write_response
     calls: list[int] = []
 
     def interrupted_on_the_third_page(*args: Any, **kwargs: Any) -> None:
