@@ -84,10 +84,13 @@ def convert(
     Errors and warnings are in the result's ``diagnostics``. With errors, nothing is
     written and ``ok`` is False, unless ``keep_going`` (then the good records are written).
     Raises ``PageError`` for a page that does not exist or a page size over 1000, and
-    ``OptionsError`` for ``page`` with ``all_pages`` and for an output that is the input.
+    ``OptionsError`` for ``page`` or ``jsonl`` with ``all_pages`` and for an output that is
+    the input.
     """
     if page is not None and all_pages is not None:
         raise OptionsError("all pages and one page cannot both be asked for")
+    if jsonl and all_pages is not None:
+        raise OptionsError("JSON Lines is one stream of reads: it has no pages to write apart")
     if same_file(source, out):
         raise OptionsError(f"the output {target_name(out)} is the input file")
     options = options or ConvertOptions()

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,13 @@ INTERRUPTED = 130
         ),
         (["convert", "--workers", "0", SAMPLE], "neither a whole number from 1 nor 'auto'"),
         (["experiments", "--chart", "-", SAMPLE], "--chart needs a file"),
+        (["experiments", "--chart", "", SAMPLE], "need a name"),
+        (["experiments", "--out-dir", "", SAMPLE], "need a name"),
+        (["convert", "--jsonl", "--all-pages", "pages", SAMPLE], "no pages to write apart"),
+        (
+            ["convert", "--service-point-id", "nmi", "--namespace", str(uuid.uuid4()), SAMPLE],
+            "means nothing with --service-point-id nmi",
+        ),
         (["experiments", "--workers", "many", SAMPLE], "neither a whole number"),
         (["experiments", "--only", "99", SAMPLE], "unknown experiment 99"),
     ],

@@ -266,6 +266,10 @@ def convert(
     """
     if all_pages is not None and _given(click.get_current_context(), "output"):
         raise click.UsageError("--all-pages writes its own files: it takes no -o/--output")
+    if namespace is not None and service_point_id == "nmi":
+        raise click.UsageError(
+            "--namespace shapes UUIDs: it means nothing with --service-point-id nmi"
+        )
     try:
         options = ConvertOptions(
             interval_reads=interval_reads,  # type: ignore[arg-type]
@@ -406,6 +410,8 @@ def experiments_command(
 
     if chart == "-":
         raise click.UsageError("--chart needs a file: standard output holds the report")
+    if "" in (chart, out_dir):
+        raise click.UsageError("--chart and --out-dir need a name")
 
     model = suite.CostModel(
         requests=requests, budget_seconds=budget, aud_per_mbit_year=aud_per_mbit
