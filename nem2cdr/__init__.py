@@ -19,40 +19,61 @@ The public surface is small, one function per command::
 
 from typing import TYPE_CHECKING
 
-from nem2cdr.diagnostics import CODES, Diagnostics
-from nem2cdr.model import (
-    B2BDetail,
-    BasicB2B,
-    BasicRead,
-    Diagnostic,
-    Header,
-    IntervalDay,
-    QualitySpan,
-    Record,
-    Stats,
-    Stream,
-)
-from nem2cdr.reader import Reader, read
-from nem2cdr.usage import ConvertOptions
-from nem2cdr.validation import ValidationReport, validate
-
 if TYPE_CHECKING:
     from nem2cdr.checking import CheckReport, check
     from nem2cdr.conversion import ConvertResult, convert
+    from nem2cdr.diagnostics import CODES, Diagnostics
     from nem2cdr.generator import generate
+    from nem2cdr.model import (
+        B2BDetail,
+        BasicB2B,
+        BasicRead,
+        Diagnostic,
+        Header,
+        IntervalDay,
+        QualitySpan,
+        Record,
+        Stats,
+        Stream,
+    )
+    from nem2cdr.reader import Reader, read
+    from nem2cdr.usage import ConvertOptions
+    from nem2cdr.validation import ValidationReport, validate
     from nem2cdr.writer import write
 
 __version__ = "0.1.0"
 
-# convert, check, generate and write load their modules on first use: a command that only
-# reads (validate, experiments) should not pay for jsonschema's, the spool's and the fork
-# machinery's imports.
+# Every name loads its module on first use: a command pays only for what it runs (validate
+# not for jsonschema, the spool or the fork machinery), and mmtlite, which writes through
+# nem2cdr.atomic, not for the NEM12 reader.
 _LAZY = {
     "check": "nem2cdr.checking",
     "CheckReport": "nem2cdr.checking",
     "convert": "nem2cdr.conversion",
     "ConvertResult": "nem2cdr.conversion",
+    "CODES": "nem2cdr.diagnostics",
+    "Diagnostics": "nem2cdr.diagnostics",
     "generate": "nem2cdr.generator",
+    **dict.fromkeys(
+        [
+            "B2BDetail",
+            "BasicB2B",
+            "BasicRead",
+            "Diagnostic",
+            "Header",
+            "IntervalDay",
+            "QualitySpan",
+            "Record",
+            "Stats",
+            "Stream",
+        ],
+        "nem2cdr.model",
+    ),
+    "Reader": "nem2cdr.reader",
+    "read": "nem2cdr.reader",
+    "ConvertOptions": "nem2cdr.usage",
+    "ValidationReport": "nem2cdr.validation",
+    "validate": "nem2cdr.validation",
     "write": "nem2cdr.writer",
 }
 

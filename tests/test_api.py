@@ -26,6 +26,18 @@ def test_the_api_is_exported() -> None:
     assert callable(nem2cdr_experiments.run)
 
 
+def test_every_exported_name_resolves() -> None:
+    for name in nem2cdr.__all__:
+        assert getattr(nem2cdr, name) is not None, name
+
+
+def test_mmtlite_does_not_import_the_nem12_reader() -> None:
+    """mmtlite writes through nem2cdr.atomic; that must not load nem2cdr's reader."""
+    code = "import sys, mmtlite; print('nem2cdr.reader' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert done.stdout.split() == [b"False"]
+
+
 def test_validate_does_not_import_jsonschema_or_the_converter() -> None:
     code = (
         "import sys, nem2cdr; nem2cdr.validate(sys.argv[1]); "
