@@ -71,7 +71,7 @@ def path(value: object, name: str, option: str | None = None) -> str:
     if not isinstance(value, str | os.PathLike):
         raise BadArgument(f"{name} must be a path (str or os.PathLike), not {value!r}", option)
     given = os.fspath(value)
-    if not isinstance(given, str) or not given:
+    if not isinstance(given, str) or not given or "\0" in given:
         raise BadArgument(f"{name} must be a file's path, not {given!r}", option)
     return given
 
