@@ -7,10 +7,13 @@ never a Python ``[Errno n]`` or ``None``, never a hidden temporary's name.
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -200,3 +203,22 @@ def test_ctrl_c_during_generate_leaves_no_file_of_the_set(tmp_path: Path) -> Non
     assert child.returncode == 130
     assert stderr.decode().splitlines() == ["mmtlite: interrupted"]
     assert list(out.iterdir()) == []
+
+
+def test_an_html_page_into_a_pipe_is_written_to_the_pipe(home: Path, tmp_path: Path) -> None:
+    """``--html /dev/stdout`` or a FIFO: written into it, not replaced by a file of its name."""
+    fifo = tmp_path / "page.fifo"
+    os.mkfifo(fifo)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        result = run("--home", str(home), "report", "--html", str(fifo))
+    finally:
+        if reader.is_alive():  # the report never opened it: let the reader go
+            with open(fifo, "wb"):
+                pass
+        reader.join(timeout=10)
+    assert result.exit_code == 0, result.output
+    assert read[0].startswith(b"<!DOCTYPE html>")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
