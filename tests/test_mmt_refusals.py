@@ -8,13 +8,10 @@ never a Python ``[Errno n]`` or ``None``, never a hidden temporary's name.
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import stat
-import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from mmtlite.paths import Place
 from nem2cdr_cli.mmtlite_commands import cli
+from tests.mmt_children import interrupted_when_ready
 from tests.mmt_helpers import digest
 from tests.test_mmt_conventions import CHILD_ENV
 
@@ -183,25 +181,15 @@ main()
 def test_ctrl_c_during_generate_leaves_no_file_of_the_set(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     out = tmp_path / "set"
-    child = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_GENERATE, str(ready), "--home", str(tmp_path / "home"),
-         "generate", "--meters", "2000", "-o", str(out)],
-        env=CHILD_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert ready.exists(), child.communicate()[1].decode()
-        assert len(list(out.iterdir())) == 3  # three written, under their hidden names
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode == 130
-    assert stderr.decode().splitlines() == ["mmtlite: interrupted"]
+    command = [sys.executable, "-c", PAUSED_GENERATE, str(ready), "--home",
+               str(tmp_path / "home"), "generate", "--meters", "2000", "-o", str(out)]  # fmt: skip
+
+    def three_on_their_way() -> None:
+        assert sorted(path.name[:5] for path in out.iterdir()) == [".DMCT", ".EPCL", ".EXCL"]
+
+    returncode, stderr = interrupted_when_ready(command, ready, CHILD_ENV, three_on_their_way)
+    assert returncode == 130
+    assert stderr.splitlines() == ["mmtlite: interrupted"]
     assert list(out.iterdir()) == []
 
 
