@@ -269,6 +269,8 @@ class Database:
             raise BadArgument("created must be a datetime, not None", "--created")
         created_text = stamp.strftime(STAMP_FORMAT)
         folder = self._output(output, "output", "--output", folder=True)
+        if folder == "-":
+            raise BadArgument("a set is eight files: give a folder, not - (stdout)", "--output")
 
         def target(category: str) -> Path:
             if folder is not None:

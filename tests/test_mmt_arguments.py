@@ -101,6 +101,7 @@ BAD_CALLS: list[tuple[str, Call, str]] = [
         "action must be one of",
     ),
     ("rows not a path", lambda db: db.wrap("MANEXCL", None), "rows must be a path"),  # type: ignore[arg-type]
+    ("generate to stdout", lambda db: db.generate(1, output="-"), "give a folder, not -"),
     (
         "wrap -o a file's name",
         lambda db: db.wrap("MANEXCL", rows_file(db), output="x/f.csv"),
