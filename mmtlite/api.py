@@ -2,8 +2,9 @@
 
 Each method does what its command does and returns what the command prints, as typed
 structs; the command line only parses arguments and renders these. Paths are ``str`` or
-``os.PathLike`` (``"-"`` is standard input or output where a command reads or writes one
-file), times are ``datetime`` (naive: local time, as the file names use), categories and
+``os.PathLike`` (``"-"`` is standard input or output where ``wrap`` and ``report`` read or
+write one file; ``load`` and ``validate`` need files, whose names carry what they are), times
+are ``datetime`` and dates ``date`` (naive: local time, as the file names use), categories and
 targets are their names (``"NONCOMM"``, ``"cs"``).
 
 Shares are fractions from 0 to 1 (``max_delete=0.2``, ``fail=0.02``; the CLI's ``--max-delete``
@@ -289,8 +290,10 @@ class Database:
     def _output(
         self, given: PathLike | None, name: str, option: str, *, folder: bool = False
     ) -> str | None:
-        """An output path the user gave: a file's path (or ``-``), never one of the home's
-        database files (writing there would destroy the migration)."""
+        """An output path the user gave: a file's path, or with ``folder`` the folder a file
+        goes into under the name it is given (a path ending ``.csv`` or ``.txt`` is then the
+        user's mistake, not a folder to make); ``-`` as it is. Never one of the home's
+        database files: writing there would destroy the migration."""
         chosen = optional_path(given, name, option)
         if chosen is None or chosen == "-":
             return chosen
