@@ -11,12 +11,15 @@ The public surface is one handle with a method per ``mmtlite`` command::
     db.report(html="migration.html")            # Report (and the HTML page)
 
 Refusals raise ``MmtliteError`` (``BadArgument``, ``Busy``, ...); bad files are ``Finding``s.
+Shares are fractions: ``db.load(paths, max_delete=0.2)`` is the CLI's ``--max-delete 20``.
 """
+
+from importlib.metadata import version
 
 from mmtlite.activity import LoadEntry
 from mmtlite.api import Database, open
 from mmtlite.db import SchemaError
-from mmtlite.errors import BadArgument, MmtliteError
+from mmtlite.errors import BadArgument, Exists, MmtliteError, OutputError
 from mmtlite.findings import Finding, LoggedFinding
 from mmtlite.generator import GeneratedFile
 from mmtlite.loader import Budget, FileResult, RunResult
@@ -38,6 +41,7 @@ __all__ = [
     "Database",
     "Evaluation",
     "EvaluationReport",
+    "Exists",
     "Export",
     "FileReport",
     "FileResult",
@@ -46,6 +50,7 @@ __all__ = [
     "LoadEntry",
     "LoggedFinding",
     "MmtliteError",
+    "OutputError",
     "Report",
     "RunReport",
     "RunResult",
@@ -61,3 +66,6 @@ __all__ = [
     "Wrapped",
     "open",
 ]
+
+# The distribution's version (mmtlite ships in nem2cdr's): what ``mmtlite --version`` says.
+__version__ = version("nem2cdr")

@@ -2,14 +2,18 @@
 
 Each method does what its command does and returns what the command prints, as typed
 structs; the command line only parses arguments and renders these. Paths are ``str`` or
-``os.PathLike`` (``"-"`` is standard input or output where a command reads or writes one
-file), times are ``datetime`` (naive: local time, as the file names use), categories and
+``os.PathLike`` (``"-"`` is standard input or output where ``wrap`` and ``report`` read or
+write one file; ``load`` and ``validate`` need files, whose names carry what they are), times
+are ``datetime`` and dates ``date`` (naive: local time, as the file names use), categories and
 targets are their names (``"NONCOMM"``, ``"cs"``).
 
-Refusals raise ``MmtliteError`` subclasses with a one-line message: ``BadArgument`` (an argument
-that can never work), ``Busy`` (another writer holds the environment), ``SchemaError``,
-``TrancheError``, ``SimulateError``, ``WrapError``. Bad input files are not exceptions: they
-are findings, in the results and in the error table.
+Shares are fractions from 0 to 1 (``max_delete=0.2``, ``fail=0.02``; the CLI's ``--max-delete``
+and ``--fail`` take per cent). Refusals raise ``MmtliteError`` subclasses with a one-line
+message, and only those: ``BadArgument`` (an argument of the wrong type or out of range,
+checked before anything is locked or logged), ``Busy`` (another writer holds the environment),
+``SchemaError`` (the home or database cannot be used), ``OutputError`` (a file to write exists
+already or cannot be written), ``TrancheError``, ``SimulateError``, ``WrapError``. Bad input
+files are not exceptions: they are findings, in the results and in the error table.
 """
 
 from __future__ import annotations
@@ -23,30 +27,44 @@ from pathlib import Path
 
 from mmtlite import activity, generator, loader, reports, results, simulate, tranches, wrap
 from mmtlite.activity import LoadEntry
-from mmtlite.categories import CATEGORIES, INBOUND, STAMP_FORMAT
-from mmtlite.errors import BadArgument
+from mmtlite.arguments import (
+    MAX_SEQUENCE,
+    PathLike,
+    choice,
+    day,
+    flag,
+    input_paths,
+    moment,
+    optional_path,
+    optional_whole,
+    path,
+    share,
+    text,
+    whole,
+)
+from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND, STAMP_FORMAT, Category
+from mmtlite.errors import BadArgument, Exists
 from mmtlite.fileformat import file_name, parse, write
 from mmtlite.findings import LoggedFinding
 from mmtlite.loader import Budget, RunResult
 from mmtlite.migration_report import Report
 from mmtlite.migration_report import report as report_of
 from mmtlite.migrations import connect
-from mmtlite.paths import ENVS, Env, Place, create_folders, home
+from mmtlite.paths import ENVS, Env, Place, create_folders, home, is_database_file
 from mmtlite.report_html import write_page
 from mmtlite.results import Template, Validation
 from mmtlite.simulate import Answer
 from mmtlite.tranches import Export, Selection, Target
 from mmtlite.wrap import Wrapped
 
-PathLike = str | os.PathLike[str]
+_TARGETS: tuple[Target, ...] = ("dcc", "cs", "mdm")
 
 
 def open(home_folder: PathLike | None = None, env: Env = "build") -> Database:
     """The environment ``env`` under ``home_folder`` (default ``$MMTLITE_HOME``, else
     ``./mmt``). Nothing is created until a method needs it."""
-    if env not in ENVS:
-        raise BadArgument(f"unknown environment {env!r}: build, sogl or prod", "--env")
-    return Database(Place(home(home_folder), env))
+    folder = optional_path(home_folder, "home_folder", "--home")
+    return Database(Place(home(folder), choice(env, "env", ENVS, "--env")))
 
 
 class Database:
@@ -73,38 +91,41 @@ class Database:
             pass
         return create_folders(self.place)
 
-    def validate(self, paths: Sequence[PathLike]) -> list[Validation]:
-        """Check files without loading them (name, header, trailer, environment, rows)."""
-        return [results.validation(parse(path, env=self.env)) for path in paths]
+    def validate(self, paths: PathLike | Sequence[PathLike]) -> list[Validation]:
+        """Check files (one path, or a list) without loading them: name, header, trailer,
+        environment, rows."""
+        return [results.validation(parse(one, env=self.env)) for one in input_paths(paths)]
 
     def load(
         self,
-        paths: Sequence[PathLike],
+        paths: PathLike | Sequence[PathLike],
         *,
         force: bool = False,
-        budget: Budget | None = None,
+        budget: Budget | str | None = None,
         max_delete: float = 0.2,
         on_file: loader.OnFile | None = None,
     ) -> RunResult:
-        """Load ``paths`` in category and sequence order, each file in one transaction.
+        """Load ``paths`` (one path, or a list) in category and sequence order, each file in
+        one transaction.
 
         ``force`` lets a known sequence gap or a mass delete through; ``budget`` is the bad
-        rows a file may have and still load (default: none for the control lists, 1% for the
-        others); ``max_delete`` the share of a list a complete file may remove."""
-        options = loader.Options(force=force, budget=budget, max_delete=max_delete)
-        return loader.load(self.place, paths, options, on_file)
+        rows a file may have and still load, a ``Budget`` or the CLI's text (``"50"``,
+        ``"0.5%"``; default: none for the control lists, 1% for the others); ``max_delete``
+        the share (0 to 1) of a list a complete file may remove."""
+        names = input_paths(paths)
+        options = _options(force, budget, max_delete, on_file)
+        return loader.load(self.place, names, options, on_file)
 
     def ingest(
         self,
         *,
         force: bool = False,
-        budget: Budget | None = None,
+        budget: Budget | str | None = None,
         max_delete: float = 0.2,
         on_file: loader.OnFile | None = None,
     ) -> RunResult:
         """Load every new file of the inbound folders (options as ``load``)."""
-        options = loader.Options(force=force, budget=budget, max_delete=max_delete)
-        return loader.ingest(self.place, options, on_file)
+        return loader.ingest(self.place, _options(force, budget, max_delete, on_file), on_file)
 
     def status(self) -> reports.Status:
         """Meters by status, every status listed."""
@@ -113,7 +134,9 @@ class Database:
 
     def select(self, tranche_id: str, size: int, *, when: datetime | None = None) -> Selection:
         """Select a tranche of at most ``size`` eligible meters and write its DCCCAND file."""
-        return tranches.select_tranche(self.place, tranche_id, size, when)
+        tranche_id = text(tranche_id, "tranche_id", "--tranche")
+        size = whole(size, "size", 1, option="--size")
+        return tranches.select_tranche(self.place, tranche_id, size, moment(when, "when"))
 
     def export(
         self,
@@ -124,10 +147,16 @@ class Database:
         migration_date: date | None = None,
         when: datetime | None = None,
     ) -> Export:
-        """Write a tranche's file for ``target`` (``"dcc"``, ``"cs"`` or ``"mdm"``)."""
-        day = migration_date.strftime("%Y%m%d") if migration_date is not None else None
+        """Write a tranche's file for ``target`` (``"dcc"``, ``"cs"`` or ``"mdm"``);
+        ``migration_date`` (mdm) a ``date``."""
+        migration_day = day(migration_date, "migration_date", "--migration-date")
         return tranches.export_tranche(
-            self.place, target, tranche_id, note_code=note_code, migration_date=day, when=when
+            self.place,
+            choice(target, "target", _TARGETS, "TARGET"),
+            text(tranche_id, "tranche_id", "--tranche"),
+            note_code=text(note_code, "note_code", "--note-code"),
+            migration_date=migration_day.strftime("%Y%m%d") if migration_day else None,
+            when=moment(when, "when"),
         )
 
     def respond(
@@ -139,33 +168,37 @@ class Database:
         seed: int = 0,
         when: datetime | None = None,
     ) -> Answer:
-        """Play ``system`` (never in prod): answer its last file of the tranche."""
+        """Play ``system`` (never in prod): answer its last file of the tranche; ``fail`` is
+        the share (0 to 1) of rows it rejects."""
+        system = choice(system, "system", _TARGETS, "SYSTEM")
+        tranche_id = text(tranche_id, "tranche_id", "--tranche")
+        fail = share(fail, "fail", "--fail")
+        seed = whole(seed, "seed", -(2**63), option="--seed")
+        when = moment(when, "when") or datetime.now()
         with self._connection() as connection:
             return simulate.respond(
-                connection,
-                self.place,
-                system,
-                tranche_id,
-                when=when or datetime.now(),
-                fail=fail,
-                seed=seed,
+                connection, self.place, system, tranche_id, when=when, fail=fail, seed=seed
             )
 
     def report(self, *, html: PathLike | None = None) -> Report:
-        """Where the migration stands; also as an HTML page at ``html`` when given."""
+        """Where the migration stands; also as an HTML page at ``html`` when given (a file:
+        never a folder nor the database)."""
+        page = self._output(html, "html", "--html")
         with self._connection() as connection:
             made = report_of(connection, self.env)
-        if html is not None:
-            write_page(made, html)
+        if page is not None:
+            write_page(made, page)
         return made
 
     def history(self, msn: str) -> reports.Story | None:
         """One meter's story; None when no list names it."""
+        msn = text(msn, "msn", "MSN")
         with self._connection() as connection:
             return reports.history(connection, msn)
 
     def log(self, limit: int | None = 20) -> list[LoadEntry]:
         """The activity log, newest first."""
+        limit = optional_whole(limit, "limit", 1, option="--limit")
         with self._connection() as connection:
             return activity.entries(connection, limit=limit)
 
@@ -173,7 +206,9 @@ class Database:
         self, *, file: PathLike | None = None, load_id: int | None = None, limit: int | None = 100
     ) -> list[LoggedFinding]:
         """The error table, newest load first; of one file (by its name) or one log entry."""
-        name = os.fspath(file) if file is not None else None
+        name = optional_path(file, "file", "--file")
+        load_id = optional_whole(load_id, "load_id", 1, option="--load")
+        limit = optional_whole(limit, "limit", 1, option="--limit")
         with self._connection() as connection:
             return activity.error_rows(connection, load_id=load_id, file=name, limit=limit)
 
@@ -187,26 +222,30 @@ class Database:
         output: PathLike | None = None,
         when: datetime | None = None,
     ) -> Wrapped:
-        """Plain rows made into an inbound file of ``category``, written (into ``output``, a
-        folder or ``-``; by default the category's inbound folder) only if every row is good."""
+        """Plain rows (``rows``: a file, or ``-`` for standard input) made into an inbound
+        file of ``category``, written only if every row is good: into the folder ``output``
+        (``-``: standard output; by default the category's inbound folder), under the name
+        the format gives it."""
+        spec = _inbound(category)
+        if action is not None:
+            action = choice(text(action, "action", "--action").upper(), "action", ACTIONS)
         return wrap.wrap(
-            category,
-            rows,
+            spec.name,
+            path(rows, "rows", "ROWS"),
             self.place,
-            when=when or datetime.now(),
-            action=action.upper() if action is not None else None,
-            sequence=sequence,
-            output=output,
+            when=moment(when, "when") or datetime.now(),
+            action=action,
+            sequence=optional_whole(sequence, "sequence", 1, MAX_SEQUENCE, "--sequence"),
+            output=self._output(output, "output", "--output", folder=True),
         )
 
     def template(
         self, category: str, *, sequence: int = 1, when: datetime | None = None
     ) -> Template:
         """An empty file of ``category`` (header and trailer), its name and columns."""
-        spec = CATEGORIES.get(category.upper())
-        if spec is None or spec.name not in INBOUND:
-            raise BadArgument(f"{category!r} is not an inbound category", "CATEGORY")
-        created = (when or datetime.now()).strftime(STAMP_FORMAT)
+        spec = _inbound(category)
+        sequence = whole(sequence, "sequence", 1, MAX_SEQUENCE, "--sequence")
+        created = (moment(when, "when") or datetime.now()).strftime(STAMP_FORMAT)
         return Template(
             file_name(spec.name, self.env, created),
             list(spec.column_names),
@@ -221,16 +260,59 @@ class Database:
         created: datetime = datetime(2024, 1, 1, 9),
         output: PathLike | None = None,
     ) -> list[tuple[generator.GeneratedFile, Path]]:
-        """A synthetic set of inbound files, written into ``output`` (a folder) or the inbound
-        folders; each with its path."""
-        files = generator.generate(
-            meters, seed=seed, env=self.env, created=created.strftime(STAMP_FORMAT)
-        )
-        if output is not None:
-            paths = generator.write_set(files, Path(output))
-        else:
-            paths = generator.write_into_inbound(files, self.place)
-        return list(zip(files, paths, strict=True))
+        """A synthetic set of inbound files (at most ``generator.MAX_METERS`` meters; created
+        in 1901-2098), written into ``output`` (a folder) or the inbound folders, each with its
+        path. Whole or not at all: none is written if any exists already (``Exists``)."""
+        meters = whole(meters, "meters", 0, generator.MAX_METERS, "--meters")
+        seed = whole(seed, "seed", -(2**63), option="--seed")
+        stamp = moment(created, "created", "--created")
+        if stamp is None:
+            raise BadArgument("created must be a datetime, not None", "--created")
+        created_text = stamp.strftime(STAMP_FORMAT)
+        folder = self._output(output, "output", "--output", folder=True)
+        if folder == "-":
+            raise BadArgument("a set is eight files: give a folder, not - (stdout)", "--output")
+
+        def target(category: str) -> Path:
+            if folder is not None:
+                return Path(folder)
+            return self.place.folder(CATEGORIES[category].system, category, "inbound")
+
+        # Checked before the (long) generation too; the writing checks again, as it goes.
+        for category, name in generator.names(self.env, created_text):
+            if (target(category) / name).exists():
+                raise Exists(f"{target(category) / name} exists already: nothing written")
+        files = generator.generate(meters, seed=seed, env=self.env, created=created_text)
+        if folder is not None:
+            return list(zip(files, generator.write_set(files, Path(folder)), strict=True))
+        return list(zip(files, generator.write_into_inbound(files, self.place), strict=True))
+
+    def _output(
+        self, given: PathLike | None, name: str, option: str, *, folder: bool = False
+    ) -> str | None:
+        """An output path the user gave: a file's path, or with ``folder`` the folder a file
+        goes into under the name it is given (a path ending ``.csv`` or ``.txt`` is then the
+        user's mistake, not a folder to make); ``-`` as it is. Never one of the home's
+        database files: writing there would destroy the migration."""
+        chosen = optional_path(given, name, option)
+        if chosen is None or chosen == "-":
+            return chosen
+        if folder:
+            if os.path.exists(chosen) and not os.path.isdir(chosen):
+                raise BadArgument(f"{chosen} is a file: give the folder to write into", option)
+            if not os.path.isdir(chosen) and chosen.lower().endswith((".csv", ".txt")):
+                raise BadArgument(
+                    f"{chosen} looks like a file's name: give the folder to write into (the "
+                    "file's name carries its category, environment and stamp)",
+                    option,
+                )
+        elif chosen.endswith(os.sep) or os.path.isdir(chosen):
+            raise BadArgument(f"{chosen} is a folder: give a file's path", option)
+        if is_database_file(self.home, chosen):
+            raise BadArgument(
+                f"{chosen} is a database file of {self.home}: choose another path", option
+            )
+        return chosen
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -239,3 +321,25 @@ class Database:
             yield connection
         finally:
             connection.close()
+
+
+def _inbound(category: object) -> Category:
+    spec = CATEGORIES.get(text(category, "category", "CATEGORY").upper())
+    if spec is None or spec.name not in INBOUND:
+        raise BadArgument(f"{category!r} is not an inbound category", "CATEGORY")
+    return spec
+
+
+def _options(force: object, budget: object, max_delete: object, on_file: object) -> loader.Options:
+    """A load's options, checked before the lock is taken or a run logged."""
+    if on_file is not None and not callable(on_file):
+        raise BadArgument(f"on_file must be a function or None, not {on_file!r}")
+    if isinstance(budget, str):
+        budget = Budget.parse(budget)
+    elif budget is not None and not isinstance(budget, Budget):
+        raise BadArgument(f"budget must be a Budget or its text (50, 0.5%), not {budget!r}")
+    return loader.Options(
+        force=flag(force, "force"),
+        budget=budget,
+        max_delete=share(max_delete, "max_delete", "--max-delete"),
+    )

@@ -17,12 +17,12 @@ from mmtlite.errors import MmtliteError
 
 
 class SchemaError(MmtliteError):
-    """The database cannot be used by this version of mmtlite."""
+    """The home or the database cannot be used (by this version of mmtlite)."""
 
 
 def open_file(database: Path) -> sqlite3.Connection:
     """The SQLite file (created on first use), autocommit: transactions are explicit."""
-    database.parent.mkdir(parents=True, exist_ok=True)
+    usable_home(database.parent)
     try:
         connection = sqlite3.connect(database, isolation_level=None, timeout=10.0)
     except sqlite3.Error as exc:  # a folder of that name, no permission
@@ -37,6 +37,18 @@ def open_file(database: Path) -> sqlite3.Connection:
         connection.close()
         raise SchemaError(f"{database} cannot be used: {exc}") from exc
     return connection
+
+
+def usable_home(folder: Path) -> None:
+    """Create the home ``folder`` if missing; ``SchemaError`` naming it when it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise SchemaError(
+            f"{folder} cannot be the home: it (or a folder above it) is a file"
+        ) from None
+    except OSError as exc:
+        raise SchemaError(f"{folder} cannot be the home: {exc.strerror or exc}") from None
 
 
 @contextmanager

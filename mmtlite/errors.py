@@ -18,3 +18,12 @@ class BadArgument(MmtliteError, ValueError):
     def __init__(self, message: str, option: str | None = None) -> None:
         super().__init__(message)
         self.option = option
+
+
+class OutputError(MmtliteError):
+    """A file mmtlite was asked to write cannot be written (the message names the user's path,
+    never the hidden temporary it is written under first); nothing of it was written."""
+
+
+class Exists(OutputError):
+    """The file to write exists already and must not be replaced."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import accumulate
@@ -46,9 +47,10 @@ from typing import TypeVar
 import msgspec
 
 from mmtlite.categories import ALL, CATEGORIES, STAMP_FORMAT, STAMP_PATTERN
+from mmtlite.errors import BadArgument
 from mmtlite.fileformat import file_name, write
 from mmtlite.paths import Place
-from nem2cdr.atomic import write_atomically
+from mmtlite.writing import output_file
 
 __all__ = [
     "MAX_METERS",
@@ -56,6 +58,7 @@ __all__ = [
     "SHARES",
     "GeneratedFile",
     "generate",
+    "names",
     "write_into_inbound",
     "write_set",
 ]
@@ -179,7 +182,9 @@ def generate(
 ) -> list[GeneratedFile]:
     """The inbound files of ``meters`` meters for ``env``, in load order (see the module)."""
     if isinstance(meters, bool) or not isinstance(meters, int) or not 0 <= meters <= MAX_METERS:
-        raise ValueError(f"meters must be a whole number from 0 to {MAX_METERS}, not {meters!r}")
+        raise BadArgument(
+            f"meters must be a whole number from 0 to {MAX_METERS:,}, not {meters!r}", "--meters"
+        )
     stamps = dict(zip(ORDER, _stamps(created, len(ORDER)), strict=True))
     day = date(int(created[:4]), int(created[4:6]), int(created[6:8]))
     rng = random.Random(seed)
@@ -208,6 +213,14 @@ def generate(
     return files
 
 
+def names(env: str, created: str) -> list[tuple[str, str]]:
+    """The category and file name of each file ``generate`` makes, in its order."""
+    return [
+        (category, file_name(category, env, stamp))
+        for category, stamp in zip(ORDER, _stamps(created, len(ORDER)), strict=True)
+    ]
+
+
 def write_set(files: Iterable[GeneratedFile], directory: Path) -> list[Path]:
     """Write ``files`` side by side into ``directory`` (created if missing); their paths."""
     return _write((directory, file) for file in files)
@@ -222,11 +235,15 @@ def write_into_inbound(files: Iterable[GeneratedFile], place: Place) -> list[Pat
 
 
 def _write(targets: Iterable[tuple[Path, GeneratedFile]]) -> list[Path]:
+    """The set whole or not at all: every file is written under its hidden temporary name,
+    and all are renamed only when all are complete; a failure or Ctrl-C on the way leaves no
+    file and no temporary. A file that exists already is never replaced (``Exists``)."""
     paths = []
-    for folder, file in targets:
-        path = folder / file.name
-        write_atomically(path, file.content)  # ingest never sees half a file
-        paths.append(path)
+    with ExitStack() as renames:
+        for folder, file in targets:
+            path = folder / file.name
+            renames.enter_context(output_file(path, exclusive=True)).write(file.content)
+            paths.append(path)
     return paths
 
 
@@ -235,7 +252,9 @@ def _stamps(created: str, count: int) -> list[str]:
     # Dates up to a year either side of the creation day are written, and a date must be in
     # 1900-2099 (categories.DATE).
     if not _STAMP.fullmatch(created) or not "1901" <= created[:4] <= "2098":
-        raise ValueError(f"created must be YYYYMMDDHHMMSS in 1901-2098, not {created!r}")
+        raise BadArgument(
+            f"created must be YYYYMMDDHHMMSS in 1901-2098, not {created}", "--created"
+        )
     start = datetime.strptime(created, STAMP_FORMAT)
     return [f"{start + timedelta(seconds=second):%Y%m%d%H%M%S}" for second in range(count)]
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 
+from mmtlite.db import SchemaError, usable_home
 from mmtlite.errors import MmtliteError
 
 
@@ -29,8 +30,11 @@ class WriterLock:
         self.fd: int | None = None
 
     def __enter__(self) -> WriterLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        usable_home(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SchemaError(f"cannot open the lock {self.path}: {exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -46,6 +46,15 @@ class Place:
     def lock(self) -> Path:
         return self.root / f"mmt_{self.env}.lock"
 
+    @property
+    def own_files(self) -> tuple[Path, ...]:
+        """The database, its journals and the lock: no output may be written over them."""
+        database = self.database
+        journals = (
+            database.with_name(f"{database.name}{end}") for end in ("-wal", "-shm", "-journal")
+        )
+        return (database, *journals, self.lock)
+
     def folder(self, system: str, category: str, direction: Literal["inbound", "outbound"]) -> Path:
         if system not in SYSTEMS:
             raise ValueError(f"unknown system {system!r}")
@@ -75,3 +84,19 @@ def inbound_files(place: Place) -> list[Path]:
                 and not path.name.endswith((".tmp", ".part"))
             )  # fmt: skip
     return files
+
+
+def is_database_file(root: Path, path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is (or, not there yet, would be) a database, journal or lock file of an
+    environment under ``root``: the same file by inode, or the same resolved path."""
+    target = Path(path)
+    for env in ENVS:
+        for own in Place(root, env).own_files:
+            if target.resolve() == own.resolve():
+                return True
+            try:
+                if os.path.samefile(target, own):
+                    return True
+            except OSError:  # one of them does not exist: not the same file
+                pass
+    return False

@@ -15,7 +15,7 @@ from html import escape
 
 from mmtlite.migration_report import Report
 from mmtlite.rules import MEANING, TRANCHE_STATUSES
-from nem2cdr.atomic import write_atomically
+from mmtlite.writing import write_file
 
 _COLOURS = {
     "0": "#e0a526",
@@ -49,8 +49,9 @@ svg text { font: 12px system-ui, sans-serif; fill: #222; }
 
 
 def write_page(made: Report, path: str | os.PathLike[str]) -> None:
-    """The page as the file ``path`` (``-``: standard output), written whole or not at all."""
-    write_atomically(path, page(made).encode("utf-8"))
+    """The page as the file ``path`` (``-``: standard output), written whole or not at all
+    (``OutputError`` when it cannot be)."""
+    write_file(path, page(made).encode("utf-8"))
 
 
 def page(made: Report) -> str:

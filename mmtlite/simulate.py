@@ -17,11 +17,11 @@ from pathlib import Path
 import msgspec
 
 from mmtlite.categories import CATEGORIES, STAMP_FORMAT
-from mmtlite.errors import MmtliteError
+from mmtlite.errors import Exists, MmtliteError
 from mmtlite.fileformat import file_name, parse, write
 from mmtlite.paths import Place
 from mmtlite.wrap import next_sequence
-from nem2cdr.atomic import write_atomically
+from mmtlite.writing import write_file
 
 _SENT = {"dcc": "DCCCAND", "cs": "CSNOTE", "mdm": "MDMNOTIF"}
 _ANSWER = {"dcc": "DCCRESP", "cs": "CSRESP", "mdm": "MDMRESP"}
@@ -84,7 +84,7 @@ def respond(
     folder = place.folder(spec.system, category, "inbound")
     path = folder / file_name(category, place.env, created)
     try:  # written under a hidden name first: ingest leaves hidden files alone
-        write_atomically(path, write(category, place.env, sequence, created, rows), exclusive=True)
-    except FileExistsError:
+        write_file(path, write(category, place.env, sequence, created, rows), exclusive=True)
+    except Exists:
         raise SimulateError(f"{path} exists already: try again in a second") from None
     return Answer(str(path), category, sequence, len(rows), failed)

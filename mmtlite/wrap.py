@@ -24,11 +24,12 @@ import msgspec
 
 from mmtlite import ledger
 from mmtlite.categories import STAMP_FORMAT, Category, find
-from mmtlite.errors import BadArgument, MmtliteError
+from mmtlite.errors import BadArgument, Exists, MmtliteError
 from mmtlite.fileformat import ParsedFile, file_name, parse, peek_header, write
 from mmtlite.migrations import connect
 from mmtlite.paths import Place, inbound_files
-from nem2cdr.atomic import STDOUT, write_atomically
+from mmtlite.writing import write_file
+from nem2cdr.atomic import STDOUT
 
 
 class WrapError(MmtliteError):
@@ -86,8 +87,8 @@ def wrap(
         )
         target = folder / wrapped.name
     try:
-        write_atomically(target, wrapped.content, exclusive=True)
-    except FileExistsError:
+        write_file(target, wrapped.content, exclusive=True)
+    except Exists:
         raise WrapError(f"{target} exists already: try again in a second") from None
     wrapped.path = str(target)
     return wrapped

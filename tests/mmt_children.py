@@ -208,3 +208,28 @@ class Watch:
             return self.wal.stat().st_size
         except FileNotFoundError:
             return 0
+
+
+def interrupted_when_ready(
+    command: list[str],
+    ready: Path,
+    env: dict[str, str],
+    look: Callable[[], None] = lambda: None,
+) -> tuple[int, str]:
+    """Run ``command``, send it SIGINT (Ctrl-C) once it has made the file ``ready`` (and
+    ``look`` has looked at what it is doing); its exit code and stderr. Killed, not left
+    behind, if it never gets there."""
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready.exists(), child.communicate()[1].decode()
+        look()
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=TIMEOUT)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return child.returncode, stderr.decode()

@@ -96,5 +96,5 @@ def test_wrap_template_and_errors(tmp_path: Path) -> None:
 
 
 def test_open_refuses_an_unknown_environment(tmp_path: Path) -> None:
-    with pytest.raises(mmtlite.BadArgument, match="unknown environment"):
+    with pytest.raises(mmtlite.BadArgument, match="env must be one of build, sogl, prod"):
         mmtlite.open(tmp_path, "test")  # type: ignore[arg-type]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from mmtlite.paths import Place
 from nem2cdr_cli.mmtlite_commands import cli
+from tests.mmt_children import interrupted_when_ready
 from tests.mmt_helpers import Files, codes_file, digest, make, meter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,24 +161,11 @@ def test_ctrl_c_during_a_load_exits_130_with_one_line_and_changes_nothing(
     before = digest(files.place)
     ready = tmp_path / "ready"
     big = files.path("MMT", [meter(f"MSN{n:06d}", site=f"S{n}") for n in range(5000)])
-    child = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_LOAD, str(ready), "--home", str(files.place.root), "load",
-         str(big)],
-        env=CHILD_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert ready.exists(), child.communicate()[1].decode()
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode == 130
-    assert stderr.decode().splitlines() == ["mmtlite: interrupted"]
+    command = [sys.executable, "-c", PAUSED_LOAD, str(ready), "--home", str(files.place.root),
+               "load", str(big)]  # fmt: skip
+    returncode, stderr = interrupted_when_ready(command, ready, CHILD_ENV)
+    assert returncode == 130
+    assert stderr.splitlines() == ["mmtlite: interrupted"]
     assert digest(files.place) == before
 
 

@@ -184,7 +184,9 @@ def assert_refused(
     if front == "cli":
         lines = output.splitlines()
         assert len(output) < 5000, output[:5000]  # a hostile value is never echoed whole
-        at = next(i for i, line in enumerate(lines) if line.startswith(f"refused {path} "))
+        # "refused PATH (CATEGORY SEQUENCE): ...", or "refused PATH: ..." when neither is known.
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"refused {path}"))
+        assert "None" not in lines[at], output
         assert code in lines[at + 1], output
 
 

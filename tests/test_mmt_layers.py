@@ -22,8 +22,8 @@ MODULES = sorted(info.name for info in pkgutil.iter_modules([str(PACKAGE)]))
 # files -> reports -> the public handle. A module may import only from lower layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("categories", "codes", "errors", "findings"),
-    ("lock", "db"),
-    ("fileformat", "paths", "schema"),
+    ("db", "arguments", "writing"),
+    ("lock", "fileformat", "paths", "schema"),
     ("activity", "ledger", "generator"),
     ("rules",),
     ("migrations", "applying", "responses"),

@@ -19,8 +19,10 @@ import click
 
 import mmtlite
 from mmtlite import Budget, Database, MmtliteError, RunResult
+from mmtlite.arguments import MAX_SEQUENCE, SQLITE_MAX
 from mmtlite.categories import ACTIONS, INBOUND
 from mmtlite.errors import BadArgument
+from mmtlite.generator import MAX_METERS
 from mmtlite.loader import OnFile
 from mmtlite.lock import Busy
 from mmtlite.migration_report import rows as report_rows
@@ -117,8 +119,12 @@ def _refusals() -> Iterator[None]:
     except Busy as exc:
         click.echo(f"mmtlite: busy: {exc}", err=True)
         sys.exit(BUSY)
-    except (MmtliteError, OSError, sqlite3.OperationalError) as exc:
+    except (MmtliteError, sqlite3.OperationalError) as exc:
         click.echo(f"mmtlite: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    except OSError as exc:  # said with its path, without Python's [Errno n]
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        click.echo(f"mmtlite: {where}{exc.strerror or exc}", err=True)
         sys.exit(INPUT_ERRORS)
 
 
@@ -160,7 +166,7 @@ def validate(settings: Settings, files: tuple[str, ...], output_format: str) -> 
     Example:
       mmtlite validate NONCOMM_BUILD_20240105093000.csv
     """
-    results = settings.db.validate(files)
+    results = _call(lambda: settings.db.validate(files))
     if output_format == "json":
         print_json(results)
     else:
@@ -194,6 +200,7 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
 
 
 def _a_number(context: click.Context, parameter: click.Parameter, value: float) -> float:
+    """A per cent of ``FloatRange(0, 100)``, NaN refused."""
     if value != value:  # NaN: FloatRange lets it through, and NaN > x is never true
         raise click.BadParameter("not a number", context, parameter)
     return value
@@ -281,7 +288,9 @@ def status(settings: Settings, output_format: str) -> None:
 
 
 @_command
-@click.option("--size", type=click.IntRange(1), required=True, help="At most this many meters.")
+@click.option(
+    "--size", type=click.IntRange(1, SQLITE_MAX), required=True, help="At most this many meters."
+)
 @click.option("--tranche", "tranche_id", required=True, metavar="ID", help="A new tranche id.")
 @_FORMAT
 @click.pass_obj
@@ -356,7 +365,7 @@ def export(
 @click.option("--tranche", "tranche_id", required=True, metavar="ID")
 @click.option(
     "--fail", type=click.FloatRange(0, 100), default=2.0, show_default=True, metavar="PCT",
-    help="Share of the rows the system rejects (DCC) or fails (CS, MDM).",
+    callback=_a_number, help="Per cent of the rows the system rejects (DCC) or fails (CS, MDM).",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.pass_obj
@@ -407,7 +416,8 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
 @_command
 @_TABULAR_FORMAT
 @click.option(
-    "--html", "html_file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+    "--html", "html_file", type=click.Path(dir_okay=False, readable=False, allow_dash=True),
+    metavar="FILE",
     help="Also write the report as one self-contained HTML page with charts (- for stdout: "
     "then the page is the only output).",
 )  # fmt: skip
@@ -445,7 +455,7 @@ def report(context: click.Context, output_format: str, html_file: str | None) ->
 
 
 @_command
-@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, SQLITE_MAX), default=20, show_default=True)
 @_TABULAR_FORMAT
 @click.pass_obj
 def log(settings: Settings, limit: int, output_format: str) -> None:
@@ -462,8 +472,11 @@ def log(settings: Settings, limit: int, output_format: str) -> None:
 
 @_command
 @click.option("--file", "file_name_", metavar="NAME", help="Only this file (its name or path).")
-@click.option("--load", "load_id", type=int, metavar="ID", help="Only this log entry.")
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option(
+    "--load", "load_id", type=click.IntRange(1, SQLITE_MAX), metavar="ID",
+    help="Only this log entry.",
+)  # fmt: skip
+@click.option("--limit", type=click.IntRange(1, SQLITE_MAX), default=100, show_default=True)
 @_TABULAR_FORMAT
 @click.pass_obj
 def errors(
@@ -482,7 +495,7 @@ def errors(
 
 @_command
 @click.argument("category", type=click.Choice(sorted(INBOUND), case_sensitive=False))
-@click.option("--sequence", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--sequence", default=1, show_default=True, type=click.IntRange(1, MAX_SEQUENCE))
 @click.pass_obj
 def template(settings: Settings, category: str, sequence: int) -> None:
     """Print an empty file of CATEGORY (header and trailer) on stdout; on stderr, the name it
@@ -505,10 +518,11 @@ def template(settings: Settings, category: str, sequence: int) -> None:
     "--action", type=click.Choice(ACTIONS, case_sensitive=False),
     help="Add this action to every row (when the rows do not carry one).",
 )  # fmt: skip
-@click.option("--sequence", type=click.IntRange(1), help="[default: the next one]")
+@click.option("--sequence", type=click.IntRange(1, MAX_SEQUENCE), help="[default: the next one]")
 @click.option(
-    "-o", "--output", type=click.Path(allow_dash=True),
-    help="A folder, or - for stdout. [default: the category's inbound folder]",
+    "-o", "--output", type=click.Path(file_okay=False, allow_dash=True), metavar="DIR|-",
+    help="The folder the file goes into (its name is made: category, environment, stamp), or "
+    "- for stdout. [default: the category's inbound folder]",
 )  # fmt: skip
 @click.pass_obj
 def wrap(
@@ -543,7 +557,10 @@ def wrap(
 
 
 @_command
-@click.option("--meters", type=click.IntRange(0), required=True, help="Meters in the master list.")
+@click.option(
+    "--meters", type=click.IntRange(0, MAX_METERS), required=True,
+    help=f"Meters in the master list (at most {MAX_METERS:,}).",
+)  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--created", type=click.DateTime(["%Y%m%d%H%M%S"]), default="20240101090000",

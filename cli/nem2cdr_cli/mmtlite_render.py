@@ -47,8 +47,9 @@ def print_validation(results: list[Validation]) -> None:
             verdict = "[yellow]BAD ROWS[/]"
         else:
             verdict = "[green]ok[/]"
-        what = f"{result.category or '?'} sequence {result.sequence}, {result.rows:,} good rows"
-        out.print(f"{verdict} {escape(result.file)}: {escape(what)}")
+        what = _what(result.category, result.sequence, "sequence ")
+        good = f"{what}, {result.rows:,} good rows" if what else f"{result.rows:,} good rows"
+        out.print(f"{verdict} {escape(result.file)}: {escape(good)}")
         for failure in result.control_failures:
             where = f" line {failure.line}" if failure.line else ""
             out.print(f"[red]  {failure.code}{where}: {escape(failure.message)}[/]")
@@ -69,12 +70,12 @@ def print_run(result: RunResult) -> None:
     for file in result.files:
         style = _OUTCOME_STYLE.get(file.outcome, "")
         counts = file.counts
-        what = f"{file.category or '?'} {file.sequence if file.sequence is not None else '?'}"
+        what = _what(file.category, file.sequence)
         tally = (
             f"{counts.rows_read:,} read, {counts.added:,} added, {counts.changed:,} changed, "
             f"{counts.removed:,} removed, {counts.rejected:,} rejected"
         )
-        line = f"[{style}]{file.outcome}[/] {escape(file.file)} ({what})"
+        line = f"[{style}]{file.outcome}[/] {escape(file.file)}" + (f" ({what})" if what else "")
         if file.outcome != "skipped":
             line += f": {tally}"
         out.print(line)
@@ -91,6 +92,15 @@ def print_run(result: RunResult) -> None:
         out.print(f"{result.already_loaded} files in the inbound folders were loaded before")
     if not result.files and not result.already_loaded:
         out.print("nothing to load")
+
+
+def _what(category: str | None, sequence: int | None, label: str = "") -> str:
+    """A file's category and sequence as far as they are known ("" when neither is: an
+    unreadable file), never a Python ``None``."""
+    known = [category or "?"] if category or sequence is not None else []
+    if sequence is not None:
+        known.append(f"{label}{sequence}")
+    return " ".join(known)
 
 
 def _error_line(error: Finding) -> str:
@@ -132,10 +142,11 @@ def print_log(entries: Sequence[LoadEntry]) -> None:
         out.print("the log is empty")
     for e in entries:
         style = _OUTCOME_STYLE.get(e.outcome, "")
-        what = f"{e.category} {e.sequence}" if e.category else "?"
+        what = _what(e.category, e.sequence)
         out.print(
             f"#{e.load_id} run {e.run_id} {e.command} {e.started} [{style}]{e.outcome}[/] "
-            f"{escape(PurePath(e.file).name)} ({what}): {e.rows_read:,} read, {e.added:,} added, "
+            f"{escape(PurePath(e.file).name)}{f' ({what})' if what else ''}: "
+            f"{e.rows_read:,} read, {e.added:,} added, "
             f"{e.changed:,} changed, {e.removed:,} removed, {e.rejected:,} rejected"
         )
         if e.message:
@@ -209,14 +220,26 @@ EXCLUSION_COLUMNS = (
     Column("site share", True),
 )  # fmt: skip
 
+CONFLICT_COLUMNS = (Column("tranche"), Column("reason"), Column("code"), Column("meters", True))
+TRANCHE_COLUMNS = (
+    Column("tranche"), Column("selected"), Column("meters", True), Column("sites", True),
+    Column("DCC acc/rej/wait", True), Column("CS noted/ok/fail/wait", True),
+    Column("MDM notified/ok/fail/wait", True), Column("conflicts", True),
+)  # fmt: skip
+
+
+def _table(title: str, columns: Sequence[Column]) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column.name, justify="right" if column.numeric else "left")
+    return table
+
 
 def exclusion_table(made: Report) -> Table:
     """Exclusions and holds by first cause."""
-    from rich.table import Table
-
-    reasons = Table(title="excluded (0Z) and held (0), by first cause", title_justify="left")
-    for column in EXCLUSION_COLUMNS:
-        reasons.add_column(column.name, justify="right" if column.numeric else "left")
+    reasons = _table("excluded (0Z) and held (0), by first cause", EXCLUSION_COLUMNS)
     for r in made.exclusions:
         reasons.add_row(
             r.status, r.reason, escape(r.code), "yes" if r.site_wide else "no", f"{r.meters:,}",
@@ -225,24 +248,17 @@ def exclusion_table(made: Report) -> Table:
     return reasons
 
 
-def print_report(made: Report) -> None:
-    from rich.table import Table
+def conflict_table(made: Report) -> Table:
+    """Tranche meters the lists now exclude or hold, by reason."""
+    conflicts = _table("conflicts: tranche meters the lists now exclude or hold", CONFLICT_COLUMNS)
+    for c in made.conflicts:
+        conflicts.add_row(escape(c.tranche_id), c.reason, escape(c.code), f"{c.meters:,}")
+    return conflicts
 
-    out = console()
-    print_status(Status(made.env, made.meters, made.by_status))
-    out.print(exclusion_table(made))
-    if made.conflicts:
-        conflicts = Table(title="conflicts: tranche meters the lists now exclude or hold",
-                          title_justify="left")  # fmt: skip
-        for column in ("tranche", "reason", "code", "meters"):
-            conflicts.add_column(column)
-        for c in made.conflicts:
-            conflicts.add_row(escape(c.tranche_id), c.reason, escape(c.code), f"{c.meters:,}")
-        out.print(conflicts)
-    tranches = Table(title="tranches", title_justify="left")
-    for column in ("tranche", "selected", "meters", "sites", "DCC acc/rej/wait",
-                   "CS noted/ok/fail/wait", "MDM notified/ok/fail/wait", "conflicts"):  # fmt: skip
-        tranches.add_column(column)
+
+def tranche_table(made: Report) -> Table:
+    """Each tranche's progress."""
+    tranches = _table("tranches", TRANCHE_COLUMNS)
     for t in made.tranches:
         tranches.add_row(
             escape(t.tranche_id), t.selected_at, f"{t.meters:,}", f"{t.sites:,}",
@@ -251,8 +267,17 @@ def print_report(made: Report) -> None:
             "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail", "awaiting")),
             f"{t.conflicts:,}",
         )  # fmt: skip
+    return tranches
+
+
+def print_report(made: Report) -> None:
+    out = console()
+    print_status(Status(made.env, made.meters, made.by_status))
+    out.print(exclusion_table(made))
+    if made.conflicts:
+        out.print(conflict_table(made))
     if made.tranches:
-        out.print(tranches)
+        out.print(tranche_table(made))
     else:
         out.print("no tranche selected yet")
 
