@@ -4,7 +4,6 @@ as ``OutputError`` with the user's path, not the hidden temporary nor an ``[Errn
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -15,17 +14,11 @@ from nem2cdr.atomic import atomic_write
 
 @contextmanager
 def output_file(path: str | os.PathLike[str], *, exclusive: bool = False) -> Iterator[BinaryIO]:
-    """``atomic_write(path)``; with ``exclusive``, an existing ``path`` raises ``Exists``.
-
-    A device or a pipe (``/dev/stdout``, a FIFO) is written as it is: there is no file to
-    replace, and a temporary renamed over it would replace the device's name itself."""
+    """``atomic_write(path)`` (which writes a device or a pipe as it is); with ``exclusive``,
+    an existing ``path`` raises ``Exists``."""
     try:
-        if not exclusive and _not_a_file(path):
-            with open(path, "wb") as stream:
-                yield stream
-        else:
-            with atomic_write(path, exclusive=exclusive) as stream:
-                yield stream
+        with atomic_write(path, exclusive=exclusive) as stream:
+            yield stream
     except OSError as exc:
         raise _failure(os.fspath(path), exc, exclusive) from None
 
@@ -34,14 +27,6 @@ def write_file(path: str | os.PathLike[str], data: bytes, *, exclusive: bool = F
     """``data`` as the whole of ``path`` (see ``output_file``)."""
     with output_file(path, exclusive=exclusive) as stream:
         stream.write(data)
-
-
-def _not_a_file(path: str | os.PathLike[str]) -> bool:
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):  # not there (yet), or "-"
-        return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _failure(path: str, exc: OSError, exclusive: bool) -> OutputError:

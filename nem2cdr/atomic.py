@@ -50,12 +50,12 @@ def atomic_write(
         raise FileNotFoundError(errno.ENOENT, "an empty name names no file", "''")
     if exclusive and os.path.lexists(name):
         raise FileExistsError(errno.EEXIST, "File exists", name)
-    target = Path(os.path.realpath(name))  # a link's target is what gets replaced
-    existing = _stat(target)
+    existing = _stat(Path(name))  # through links, /proc's too: /dev/stdout may be a pipe
     if existing is not None and not stat.S_ISREG(existing.st_mode):
-        with _naming(name), open(target, "wb", buffering=buffering) as direct:
+        with _naming(name), open(name, "wb", buffering=buffering) as direct:
             yield direct
         return
+    target = Path(os.path.realpath(name))  # a link's target is what gets replaced
     with _naming(name):
         target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_for(target)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,10 @@ def test_a_staged_folder_adds_its_files_only_when_complete(tmp_path: Path) -> No
         "page-2.json": b"new",
     }
     assert os.listdir(tmp_path) == ["pages"]
+
+
+def test_dev_stdout_into_a_pipe_is_written_into_the_pipe() -> None:
+    """/dev/stdout links to /proc's ``pipe:[N]``, a name no folder holds: write it directly."""
+    code = "from nem2cdr.atomic import write_atomically; write_atomically('/dev/stdout', b'piped')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"piped", b"")
