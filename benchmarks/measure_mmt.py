@@ -41,17 +41,34 @@ TARGET_CHANGE_S = 1.5
 TARGET_RERUN_S = 0.3
 TARGET_RSS_MB = 300.0
 
-STEPS = ("import_default", "import", "all", "all_rules", "add", "add_rules", "remove",
-         "remove_rules", "rerun")  # fmt: skip
+STEPS = (
+    "import_default",
+    "import",
+    "all",
+    "all_rules",
+    "add",
+    "add_rules",
+    "remove",
+    "remove_rules",
+    "rerun",
+)
 
 
 def _import(sqlite_shell: str, rows: Path, database: Path, cache: bool) -> Measured:
     connect(database).close()  # the schema, empty: the same keyed table mmtlite loads
     pragmas = ["-cmd", "PRAGMA cache_size = -65536"] if cache else []
     measured = run_measured(
-        [sqlite_shell, str(database), *pragmas, "-cmd", ".mode list", "-cmd", ".separator |",
-         f".import {rows} list_mmt"]
-    )  # fmt: skip
+        [
+            sqlite_shell,
+            str(database),
+            *pragmas,
+            "-cmd",
+            ".mode list",
+            "-cmd",
+            ".separator |",
+            f".import {rows} list_mmt",
+        ]
+    )
     with sqlite3.connect(database) as check:
         count = check.execute("SELECT count(*) FROM list_mmt").fetchone()[0]
     if measured.returncode != 0 or not count:

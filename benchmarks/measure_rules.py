@@ -137,8 +137,9 @@ def one_round(mmtlite: str, source: Path) -> dict[str, float]:
             before=lambda connection: connection.execute("DELETE FROM list_todo"),
         )
         exclusions = _exclusions_file(database, Path(folder))
-        loaded = run_measured([mmtlite, "--home", str(home), "load", "--format", "json",
-                               str(exclusions)])  # fmt: skip
+        loaded = run_measured(
+            [mmtlite, "--home", str(home), "load", "--format", "json", str(exclusions)]
+        )
         report = json.loads(loaded.stdout)
         statuses = report["files"][0]["statuses"]
         if loaded.returncode != 0 or not statuses:
@@ -154,8 +155,20 @@ def one_round(mmtlite: str, source: Path) -> dict[str, float]:
         figures["select_in_process"] = _in_process(database, select_alone)
         for leftover in Place(home, "build").folder("dcc", "DCCCAND", "outbound").glob(".*.tmp"):
             leftover.unlink()
-        selected = run_measured([mmtlite, "--home", str(home), "select", "--size",
-                                 str(TRANCHE), "--tranche", "T1", "--format", "json"])  # fmt: skip
+        selected = run_measured(
+            [
+                mmtlite,
+                "--home",
+                str(home),
+                "select",
+                "--size",
+                str(TRANCHE),
+                "--tranche",
+                "T1",
+                "--format",
+                "json",
+            ]
+        )
         if selected.returncode != 0 or not 0 < json.loads(selected.stdout)["meters"] <= TRANCHE:
             raise SystemExit(f"select failed: {selected.stdout[-300:]} {selected.stderr[-300:]}")
         figures["select"] = selected.seconds
@@ -182,8 +195,10 @@ def main() -> None:
     if args.json:
         print(json.dumps({"code": code_version(), "meters": args.meters, "seconds": figures}))
         return
-    print(f"mmtlite migration steps, {args.meters:,} meters, {args.rounds} rounds "
-          f"({code_version()}, {os.cpu_count()} cores)")  # fmt: skip
+    print(
+        f"mmtlite migration steps, {args.meters:,} meters, {args.rounds} rounds "
+        f"({code_version()}, {os.cpu_count()} cores)"
+    )
     labels = {
         "rules_full": "rules.evaluate alone (in process)",
         "rules_release": "rules after every to-do went (in process)",

@@ -28,8 +28,9 @@ def whole(
 ) -> int:
     """A whole number from ``low`` to ``high``."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadArgument(f"{name} must be a whole number from {low:,} to {high:,}, not {value!r}",
-                          option)  # fmt: skip
+        raise BadArgument(
+            f"{name} must be a whole number from {low:,} to {high:,}, not {value!r}", option
+        )
     return value
 
 

@@ -107,11 +107,27 @@ class _Code(msgspec.Struct, frozen=True):
 
 
 _PRODUCTS = (
-    _Product("Landis+Gyr", "LG", "E470", "E", "L", 30, ("5.2.1", "5.3.0", "5.1.0", "5.4.2"),
-             newer=("5.5.0",)),
+    _Product(
+        "Landis+Gyr",
+        "LG",
+        "E470",
+        "E",
+        "L",
+        30,
+        ("5.2.1", "5.3.0", "5.1.0", "5.4.2"),
+        newer=("5.5.0",),
+    ),
     _Product("Landis+Gyr", "LG", "E470PP", "E", "L", 6, ("5.3.0", "5.4.2")),
-    _Product("Secure", "SEC", "LIBERTY100", "E", "K", 22, ("3.2.1", "3.1.0", "4.0.0", "2.9.8"),
-             newer=("4.1.0",)),
+    _Product(
+        "Secure",
+        "SEC",
+        "LIBERTY100",
+        "E",
+        "K",
+        22,
+        ("3.2.1", "3.1.0", "4.0.0", "2.9.8"),
+        newer=("4.1.0",),
+    ),
     _Product("Secure", "SEC", "LIBERTY110", "E", "K", 4, ("1.1.0", "1.0.3")),
     _Product("EDMI", "EDMI", "MK7A", "E", "D", 10, ("2.18", "2.20")),
     _Product("EDMI", "EDMI", "MK10A", "E", "D", 8, ("1.06", "1.04", "1.10")),
@@ -122,27 +138,52 @@ _PRODUCTS = (
     _Product("Elster", "ELS", "BKG4E", "G", "E6S", 12, ("1.4", "1.3", "1.5")),
     _Product("Itron", "ITR", "GALLUS", "G", "G4I", 8, ("7.2", "7.1")),
     _Product("Flonidan", "FLD", "UGG4SRT", "G", "F6U", 5, ("3.1.0", "3.0.2")),
-)  # fmt: skip
+)
 
 _CODES = (
     _Code("NC01", "Communications hub offline for 30 days or more", True, "NONCOMM", 40),
     _Code("NC02", "No WAN coverage at the premises", True, "NONCOMM", 15),
     _Code("NC03", "Meter not joined to the communications hub", False, "NONCOMM", 25),
     _Code("NC04", "No reads received for 30 days", False, "NONCOMM", 20),
-    _Code("MX01", "Vulnerable customer: contact before migration", True, "MANEXCL", 30,
-          ("Priority services register", "Customer asked to be called first", "")),
-    _Code("MX02", "Open customer complaint", True, "MANEXCL", 25,
-          ("Complaint open with the customer team", "Ombudsman case", "")),
-    _Code("MX03", "Prepayment meter: later tranche", False, "MANEXCL", 20,
-          ("Prepayment wave 2", "")),
-    _Code("MX04", "Safety or access issue reported by a field engineer", True, "MANEXCL", 10,
-          ("Dog on site", "No access to the meter cupboard", "Asbestos reported", "")),
-    _Code("MX05", "MPxN differs between CS and the MMT", False, "MANEXCL", 15,
-          ("Data team checking the MPxN", "")),
+    _Code(
+        "MX01",
+        "Vulnerable customer: contact before migration",
+        True,
+        "MANEXCL",
+        30,
+        ("Priority services register", "Customer asked to be called first", ""),
+    ),
+    _Code(
+        "MX02",
+        "Open customer complaint",
+        True,
+        "MANEXCL",
+        25,
+        ("Complaint open with the customer team", "Ombudsman case", ""),
+    ),
+    _Code(
+        "MX03", "Prepayment meter: later tranche", False, "MANEXCL", 20, ("Prepayment wave 2", "")
+    ),
+    _Code(
+        "MX04",
+        "Safety or access issue reported by a field engineer",
+        True,
+        "MANEXCL",
+        10,
+        ("Dog on site", "No access to the meter cupboard", "Asbestos reported", ""),
+    ),
+    _Code(
+        "MX05",
+        "MPxN differs between CS and the MMT",
+        False,
+        "MANEXCL",
+        15,
+        ("Data team checking the MPxN", ""),
+    ),
     _Code("SC01", "Change of supplier (churn)", True, "STATUSCHG", 60),
     _Code("SC02", "Meter exchanged: no longer SMETS1", False, "STATUSCHG", 30),
     _Code("SC03", "Meter removed", False, "STATUSCHG", 10),
-)  # fmt: skip
+)
 
 # The to-do list has its own work codes (they are not exclusion codes): code, description, weight.
 _TODOS = (
@@ -157,14 +198,34 @@ _TODOS = (
 _WINDOWS = {"NONCOMM": (-180, 180), "TODO": (0, 180), "STATUSCHG": (-120, 150)}
 
 # Per site, the meters' fuels (electricity first) and how common that layout is, in per cent.
-_LAYOUTS = (("E", 36.0), ("G", 4.0), ("EG", 50.0), ("EE", 5.0), ("EEG", 3.5), ("EGG", 0.5),
-            ("EEGG", 0.7), ("EEEG", 0.3))  # fmt: skip
+_LAYOUTS = (
+    ("E", 36.0),
+    ("G", 4.0),
+    ("EG", 50.0),
+    ("EE", 5.0),
+    ("EEG", 3.5),
+    ("EGG", 0.5),
+    ("EEGG", 0.7),
+    ("EEEG", 0.3),
+)
 
 # GB distributor ids (the first two digits of an MPAN core), weighted by customers (millions).
 _DISTRIBUTORS = (
-    (10, 3.6), (11, 2.6), (12, 2.3), (13, 1.5), (14, 2.5), (15, 1.6), (16, 2.4),
-    (17, 0.8), (18, 2.0), (19, 2.3), (20, 3.0), (21, 1.1), (22, 1.6), (23, 2.3),
-)  # fmt: skip
+    (10, 3.6),
+    (11, 2.6),
+    (12, 2.3),
+    (13, 1.5),
+    (14, 2.5),
+    (15, 1.6),
+    (16, 2.4),
+    (17, 0.8),
+    (18, 2.0),
+    (19, 2.3),
+    (20, 3.0),
+    (21, 1.1),
+    (22, 1.6),
+    (23, 2.3),
+)
 
 _INSTALL_YEARS = {2012: 2, 2013: 5, 2014: 8, 2015: 15, 2016: 22, 2017: 28, 2018: 20}
 _MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
@@ -399,9 +460,15 @@ def _master_rows(
                 number = core(e_count)
                 e_count += 1
                 check = (
-                    area_sum + high[number // 10**7] + middle[number // 10**4 % 1000]
-                    + low[number % 10**4]
-                ) % 11 % 10  # fmt: skip
+                    (
+                        area_sum
+                        + high[number // 10**7]
+                        + middle[number // 10**4 % 1000]
+                        + low[number % 10**4]
+                    )
+                    % 11
+                    % 10
+                )
                 mpxn = f"{area}{number:010d}{check}"
             else:
                 dmc, code = next(gas)

@@ -46,9 +46,18 @@ from mmtlite.schema import list_table
 
 # Codes and device lists first: the other lists are checked against them.
 LOAD_ORDER = (
-    "EXCLCODE", "DMCT", "EPCL", "MMT", "NONCOMM", "MANEXCL", "TODO", "STATUSCHG",
-    "DCCRESP", "CSRESP", "MDMRESP",
-)  # fmt: skip
+    "EXCLCODE",
+    "DMCT",
+    "EPCL",
+    "MMT",
+    "NONCOMM",
+    "MANEXCL",
+    "TODO",
+    "STATUSCHG",
+    "DCCRESP",
+    "CSRESP",
+    "MDMRESP",
+)
 assert set(LOAD_ORDER) == set(INBOUND)
 
 STORED_ERRORS = 10_000  # per file; a garbage file must not fill the database with its errors

@@ -93,10 +93,16 @@ def _exclusions(connection: sqlite3.Connection) -> list[ReasonCount]:
     ):
         found.append(
             ReasonCount(
-                state, reason, code, bool(site_wide), meters, meters - via_site, via_site,
+                state,
+                reason,
+                code,
+                bool(site_wide),
+                meters,
+                meters - via_site,
+                via_site,
                 round(via_site / meters, 4),
             )
-        )  # fmt: skip
+        )
     # Excluded before held, the biggest first.
     found.sort(key=lambda r: (r.status != EXCLUDED, -r.meters, r.reason, r.code))
     return found
@@ -180,8 +186,12 @@ def rows(made: Report) -> Iterator[tuple[str, str, str, int | float]]:
         yield ("exclusions", group, "via_site", reason.via_site)
         yield ("exclusions", group, "site_share", reason.site_share)
     for conflict in made.conflicts:
-        yield ("conflicts", f"{conflict.tranche_id} {conflict.reason} {conflict.code}", "meters",
-               conflict.meters)  # fmt: skip
+        yield (
+            "conflicts",
+            f"{conflict.tranche_id} {conflict.reason} {conflict.code}",
+            "meters",
+            conflict.meters,
+        )
     for tranche in made.tranches:
         group = tranche.tranche_id
         yield ("tranches", group, "requested", tranche.requested)

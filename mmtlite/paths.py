@@ -80,9 +80,10 @@ def inbound_files(place: Place) -> list[Path]:
             files.extend(
                 path
                 for path in folder.iterdir()
-                if path.is_file() and not path.name.startswith(".")
+                if path.is_file()
+                and not path.name.startswith(".")
                 and not path.name.endswith((".tmp", ".part"))
-            )  # fmt: skip
+            )
     return files
 
 

@@ -177,10 +177,26 @@ def _tranche_section(made: Report) -> str:
             f"<tr><td>{escape(t.tranche_id)}</td><td>{escape(t.selected_at)}</td>"
             f"{''.join(cells)}</tr>"
         )
-    names = ["tranche", "selected", "asked", "meters", *TRANCHE_STATUSES, "sites",
-             "DCC accepted", "rejected", "awaiting",
-             "CS noted", "OK", "fail", "awaiting", "MDM notified", "OK", "fail", "awaiting",
-             "conflicts"]  # fmt: skip
+    names = [
+        "tranche",
+        "selected",
+        "asked",
+        "meters",
+        *TRANCHE_STATUSES,
+        "sites",
+        "DCC accepted",
+        "rejected",
+        "awaiting",
+        "CS noted",
+        "OK",
+        "fail",
+        "awaiting",
+        "MDM notified",
+        "OK",
+        "fail",
+        "awaiting",
+        "conflicts",
+    ]
     header = "".join(
         f'<th class="{"n" if n > 1 else ""}">{name}</th>' for n, name in enumerate(names)
     )

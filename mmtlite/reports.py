@@ -95,8 +95,18 @@ def history(connection: sqlite3.Connection, msn: str) -> Story | None:
         (msn,),
     ).fetchone()
     events = [
-        Event(at, old, new, reason, code, via, tranche, describe(new, reason, code, via, tranche),
-              source, trigger)
+        Event(
+            at,
+            old,
+            new,
+            reason,
+            code,
+            via,
+            tranche,
+            describe(new, reason, code, via, tranche),
+            source,
+            trigger,
+        )
         for at, old, new, reason, code, via, tranche, source, trigger in connection.execute(
             """SELECT e.at, h.old_status, h.status, h.reason, h.code, h.via, h.tranche_id,
                 l.name, e.trigger
@@ -105,7 +115,7 @@ def history(connection: sqlite3.Connection, msn: str) -> Story | None:
             WHERE h.msn = ? ORDER BY h.eval_id""",
             (msn,),
         )
-    ]  # fmt: skip
+    ]
     facts = _facts(connection, msn)
     if current is None and not events and not facts:
         return None
@@ -130,9 +140,17 @@ def history(connection: sqlite3.Connection, msn: str) -> Story | None:
             values = {"dmc_id": device, "listed": "yes" if listed else "no"}
             facts.append(Fact(category, values, listed[0] if listed else None))
     return Story(
-        msn, status, describe(status, reason, code, via, tranche), site, device, bool(in_list),
-        tranche, facts, mates, events,
-    )  # fmt: skip
+        msn,
+        status,
+        describe(status, reason, code, via, tranche),
+        site,
+        device,
+        bool(in_list),
+        tranche,
+        facts,
+        mates,
+        events,
+    )
 
 
 def _facts(connection: sqlite3.Connection, msn: str) -> list[Fact]:

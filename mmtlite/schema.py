@@ -220,8 +220,14 @@ DDL_2 = (
 def from_2(connection: sqlite3.Connection) -> None:
     """Schema 2 to 3, in the caller's transaction: the same facts, rearranged."""
     execute = connection.execute
-    for index in ("meters_by_site", "meters_by_device", "meters_eligible", "meters_by_status",
-                  "meters_flagged", "tranche_meters_by_tranche"):  # fmt: skip
+    for index in (
+        "meters_by_site",
+        "meters_by_device",
+        "meters_eligible",
+        "meters_by_status",
+        "meters_flagged",
+        "tranche_meters_by_tranche",
+    ):
         execute(f"DROP INDEX {index}")
     execute("ALTER TABLE meters RENAME TO meters_2")
     execute("ALTER TABLE tranche_meters RENAME TO tranche_meters_2")

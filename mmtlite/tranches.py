@@ -97,10 +97,16 @@ def export_tranche(
         place,
         f"export {target} --tranche {tranche_id}",
         lambda connection, run_id: export(
-            connection, place, target, tranche_id, run_id, note_code=note_code,
-            migration_date=migration_date, when=when,
+            connection,
+            place,
+            target,
+            tranche_id,
+            run_id,
+            note_code=note_code,
+            migration_date=migration_date,
+            when=when,
         ),
-    )  # fmt: skip
+    )
 
 
 Made = TypeVar("Made", Selection, Export)

@@ -30,15 +30,19 @@ def test_validate_a_good_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     [report] = json.loads(result.output)
     assert (report["ok"], report["category"], report["sequence"], report["rows"]) == (
-        True, "NONCOMM", 7, 1,
-    )  # fmt: skip
+        True,
+        "NONCOMM",
+        7,
+        1,
+    )
 
 
 def test_validate_reports_bad_rows_and_refusals_with_lines(tmp_path: Path) -> None:
     bad_row = write(
-        tmp_path, "NONCOMM_BUILD_20240105093001.csv",
+        tmp_path,
+        "NONCOMM_BUILD_20240105093001.csv",
         GOOD.replace("20240101|ADD", "20241301|ADD"),
-    )  # fmt: skip
+    )
     wrong_count = write(
         tmp_path, "NONCOMM_BUILD_20240105093002.csv", GOOD.replace("TRL|1", "TRL|5")
     )
@@ -102,8 +106,15 @@ def test_generate_ingest_status_log_and_errors(tmp_path: Path) -> None:
     assert ingested.exit_code == 0, ingested.output
     report = json.loads(ingested.output)
     assert [file["category"] for file in report["files"]] == [
-        "EXCLCODE", "DMCT", "EPCL", "MMT", "NONCOMM", "MANEXCL", "TODO", "STATUSCHG",
-    ]  # fmt: skip
+        "EXCLCODE",
+        "DMCT",
+        "EPCL",
+        "MMT",
+        "NONCOMM",
+        "MANEXCL",
+        "TODO",
+        "STATUSCHG",
+    ]
     assert all(file["outcome"] == "loaded" for file in report["files"])
     status = json.loads(mmtlite(tmp_path, "status", "--format", "json").output)
     assert (status["env"], status["meters"]) == ("build", 300)

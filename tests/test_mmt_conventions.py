@@ -74,8 +74,9 @@ def test_report_html_dash_writes_the_page_to_stdout(loaded: Path) -> None:
 
 def test_wrap_reads_rows_from_stdin_and_writes_to_stdout(loaded: Path) -> None:
     rows = b"MSN000001,NC01,20240101\n"
-    result = run("--home", str(loaded), "wrap", "NONCOMM", "-", "--action", "ADD", "-o", "-",
-                 stdin=rows)  # fmt: skip
+    result = run(
+        "--home", str(loaded), "wrap", "NONCOMM", "-", "--action", "ADD", "-o", "-", stdin=rows
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("HDR|NONCOMM|1|") and lines[1:] == [
@@ -161,8 +162,16 @@ def test_ctrl_c_during_a_load_exits_130_with_one_line_and_changes_nothing(
     before = digest(files.place)
     ready = tmp_path / "ready"
     big = files.path("MMT", [meter(f"MSN{n:06d}", site=f"S{n}") for n in range(5000)])
-    command = [sys.executable, "-c", PAUSED_LOAD, str(ready), "--home", str(files.place.root),
-               "load", str(big)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        PAUSED_LOAD,
+        str(ready),
+        "--home",
+        str(files.place.root),
+        "load",
+        str(big),
+    ]
     returncode, stderr = interrupted_when_ready(command, ready, CHILD_ENV)
     assert returncode == 130
     assert stderr.splitlines() == ["mmtlite: interrupted"]
@@ -178,10 +187,22 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert run("--home", str(home), "load", str(bad)).exit_code == 1
     child = subprocess.Popen(
-        [sys.executable, "-c", "from nem2cdr_cli.mmtlite_commands import main; main()",
-         "--home", str(home), "errors", "--format", "csv", "--limit", "100000"],
-        env=CHILD_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from nem2cdr_cli.mmtlite_commands import main; main()",
+            "--home",
+            str(home),
+            "errors",
+            "--format",
+            "csv",
+            "--limit",
+            "100000",
+        ],
+        env=CHILD_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert child.stdout is not None and child.stderr is not None
     first = child.stdout.readline()
     child.stdout.close()  # what head does after its line

@@ -59,11 +59,21 @@ def lines_of(parsed: ParsedFile) -> list[int]:
 def test_every_category_of_the_design_is_there_with_its_system_and_key() -> None:
     systems = {name: category.system for name, category in CATEGORIES.items()}
     assert systems == {
-        "MMT": "mmt", "NONCOMM": "mmt", "MANEXCL": "mmt", "TODO": "mmt", "EXCLCODE": "mmt",
-        "STATUSCHG": "cs", "CSRESP": "cs", "CSNOTE": "cs",
-        "DMCT": "dcc", "EPCL": "dcc", "DCCRESP": "dcc", "DCCCAND": "dcc",
-        "MDMRESP": "mdm", "MDMNOTIF": "mdm",
-    }  # fmt: skip
+        "MMT": "mmt",
+        "NONCOMM": "mmt",
+        "MANEXCL": "mmt",
+        "TODO": "mmt",
+        "EXCLCODE": "mmt",
+        "STATUSCHG": "cs",
+        "CSRESP": "cs",
+        "CSNOTE": "cs",
+        "DMCT": "dcc",
+        "EPCL": "dcc",
+        "DCCRESP": "dcc",
+        "DCCCAND": "dcc",
+        "MDMRESP": "mdm",
+        "MDMNOTIF": "mdm",
+    }
     assert set(OUTBOUND) == {"DCCCAND", "CSNOTE", "MDMNOTIF"}
     keys = {name: category.key for name, category in CATEGORIES.items()}
     assert keys["DMCT"] == keys["EPCL"] == ("dmc_id",)
@@ -102,8 +112,11 @@ def test_a_good_file_has_neither_failures_nor_errors() -> None:
     parsed = parse(mmt(GOOD, meter("S1000002", mpxn="1234567", fuel="G")), NAME)
     assert not parsed.refused and parsed.row_errors == []
     assert (parsed.category, parsed.env, parsed.sequence, parsed.created) == (
-        "MMT", "BUILD", 1, "20240101120000",
-    )  # fmt: skip
+        "MMT",
+        "BUILD",
+        1,
+        "20240101120000",
+    )
     assert parsed.delimiter == "|" and parsed.detail_rows == 2
     assert parsed.rows[0] == Row(2, "ADD", len("S1000001"), GOOD, "|")
     assert parsed.rows[0].values == tuple(GOOD.split("|")[:-1])
@@ -618,12 +631,19 @@ def _consistent(parsed: ParsedFile, data: bytes) -> None:
 SEEDS = [
     mmt(GOOD, meter("S1000002", "REMOVE"), "S1000003||||||REMOVE", meter("S1000004")),
     mmt(meter(action="ALL"), meter("S1000002", "ALL"), newline="\r\n"),
-    mmt("S1000001,R01,free text,ADD", "S1000002,R01,,REMOVE",
-        header="HDR,MANEXCL,1,20240101120000,BUILD", trailer="TRL,2"),
-    mmt("S1000001|T1|ACCEPTED|", "S1000002|T1|REJECTED|R01",
-        header="HDR|DCCRESP|1|20240101120000|BUILD"),
+    mmt(
+        "S1000001,R01,free text,ADD",
+        "S1000002,R01,,REMOVE",
+        header="HDR,MANEXCL,1,20240101120000,BUILD",
+        trailer="TRL,2",
+    ),
+    mmt(
+        "S1000001|T1|ACCEPTED|",
+        "S1000002|T1|REJECTED|R01",
+        header="HDR|DCCRESP|1|20240101120000|BUILD",
+    ),
     mmt("DMC1|Acme|M1|1.2.3|ADD", "DMC2|Acme|M2|2.0|ALL", header="HDR|EPCL|1|20240101120000|BUILD"),
-]  # fmt: skip
+]
 
 
 @st.composite

@@ -461,11 +461,40 @@ def test_random_bytes_after_a_valid_header_are_refused(
 # Pieces of files and of fields.
 _PIECES = st.sampled_from(
     [
-        "HDR", "TRL", "|", ",", "\n", "\r\n", "\r", "\x00", " ", "", "\ufeff", "\xe9", "ADD",
-        "REMOVE", "ALL", "NC01", "SW03", "ZZ99", "MSN000001", "MSN000009", "20240101", "1", "2",
-        "0", "\u00b2", "BUILD", "PROD", "NONCOMM", "MANEXCL", "EXCLCODE", STAMP, *SQL,
+        "HDR",
+        "TRL",
+        "|",
+        ",",
+        "\n",
+        "\r\n",
+        "\r",
+        "\x00",
+        " ",
+        "",
+        "\ufeff",
+        "\xe9",
+        "ADD",
+        "REMOVE",
+        "ALL",
+        "NC01",
+        "SW03",
+        "ZZ99",
+        "MSN000001",
+        "MSN000009",
+        "20240101",
+        "1",
+        "2",
+        "0",
+        "\u00b2",
+        "BUILD",
+        "PROD",
+        "NONCOMM",
+        "MANEXCL",
+        "EXCLCODE",
+        STAMP,
+        *SQL,
     ]
-)  # fmt: skip
+)
 
 
 @settings(max_examples=100, deadline=None)

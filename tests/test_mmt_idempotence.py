@@ -297,11 +297,15 @@ def load(home: Path, folder: Path, calls: list[list[File]]) -> list[loader.FileR
 def counts(results: list[loader.FileResult]) -> dict[str, Expected]:
     return {
         PurePath(r.file).name: Expected(
-            r.outcome, r.counts.rows_read, r.counts.added, r.counts.changed, r.counts.removed,
+            r.outcome,
+            r.counts.rows_read,
+            r.counts.added,
+            r.counts.changed,
+            r.counts.removed,
             r.counts.rejected,
         )
         for r in results
-    }  # fmt: skip
+    }
 
 
 def outcomes(results: list[loader.FileResult]) -> dict[str, str]:

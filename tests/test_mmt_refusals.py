@@ -43,9 +43,17 @@ def meters(home: Path) -> int:
     return count
 
 
-@pytest.mark.parametrize("name", ["mmt_build.sqlite", "mmt_build.sqlite-wal",
-                                  "mmt_build.sqlite-shm", "mmt_sogl.sqlite", "mmt_build.lock",
-                                  "link-to-the-database"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mmt_build.sqlite",
+        "mmt_build.sqlite-wal",
+        "mmt_build.sqlite-shm",
+        "mmt_sogl.sqlite",
+        "mmt_build.lock",
+        "link-to-the-database",
+    ],
+)
 def test_the_html_report_never_goes_over_a_database_file(home: Path, name: str) -> None:
     (home / "link-to-the-database").symlink_to(home / "mmt_build.sqlite")
     before = meters(home)
@@ -181,8 +189,19 @@ main()
 def test_ctrl_c_during_generate_leaves_no_file_of_the_set(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     out = tmp_path / "set"
-    command = [sys.executable, "-c", PAUSED_GENERATE, str(ready), "--home",
-               str(tmp_path / "home"), "generate", "--meters", "2000", "-o", str(out)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        PAUSED_GENERATE,
+        str(ready),
+        "--home",
+        str(tmp_path / "home"),
+        "generate",
+        "--meters",
+        "2000",
+        "-o",
+        str(out),
+    ]
 
     def three_on_their_way() -> None:
         assert sorted(path.name[:5] for path in out.iterdir()) == [".DMCT", ".EPCL", ".EXCL"]

@@ -19,13 +19,20 @@ REPORT = Report(
     conflicts=[Conflict("T1", "NONCOMM", "NC01", 1_234)],
     tranches=[
         TrancheProgress(
-            "T1", "2024-05-01T12:00:00Z", 100_000, 99_876, 54_321, {"1": 99_876},
+            "T1",
+            "2024-05-01T12:00:00Z",
+            100_000,
+            99_876,
+            54_321,
+            {"1": 99_876},
             {"accepted": 98_000, "rejected": 1_000, "awaiting": 876},
             {"noted": 0, "ok": 0, "fail": 0, "awaiting": 0},
-            {"notified": 0, "ok": 0, "fail": 0, "awaiting": 0}, 1_234, [],
+            {"notified": 0, "ok": 0, "fail": 0, "awaiting": 0},
+            1_234,
+            [],
         )
     ],
-)  # fmt: skip
+)
 
 
 def rendered(table: Table) -> list[str]:
@@ -62,8 +69,11 @@ def test_the_rendered_row_lines_up_with_its_headers() -> None:
 
 def test_the_conflicts_and_tranches_tables_right_justify_their_numbers() -> None:
     assert {str(c.header): c.justify for c in conflict_table(REPORT).columns} == {
-        "tranche": "left", "reason": "left", "code": "left", "meters": "right",
-    }  # fmt: skip
+        "tranche": "left",
+        "reason": "left",
+        "code": "left",
+        "meters": "right",
+    }
     justify = {str(c.header): c.justify for c in tranche_table(REPORT).columns}
     assert justify.pop("tranche") == justify.pop("selected") == "left"
     assert set(justify.values()) == {"right"}, justify

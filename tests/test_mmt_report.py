@@ -374,13 +374,17 @@ def test_report_tranche_progress_agrees_with_sql_and_the_answers_sent(
         "awaiting": SIZE - cycle.accepted - cycle.rejected,
     }
     assert tranche["cs"] == {
-        "noted": noted, "ok": cycle.cs_ok, "fail": cycle.cs_fail,
+        "noted": noted,
+        "ok": cycle.cs_ok,
+        "fail": cycle.cs_fail,
         "awaiting": noted - cycle.cs_ok - cycle.cs_fail,
-    }  # fmt: skip
+    }
     assert tranche["mdm"] == {
-        "notified": notified, "ok": cycle.mdm_ok, "fail": cycle.mdm_fail,
+        "notified": notified,
+        "ok": cycle.mdm_ok,
+        "fail": cycle.mdm_fail,
         "awaiting": notified - cycle.mdm_ok - cycle.mdm_fail,
-    }  # fmt: skip
+    }
     assert tranche["by_status"] == {
         "1": SIZE - cycle.rejected - cycle.cs_ok,
         "1R": cycle.rejected,
@@ -605,9 +609,12 @@ def test_report_html_screenshot_is_not_blank(page: Path, tmp_path: Path) -> None
     blank.write_text("<!DOCTYPE html><html><body></body></html>")
     for source, target in ((page, shot), (blank, blank_shot)):
         done = browse(
-            browser, tmp_path / "profile", f"--screenshot={target}", "--window-size=1200,1600",
+            browser,
+            tmp_path / "profile",
+            f"--screenshot={target}",
+            "--window-size=1200,1600",
             source.as_uri(),
-        )  # fmt: skip
+        )
         assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     width, height, distinct = png_pixels_summary(shot.read_bytes())
     assert (width, height) == (1200, 1600)
@@ -741,9 +748,13 @@ def run_mmtlite(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]
     )
     return subprocess.run(
         [sys.executable, "-c", program, "--home", str(home), *arguments],
-        capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / part) for part in SOURCES)},
-    )  # fmt: skip
+    )
 
 
 def test_select_exits_3_while_another_process_holds_the_writer_lock(fresh: Path) -> None:

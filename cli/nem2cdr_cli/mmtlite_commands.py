@@ -38,13 +38,21 @@ INPUT_ERRORS = 1
 BUSY = 3
 
 _FORMAT = click.option(
-    "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-    show_default=True, help="table for people, json for scripts.",
-)  # fmt: skip
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people, json for scripts.",
+)
 _TABULAR_FORMAT = click.option(
-    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
-    show_default=True, help="table for people, json or csv for scripts.",
-)  # fmt: skip
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="table for people, json or csv for scripts.",
+)
 
 _HOME_HELP = "Folder of the databases and landing folders [default: $MMTLITE_HOME, else ./mmt]."
 _ENV_HELP = "Environment (one database each); files for another one are refused."
@@ -70,13 +78,21 @@ def _override(context: click.Context, parameter: click.Parameter, value: str | N
 def _global_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """``--home`` and ``--env`` after the subcommand too (``mmtlite status --env sogl``)."""
     function = click.option(
-        "--env", type=click.Choice(ENVS), expose_value=False, callback=_override,
-        is_eager=True, help=_ENV_HELP,
-    )(function)  # fmt: skip
+        "--env",
+        type=click.Choice(ENVS),
+        expose_value=False,
+        callback=_override,
+        is_eager=True,
+        help=_ENV_HELP,
+    )(function)
     return click.option(
-        "--home", type=click.Path(file_okay=False), expose_value=False, callback=_override,
-        is_eager=True, help=_HOME_HELP,
-    )(function)  # fmt: skip
+        "--home",
+        type=click.Path(file_okay=False),
+        expose_value=False,
+        callback=_override,
+        is_eager=True,
+        help=_HOME_HELP,
+    )(function)
 
 
 def _command(function: Callable[..., Any]) -> click.Command:
@@ -178,22 +194,29 @@ def validate(settings: Settings, files: tuple[str, ...], output_format: str) -> 
 def _load_options(function: click.decorators.FC) -> click.decorators.FC:
     options = [
         click.option(
-            "--force", is_flag=True,
+            "--force",
+            is_flag=True,
             help="Let a known sequence gap or a mass delete through (written in the log).",
         ),
         click.option(
-            "--error-budget", metavar="N|P%", callback=_a_budget,
+            "--error-budget",
+            metavar="N|P%",
+            callback=_a_budget,
             help="Bad rows a file may have and still load (its good rows): a count or a share. "
             "[default: 0 for EXCLCODE, DMCT and EPCL; 1% (at least 10) for the others]",
         ),
         click.option(
-            "--max-delete", type=click.FloatRange(0, 100), default=20.0, show_default=True,
+            "--max-delete",
+            type=click.FloatRange(0, 100),
+            default=20.0,
+            show_default=True,
             callback=_a_number,
-            metavar="PCT", help="Share of a list a complete (ALL) file may remove without --force.",
+            metavar="PCT",
+            help="Share of a list a complete (ALL) file may remove without --force.",
         ),
         _FORMAT,
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         function = option(function)
     return function
@@ -318,9 +341,11 @@ def select(settings: Settings, size: int, tranche_id: str, output_format: str) -
     "--note-code", metavar="CODE", help="cs: the note code each row carries. [default: S1MIG]"
 )
 @click.option(
-    "--migration-date", type=click.DateTime(["%Y%m%d"]), metavar="YYYYMMDD",
+    "--migration-date",
+    type=click.DateTime(["%Y%m%d"]),
+    metavar="YYYYMMDD",
     help="mdm: the migration date (required for mdm).",
-)  # fmt: skip
+)
 @_FORMAT
 @click.pass_obj
 def export(
@@ -364,9 +389,14 @@ def export(
 @click.argument("system", type=click.Choice(["dcc", "cs", "mdm"]))
 @click.option("--tranche", "tranche_id", required=True, metavar="ID")
 @click.option(
-    "--fail", type=click.FloatRange(0, 100), default=2.0, show_default=True, metavar="PCT",
-    callback=_a_number, help="Per cent of the rows the system rejects (DCC) or fails (CS, MDM).",
-)  # fmt: skip
+    "--fail",
+    type=click.FloatRange(0, 100),
+    default=2.0,
+    show_default=True,
+    metavar="PCT",
+    callback=_a_number,
+    help="Per cent of the rows the system rejects (DCC) or fails (CS, MDM).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.pass_obj
 def respond(settings: Settings, system: str, tranche_id: str, fail: float, seed: int) -> None:
@@ -416,11 +446,13 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
 @_command
 @_TABULAR_FORMAT
 @click.option(
-    "--html", "html_file", type=click.Path(dir_okay=False, readable=False, allow_dash=True),
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, readable=False, allow_dash=True),
     metavar="FILE",
     help="Also write the report as one self-contained HTML page with charts (- for stdout: "
     "then the page is the only output).",
-)  # fmt: skip
+)
 @click.pass_context
 def report(context: click.Context, output_format: str, html_file: str | None) -> None:
     """Where the migration stands: meters by status, exclusions and holds by reason (each
@@ -473,9 +505,12 @@ def log(settings: Settings, limit: int, output_format: str) -> None:
 @_command
 @click.option("--file", "file_name_", metavar="NAME", help="Only this file (its name or path).")
 @click.option(
-    "--load", "load_id", type=click.IntRange(1, SQLITE_MAX), metavar="ID",
+    "--load",
+    "load_id",
+    type=click.IntRange(1, SQLITE_MAX),
+    metavar="ID",
     help="Only this log entry.",
-)  # fmt: skip
+)
 @click.option("--limit", type=click.IntRange(1, SQLITE_MAX), default=100, show_default=True)
 @_TABULAR_FORMAT
 @click.pass_obj
@@ -515,15 +550,19 @@ def template(settings: Settings, category: str, sequence: int) -> None:
 @click.argument("category", type=click.Choice(sorted(INBOUND), case_sensitive=False))
 @click.argument("rows", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
-    "--action", type=click.Choice(ACTIONS, case_sensitive=False),
+    "--action",
+    type=click.Choice(ACTIONS, case_sensitive=False),
     help="Add this action to every row (when the rows do not carry one).",
-)  # fmt: skip
+)
 @click.option("--sequence", type=click.IntRange(1, MAX_SEQUENCE), help="[default: the next one]")
 @click.option(
-    "-o", "--output", type=click.Path(file_okay=False, allow_dash=True), metavar="DIR|-",
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, allow_dash=True),
+    metavar="DIR|-",
     help="The folder the file goes into (its name is made: category, environment, stamp), or "
     "- for stdout. [default: the category's inbound folder]",
-)  # fmt: skip
+)
 @click.pass_obj
 def wrap(
     settings: Settings,
@@ -558,19 +597,26 @@ def wrap(
 
 @_command
 @click.option(
-    "--meters", type=click.IntRange(0, MAX_METERS), required=True,
+    "--meters",
+    type=click.IntRange(0, MAX_METERS),
+    required=True,
     help=f"Meters in the master list (at most {MAX_METERS:,}).",
-)  # fmt: skip
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
-    "--created", type=click.DateTime(["%Y%m%d%H%M%S"]), default="20240101090000",
-    show_default=True, metavar="YYYYMMDDHHMMSS",
+    "--created",
+    type=click.DateTime(["%Y%m%d%H%M%S"]),
+    default="20240101090000",
+    show_default=True,
+    metavar="YYYYMMDDHHMMSS",
     help="Creation stamp of the first file (names and headers; the others follow by a second).",
-)  # fmt: skip
+)
 @click.option(
-    "-o", "--output", type=click.Path(file_okay=False),
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
     help="Write the files into this folder. [default: the environment's inbound folders]",
-)  # fmt: skip
+)
 @click.pass_obj
 def generate(
     settings: Settings, meters: int, seed: int, created: datetime, output: str | None

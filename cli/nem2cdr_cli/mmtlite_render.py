@@ -215,17 +215,27 @@ class Column(NamedTuple):
 
 
 EXCLUSION_COLUMNS = (
-    Column("status"), Column("reason"), Column("code"), Column("site-wide"),
-    Column("meters", True), Column("direct", True), Column("via site", True),
+    Column("status"),
+    Column("reason"),
+    Column("code"),
+    Column("site-wide"),
+    Column("meters", True),
+    Column("direct", True),
+    Column("via site", True),
     Column("site share", True),
-)  # fmt: skip
+)
 
 CONFLICT_COLUMNS = (Column("tranche"), Column("reason"), Column("code"), Column("meters", True))
 TRANCHE_COLUMNS = (
-    Column("tranche"), Column("selected"), Column("meters", True), Column("sites", True),
-    Column("DCC acc/rej/wait", True), Column("CS noted/ok/fail/wait", True),
-    Column("MDM notified/ok/fail/wait", True), Column("conflicts", True),
-)  # fmt: skip
+    Column("tranche"),
+    Column("selected"),
+    Column("meters", True),
+    Column("sites", True),
+    Column("DCC acc/rej/wait", True),
+    Column("CS noted/ok/fail/wait", True),
+    Column("MDM notified/ok/fail/wait", True),
+    Column("conflicts", True),
+)
 
 
 def _table(title: str, columns: Sequence[Column]) -> Table:
@@ -242,9 +252,15 @@ def exclusion_table(made: Report) -> Table:
     reasons = _table("excluded (0Z) and held (0), by first cause", EXCLUSION_COLUMNS)
     for r in made.exclusions:
         reasons.add_row(
-            r.status, r.reason, escape(r.code), "yes" if r.site_wide else "no", f"{r.meters:,}",
-            f"{r.direct:,}", f"{r.via_site:,}", f"{r.site_share:.0%}",
-        )  # fmt: skip
+            r.status,
+            r.reason,
+            escape(r.code),
+            "yes" if r.site_wide else "no",
+            f"{r.meters:,}",
+            f"{r.direct:,}",
+            f"{r.via_site:,}",
+            f"{r.site_share:.0%}",
+        )
     return reasons
 
 
@@ -261,12 +277,15 @@ def tranche_table(made: Report) -> Table:
     tranches = _table("tranches", TRANCHE_COLUMNS)
     for t in made.tranches:
         tranches.add_row(
-            escape(t.tranche_id), t.selected_at, f"{t.meters:,}", f"{t.sites:,}",
+            escape(t.tranche_id),
+            t.selected_at,
+            f"{t.meters:,}",
+            f"{t.sites:,}",
             "/".join(f"{t.dcc[k]:,}" for k in ("accepted", "rejected", "awaiting")),
             "/".join(f"{t.cs[k]:,}" for k in ("noted", "ok", "fail", "awaiting")),
             "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail", "awaiting")),
             f"{t.conflicts:,}",
-        )  # fmt: skip
+        )
     return tranches
 
 
