@@ -122,8 +122,6 @@ TEXT = Kind(
     f"text of at most {TEXT_MAX} characters without control characters",
 )
 
-KINDS = (MSN, IDENTIFIER, MPXN, CODE, FUEL, FLAG, DECISION, RESULT, DATE, TEXT)
-
 
 def _category(
     name: str,
