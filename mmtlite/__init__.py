@@ -14,8 +14,6 @@ Refusals raise ``MmtliteError`` (``BadArgument``, ``Busy``, ...); bad files are 
 Shares are fractions: ``db.load(paths, max_delete=0.2)`` is the CLI's ``--max-delete 20``.
 """
 
-from importlib.metadata import version
-
 from mmtlite.activity import LoadEntry
 from mmtlite.api import Database, open
 from mmtlite.db import SchemaError
@@ -31,6 +29,7 @@ from mmtlite.rules import Change, Evaluation
 from mmtlite.simulate import Answer, SimulateError
 from mmtlite.tranches import Export, Selection, TrancheError
 from mmtlite.wrap import WrapError, Wrapped
+from nem2cdr import __version__ as nem2cdr_version
 
 __all__ = [
     "Answer",
@@ -67,5 +66,5 @@ __all__ = [
     "open",
 ]
 
-# The distribution's version (mmtlite ships in nem2cdr's): what ``mmtlite --version`` says.
-__version__ = version("nem2cdr")
+# mmtlite ships in the nem2cdr distribution: one version, read from one place.
+__version__ = nem2cdr_version

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import get_args
 
 from mmtlite import activity, generator, loader, reports, results, simulate, tranches, wrap
 from mmtlite.activity import LoadEntry
@@ -57,7 +58,7 @@ from mmtlite.simulate import Answer
 from mmtlite.tranches import Export, Selection, Target
 from mmtlite.wrap import Wrapped
 
-_TARGETS: tuple[Target, ...] = ("dcc", "cs", "mdm")
+_TARGETS: tuple[Target, ...] = get_args(Target)
 
 
 def open(home_folder: PathLike | None = None, env: Env = "build") -> Database:
@@ -230,7 +231,7 @@ class Database:
         if action is not None:
             action = choice(text(action, "action", "--action").upper(), "action", ACTIONS)
         return wrap.wrap(
-            spec.name,
+            spec,
             path(rows, "rows", "ROWS"),
             self.place,
             when=moment(when, "when") or datetime.now(),
@@ -276,7 +277,7 @@ class Database:
         def target(category: str) -> Path:
             if folder is not None:
                 return Path(folder)
-            return self.place.folder(CATEGORIES[category].system, category, "inbound")
+            return self.place.inbound(category)
 
         # Checked before the (long) generation too; the writing checks again, as it goes.
         for category, name in generator.names(self.env, created_text):

@@ -1,4 +1,4 @@
-"""The file categories of ``MMT.md`` as data: columns, key, load action, system, validators.
+"""The file categories of docs/mmtlite.md as data: columns, key, load action, system, validators.
 
 Every category is one ``Category`` value; the parser and writer read these, and nothing in them
 is code per category. A validator is a ``Kind``: a regular expression for the whole value and the
@@ -61,7 +61,7 @@ class Category(msgspec.Struct, frozen=True):
     has_action: bool  # the last column of a detail row is ADD, REMOVE or ALL
     summary: str
     # A control list decides the rules for many meters at once (codes, device lists): its
-    # default error budget is 0 (MMT.md, "Loading").
+    # default error budget is 0 (docs/mmtlite.md, "Loading: exactly once").
     control: bool = False
     # Columns whose values must be codes of the EXCLCODE list (checked when loading).
     coded: tuple[str, ...] = ()

@@ -1,16 +1,17 @@
 """mmtlite files: ``parse`` with control and row checks, ``write`` a well-formed file.
 
 A file is ``HDR|<CATEGORY>|<SEQUENCE>|<CREATED>|<ENV>``, detail rows, ``TRL|<COUNT>`` (see
-``MMT.md``). A control failure (``MMT-C...``) refuses the whole file; a row error (``MMT-R...``)
-rejects its row only. Both are values, never exceptions: no input makes ``parse`` raise.
+docs/mmtlite.md). A control failure (``MMT-C...``) refuses the whole file; a row error
+(``MMT-R...``) rejects its row only. Both are values, never exceptions: no input makes ``parse``
+raise.
 
-Speed (a million-row master list is the normal case): the text is decoded once and split into
-lines; a line that matches its category's precompiled whole-line pattern is a good row without
-any per-field work, and keeps its line as one string (its fields are split on demand). Only the
-other lines are split and checked field by field, to say what is wrong. Mixed modes and
-duplicate keys are looked for afterwards, over the good rows, with one set of keys.
+Speed (a million-row master list is the normal case): the text is decoded once and split into lines;
+a line that matches its category's precompiled whole-line pattern is a good row without any
+per-field work, and keeps its line as one string (its fields are split on demand). Only the other
+lines are split and checked field by field, to say what is wrong. Mixed modes and duplicate keys are
+looked for afterwards, over the good rows, with one set of keys.
 
-Decisions where ``MMT.md`` is silent:
+Decisions where docs/mmtlite.md is silent:
 
 - Values are verbatim: nothing is trimmed or case-folded (``abc123 `` is not ``ABC123``); there
   is no quoting, so a value cannot hold the delimiter.

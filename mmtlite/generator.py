@@ -6,7 +6,7 @@ before: ``EXCLCODE``, ``DMCT``, ``EPCL``, ``MMT``, ``NONCOMM``, ``MANEXCL``, ``T
 ``STATUSCHG``. The same arguments give byte-identical files: every choice comes from one
 ``random.Random(seed)``, never from the clock.
 
-What the data looks like (where ``MMT.md`` is silent):
+What the data looks like (where docs/mmtlite.md is silent):
 
 - Sites: 40% one meter (mostly electricity only, a few gas only), 55% two (mostly dual fuel, one
   E and one G; some with two electricity meters), 4% three and 1% four meters. Electricity meters
@@ -46,7 +46,7 @@ from typing import TypeVar
 
 import msgspec
 
-from mmtlite.categories import ALL, CATEGORIES, STAMP_FORMAT, STAMP_PATTERN
+from mmtlite.categories import ALL, STAMP_FORMAT, STAMP_PATTERN
 from mmtlite.errors import BadArgument
 from mmtlite.fileformat import file_name, write
 from mmtlite.paths import Place
@@ -289,10 +289,7 @@ def write_set(files: Iterable[GeneratedFile], directory: Path) -> list[Path]:
 
 def write_into_inbound(files: Iterable[GeneratedFile], place: Place) -> list[Path]:
     """Write each file into its category's inbound folder of ``place``; their paths."""
-    return _write(
-        (place.folder(CATEGORIES[file.category].system, file.category, "inbound"), file)
-        for file in files
-    )
+    return _write((place.inbound(file.category), file) for file in files)
 
 
 def _write(targets: Iterable[tuple[Path, GeneratedFile]]) -> list[Path]:

@@ -1,7 +1,7 @@
 """The ledger: every file applied, and the rules that keep each file loading exactly once.
 
-A file is keyed by its content hash, its name, and its category's sequence (per environment:
-each environment has its own database). The checks, in order (``MMT.md``, "Loading"):
+A file is keyed by its content hash, its name, and its category's sequence (per environment: each
+environment has its own database). The checks, in order (docs/mmtlite.md, "Loading: exactly once"):
 
 - the same content again is *skipped* (reported, nothing refused);
 - the same name with other content is refused (``MMT-C016``);
@@ -10,7 +10,7 @@ each environment has its own database). The checks, in order (``MMT.md``, "Loadi
 - a sequence beyond the next one is a gap, refused (``MMT-C019``) until the missing files arrive
   or the operator forces it; a forced gap is written in the ledger (``forced``).
 
-Decisions where ``MMT.md`` is silent: each category's first file is sequence 1 (anything higher
+Decisions where docs/mmtlite.md is silent: each category's first file is sequence 1 (anything higher
 is a gap); a copy of a loaded file under another name is the same content, so it is skipped.
 """
 

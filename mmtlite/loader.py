@@ -88,8 +88,8 @@ class Budget(msgspec.Struct, frozen=True):
         return max(self.floor, int(self.share * rows))
 
 
-# MMT.md: 0 for control lists. Other lists and responses may have 1% of their rows bad, or 10
-# rows in a small file: the rest loads and the bad rows are listed.
+# docs/mmtlite.md: 0 for control lists. Other lists and responses may have 1% of their rows bad,
+# or 10 rows in a small file: the rest loads and the bad rows are listed.
 CONTROL_BUDGET = Budget(count=0)
 DEFAULT_BUDGET = Budget(share=0.01, floor=10)
 
@@ -363,7 +363,7 @@ RESPONSES = ("DCCRESP", "CSRESP", "MDMRESP")
 def _evaluate(
     connection: sqlite3.Connection, category: str, counts: Counts, file_id: int, run_id: int
 ) -> rules.Evaluation | None:
-    """Re-evaluate the rules after a file changed its list (MMT.md: after every load)."""
+    """Re-evaluate the rules after a file changed its list (docs/mmtlite.md: after every load)."""
     if not (counts.added or counts.changed or counts.removed):
         return None
     name = connection.execute("SELECT name FROM ledger WHERE file_id = ?", (file_id,)).fetchone()

@@ -1,19 +1,20 @@
-"""Writing outbound files (``DCCCAND``, ``CSNOTE``, ``MDMNOTIF``): MMT.md, "Outbound files".
+"""Writing outbound files (``DCCCAND``, ``CSNOTE``, ``MDMNOTIF``): docs/mmtlite.md, "Tranches and
+outbound files".
 
-Each file has its category's next sequence and a name that was never used: its stamp is the
-later of now and one second after the category's last file, so two files in the same second
-still get distinct names, and the names sort in the order the files were written.
+Each file has its category's next sequence and a name that was never used: its stamp is the later of
+now and one second after the category's last file, so two files in the same second still get
+distinct names, and the names sort in the order the files were written.
 
-Atomic, in two steps around the caller's transaction: ``prepare`` writes the content under a
-hidden temporary name (flushed to disk) and records the file in the ``outbound`` table;
-after the commit, ``publish`` renames it into place. A crash in between leaves a recorded file
-under its temporary name: ``finish_pending`` (run by the next writer) renames it. A failure or
-a crash before the commit leaves a temporary file nobody recorded (nobody reads hidden files):
-``finish_pending`` removes it, after the failure and again at the next writer.
+Atomic, in two steps around the caller's transaction: ``prepare`` writes the content under a hidden
+temporary name (flushed to disk) and records the file in the ``outbound`` table; after the commit,
+``publish`` renames it into place. A crash in between leaves a recorded file under its temporary
+name: ``finish_pending`` (run by the next writer) renames it. A failure or a crash before the commit
+leaves a temporary file nobody recorded (nobody reads hidden files): ``finish_pending`` removes it,
+after the failure and again at the next writer.
 
-Not ``nem2cdr.atomic``, on purpose: that helper writes and renames in one step, but here the
-rename must wait for the database's commit (the file exists exactly when its row does), and the
-temporary's name must be known to the next writer, which finishes what a crash left.
+Not ``nem2cdr.atomic``, on purpose: that helper writes and renames in one step, but here the rename
+must wait for the database's commit (the file exists exactly when its row does), and the temporary's
+name must be known to the next writer, which finishes what a crash left.
 """
 
 from __future__ import annotations

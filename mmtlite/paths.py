@@ -1,7 +1,8 @@
-"""Where an environment lives: its database and its landing folders (MMT.md, "Environments").
+"""Where an environment lives: its database and its landing folders (docs/mmtlite.md, "Environments
+and folders").
 
-``<home>/mmt_<env>.sqlite`` and ``<home>/<system>/<system_data>/<category>/{inbound,outbound}``
-with ``system_data_build``, ``system_data_sogl`` or ``system_data`` (prod), as the original.
+``<home>/mmt_<env>.sqlite`` and ``<home>/<system>/<system_data>/<category>/{inbound,outbound}`` with
+``system_data_build``, ``system_data_sogl`` or ``system_data`` (prod), as the original.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class Place:
             raise ValueError(f"unknown system {system!r}")
         return self.root / system / _SYSTEM_DATA[self.env] / category.lower() / direction
 
+    def inbound(self, category: str) -> Path:
+        """Where files of the inbound ``category`` (its name) land."""
+        return self.folder(CATEGORIES[category].system, category, "inbound")
+
 
 def create_folders(place: Place) -> list[Path]:
     """Every landing folder of the environment: inbound for inbound categories, outbound for
@@ -74,8 +79,7 @@ def inbound_files(place: Place) -> list[Path]:
     """The files waiting in the inbound folders (hidden and partly copied ones left alone)."""
     files: list[Path] = []
     for name in INBOUND:
-        spec = CATEGORIES[name]
-        folder = place.folder(spec.system, spec.name, "inbound")
+        folder = place.inbound(name)
         if folder.is_dir():
             files.extend(
                 path

@@ -1,4 +1,4 @@
-"""The migration rules of ``MMT.md`` ("Meter status and rules"), evaluated in set-based SQL.
+"""The migration rules of docs/mmtlite.md ("Statuses and rules"), evaluated in set-based SQL.
 
 The lists are the facts (each row keeps the file that said it); ``meters`` holds what the rules
 make of them, one row per meter, and ``history`` every change of a meter's status or cause

@@ -81,7 +81,7 @@ def respond(
     spec = CATEGORIES[category]
     sequence = next_sequence(place, spec)
     created = when.strftime(STAMP_FORMAT)
-    folder = place.folder(spec.system, category, "inbound")
+    folder = place.inbound(category)
     path = folder / file_name(category, place.env, created)
     try:  # written under a hidden name first: ingest leaves hidden files alone
         write_file(path, write(category, place.env, sequence, created, rows), exclusive=True)

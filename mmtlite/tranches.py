@@ -252,8 +252,8 @@ def export(
     migration_date: str | None = None,
     when: datetime | None = None,
 ) -> Export:
-    """Prepare the ``target`` file of a tranche (inside the caller's transaction)."""
-    check_export(target, note_code, migration_date)
+    """Prepare the ``target`` file of a tranche (inside the caller's transaction; the arguments
+    are ``check_export``'s, checked by ``export_tranche`` before the lock)."""
     known = connection.execute(
         "SELECT 1 FROM tranches WHERE tranche_id = ?", (tranche_id,)
     ).fetchone()

@@ -23,8 +23,8 @@ from pathlib import Path
 import msgspec
 
 from mmtlite import ledger
-from mmtlite.categories import STAMP_FORMAT, Category, find
-from mmtlite.errors import BadArgument, Exists, MmtliteError
+from mmtlite.categories import STAMP_FORMAT, Category
+from mmtlite.errors import Exists, MmtliteError
 from mmtlite.fileformat import ParsedFile, file_name, parse, peek_header, write
 from mmtlite.migrations import connect
 from mmtlite.paths import Place, inbound_files
@@ -61,7 +61,7 @@ def next_sequence(place: Place, spec: Category) -> int:
 
 
 def wrap(
-    category: str,
+    spec: Category,
     rows_file: str | os.PathLike[str],
     place: Place,
     *,
@@ -70,21 +70,16 @@ def wrap(
     sequence: int | None = None,
     output: str | os.PathLike[str] | None = None,
 ) -> Wrapped:
-    """The inbound file of ``category`` holding the rows of ``rows_file`` (``-``: standard
+    """The inbound file of the category ``spec`` holding the rows of ``rows_file`` (``-``: standard
     input), written into ``output`` (a folder, ``-`` for standard output; by default the
     category's inbound folder) if every row is good. Raises ``WrapError``."""
-    spec = find(category)
-    if spec is None or spec.direction != "inbound":
-        raise BadArgument(f"{category!r} is not an inbound category", "CATEGORY")
     wrapped = _wrap(spec, rows_file, place, when.strftime(STAMP_FORMAT), action, sequence)
     if not wrapped.ok:
         return wrapped
     if output is not None and os.fspath(output) == STDOUT:
         target: str | Path = STDOUT
     else:
-        folder = (
-            Path(output) if output is not None else place.folder(spec.system, spec.name, "inbound")
-        )
+        folder = Path(output) if output is not None else place.inbound(spec.name)
         target = folder / wrapped.name
     try:
         write_file(target, wrapped.content, exclusive=True)

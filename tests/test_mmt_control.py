@@ -1,5 +1,6 @@
-"""Every control failure of MMT.md through `mmtlite load`: exit 1, one clear line with the code
-and the file, the lists and the ledger unchanged, the refusal in the log and the error table."""
+"""Every control failure of docs/mmtlite.md through `mmtlite load`: exit 1, one clear line with the
+code and the file, the lists and the ledger unchanged, the refusal in the log and the error
+table."""
 
 from __future__ import annotations
 

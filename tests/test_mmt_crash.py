@@ -1,17 +1,17 @@
-"""Crash safety (MMT.md, "Loading"): a child process loading a big master list is killed with
-SIGKILL at several points. Whatever the point, the database stays consistent and holds either
-all of the file (it had committed) or none of it; the kill frees the writer lock; the next run
-marks the orphaned ``started`` entry ``aborted`` and loads the file, and the list then equals a
-clean load's, row for row.
+"""Crash safety (docs/mmtlite.md, "Loading: exactly once"): a child process loading a big master
+list is killed with SIGKILL at several points. Whatever the point, the database stays consistent and
+holds either all of the file (it had committed) or none of it; the kill frees the writer lock; the
+next run marks the orphaned ``started`` entry ``aborted`` and loads the file, and the list then
+equals a clean load's, row for row.
 
-Two paths: an ``ALL`` file of 150,000 meters replacing a list of 30,000 (removes, changes and
-adds: upserts and a mass delete inside the transaction), and the same meters into an empty list
-(plain inserts). The points: fixed delays, and phases watched from this process through a
-separate connection: the file's ``started`` entry committed (reading and parsing), the write
-lock taken (the data transaction), the WAL growing past a megabyte (the commit writing its
-pages). Two points need the child stopped exactly there, so its loader waits on a signal file:
-after the rows are applied (inside the transaction) and after the file committed (before the
-run ends). Waiting is the only change; the code that runs is the real loader's.
+Two paths: an ``ALL`` file of 150,000 meters replacing a list of 30,000 (removes, changes and adds:
+upserts and a mass delete inside the transaction), and the same meters into an empty list (plain
+inserts). The points: fixed delays, and phases watched from this process through a separate
+connection: the file's ``started`` entry committed (reading and parsing), the write lock taken (the
+data transaction), the WAL growing past a megabyte (the commit writing its pages). Two points need
+the child stopped exactly there, so its loader waits on a signal file: after the rows are applied
+(inside the transaction) and after the file committed (before the run ends). Waiting is the only
+change; the code that runs is the real loader's.
 
 Real SQLite in temporary folders; the child is ``sys.executable -c`` with the project importable.
 """

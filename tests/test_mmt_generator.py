@@ -280,7 +280,7 @@ def test_lists_pick_any_meter_so_a_site_can_have_several_listed(
     assert fuels["E"] and fuels["G"]
 
 
-# -- written where MMT.md says ----------------------------------------------------------------
+# -- written where docs/mmtlite.md says -------------------------------------------------------
 
 
 def test_write_set_puts_every_file_flat_into_a_new_folder(tmp_path: Path) -> None:

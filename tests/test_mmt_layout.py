@@ -1,6 +1,6 @@
 """Schema 3's layout (``meters`` keyed by site and MSN and holding the MPxN, ``tranche_meters``
 keyed by tranche and position, selection by range statements, the view ``meter_history``, the
-upgrade from schema 2) against what MMT.md says, with real SQLite in tmp_path:
+upgrade from schema 2) against what docs/mmtlite.md says, with real SQLite in tmp_path:
 
 1. Meters moving between sites (eligible, excluded via a site-mate, in a tranche): statuses,
    causes, ``via``, the site rule at the new site and the release at the old one.
@@ -343,8 +343,8 @@ def test_passed_over_sites_in_the_middle_and_at_the_end_wait_for_the_next_tranch
 
 
 def greedy(eligible: Mapping[str, Sequence[str]], size: int) -> tuple[list[str], int, int]:
-    """MMT.md's selection, in plain Python: sites in text order, a site's meters in MSN order
-    if they all fit in the room left, else passed over; stop when full. Returns the meters
+    """docs/mmtlite.md's selection, in plain Python: sites in text order, a site's meters in MSN
+    order if they all fit in the room left, else passed over; stop when full. Returns the meters
     chosen, the sites taken and the sites passed over."""
     chosen: list[str] = []
     taken = passed = 0
@@ -445,8 +445,8 @@ def test_a_selection_is_the_greedy_choice_over_the_eligible_meters_through_moves
                 rows[msn] = mmt(msn, site[msn], mpxn_of(msn, version[msn]))
             if rows:
                 world.load("MMT", list(rows.values()))
-            # The rules (MMT.md): a listed meter outside any tranche is eligible unless it is
-            # excluded itself or a listed meter at its site has a site-wide exclusion.
+            # The rules (docs/mmtlite.md): a listed meter outside any tranche is eligible unless it
+            # is excluded itself or a listed meter at its site has a site-wide exclusion.
             blocked = {site[m] for m in listed if flag[m] == "NONCOMM"}
             expected = {m for m in listed - in_tranche if not flag[m] and site[m] not in blocked}
             states = world.states()

@@ -1,7 +1,7 @@
-"""One writer per environment (MMT.md, "Loading"): while another process holds the writer lock
-(a bare holder, or a real load of a big file) a second ``mmtlite load`` exits 3 at once with a
-clear message and changes nothing; status, log and errors read during a load's transaction; the
-lock is per environment; it is free again once its holder ends, however it ends.
+"""One writer per environment (docs/mmtlite.md, "Loading: exactly once"): while another process
+holds the writer lock (a bare holder, or a real load of a big file) a second ``mmtlite load`` exits
+3 at once with a clear message and changes nothing; status, log and errors read during a load's
+transaction; the lock is per environment; it is free again once its holder ends, however it ends.
 
 The other writer is a child process (``tests.test_mmt_crash.Child``); the commands run through
 click's ``CliRunner`` in this process. Real SQLite in temporary folders.

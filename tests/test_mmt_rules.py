@@ -1,11 +1,11 @@
-"""The migration rules (MMT.md, "Meter status and rules"): what ``meters`` and ``history`` make
+"""The migration rules (docs/mmtlite.md, "Statuses and rules"): what ``meters`` and ``history`` make
 of the lists, loaded as files through ``loader.load``.
 
 1. One small hand-made case per rule, with the exact (status, reason, code, via) of every meter.
 2. One case per way a cause goes away, with the history rows it writes.
 3. Conflicts: a meter in a tranche keeps its status; the cause is kept and counted.
 4. A property: random small worlds, loaded in one or two rounds, against a plain-Python reading
-   of the rules written here from MMT.md (not from the SQL).
+   of the rules written here from docs/mmtlite.md (not from the SQL).
 
 The site-mate tie-breaks are by code and MSN as strings, so codes, device ids and MSNs of several
 lengths (one a prefix of another) are in the cases and the property's pools on purpose.
@@ -667,7 +667,7 @@ class Changes:
 
 
 def expected(lists: Lists) -> dict[str, tuple[str, str, str, str | None, str | None, str | None]]:
-    """MMT.md's rules, meter by meter: (site, dmc, status, reason, code, via)."""
+    """docs/mmtlite.md's rules, meter by meter: (site, dmc, status, reason, code, via)."""
 
     def exclusions(msn: str) -> list[tuple[int, str, str]]:
         """The meter's own exclusions: (rank, reason, code)."""

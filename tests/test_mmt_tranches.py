@@ -1,7 +1,7 @@
-"""Tranches (MMT.md, "Meter status and rules" and "Outbound files"): selection of whole sites of
-eligible meters in the documented order, the DCCCAND / CSNOTE / MDMNOTIF files (header, trailer,
-sequences, unique names, atomic writes) and the DCC, CS and MDM answers loaded back; SQLite
-real, in tmp_path."""
+"""Tranches (docs/mmtlite.md, "Statuses and rules" and "Tranches and outbound files"): selection of
+whole sites of eligible meters in the documented order, the DCCCAND / CSNOTE / MDMNOTIF files
+(header, trailer, sequences, unique names, atomic writes) and the DCC, CS and MDM answers loaded
+back; SQLite real, in tmp_path."""
 
 from __future__ import annotations
 
@@ -415,8 +415,8 @@ def worlds(draw: st.DrawFn) -> World:
 
 
 def documented_choice(eligible: dict[str, list[str]], size: int) -> list[str]:
-    """MMT.md / tranches.py: sites in text order, a site's meters together if they fit in the
-    room left, else passed over; stop when full."""
+    """docs/mmtlite.md / tranches.py: sites in text order, a site's meters together if they fit in
+    the room left, else passed over; stop when full."""
     chosen: list[str] = []
     for site in sorted(eligible):
         if len(chosen) == size:

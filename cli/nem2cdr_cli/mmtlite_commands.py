@@ -1,8 +1,8 @@
 """The ``mmtlite`` command: a thin click shell over the ``mmtlite`` library.
 
 Every command opens (and on first use creates) the database of ``--env`` under ``--home``. Exit
-codes (CLI.md): 0 done, 1 the input has errors (a file refused or rows rejected), 2 usage, 3 busy
-(another load holds the environment), 4 internal error.
+codes (docs/cli.md): 0 done, 1 the input has errors (a file refused or rows rejected), 2 usage, 3
+busy (another load holds the environment), 4 internal error.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def _command(function: Callable[..., Any]) -> click.Command:
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="nem2cdr", prog_name="mmtlite")
+@click.version_option(mmtlite.__version__, prog_name="mmtlite")
 @click.option("--home", type=click.Path(file_okay=False), help=_HOME_HELP)
 @click.option("--env", type=click.Choice(ENVS), default="build", show_default=True, help=_ENV_HELP)
 @click.pass_context

@@ -1,6 +1,6 @@
 """Writing to the terminal: rich consoles (imported only when used) and JSON for scripts.
 
-Kept apart from ``cli.render`` so ``mmtlite`` starts without importing the NEM12 reader.
+Kept apart from ``nem2cdr_cli.render`` so ``mmtlite`` starts without importing the NEM12 reader.
 """
 
 from __future__ import annotations

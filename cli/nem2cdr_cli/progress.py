@@ -1,4 +1,4 @@
-"""Progress bars on stderr for work that can take more than a second (see CLI.md)."""
+"""Progress bars on stderr for work that can take more than a second (see docs/cli.md)."""
 
 from __future__ import annotations
 
