@@ -74,6 +74,10 @@ def path(value: object, name: str, option: str | None = None) -> str:
     given = os.fspath(value)
     if not isinstance(given, str) or not given or "\0" in given:
         raise BadArgument(f"{name} must be a file's path, not {given!r}", option)
+    try:
+        os.fsencode(given)  # a lone surrogate names no file on any file system
+    except UnicodeEncodeError:
+        raise BadArgument(f"{name} must be a file's path, not {given!r}", option) from None
     return given
 
 

@@ -57,6 +57,7 @@ BAD_CALLS: list[tuple[str, Call, str]] = [
     ("fail in per cent", lambda db: db.respond("dcc", "T1", fail=2), "fail must be a share"),
     ("fail NaN", lambda db: db.respond("dcc", "T1", fail=math.nan), "fail must be a share"),
     ("a negative meter count", lambda db: db.generate(-5), "meters must be a whole number"),
+    ("a lone surrogate as a folder", lambda db: db.generate(1, output="\ud800"), "file's path"),
     ("too many meters", lambda db: db.generate(200_000_000), "100,000,000"),
     ("created as text", lambda db: db.generate(10, created="2024"), "created must be a datetime"),  # type: ignore[arg-type]
     ("created out of range", lambda db: db.generate(1, created=datetime(9999, 12, 31)), "1901"),

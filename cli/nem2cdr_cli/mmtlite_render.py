@@ -51,13 +51,9 @@ def print_validation(results: list[Validation]) -> None:
         good = f"{what}, {result.rows:,} good rows" if what else f"{result.rows:,} good rows"
         out.print(f"{verdict} {escape(result.file)}: {escape(good)}")
         for failure in result.control_failures:
-            where = f" line {failure.line}" if failure.line else ""
-            out.print(f"[red]  {failure.code}{where}: {escape(failure.message)}[/]")
+            out.print(f"[red]  {escape(_error_line(failure))}[/]")
         for error in result.row_errors:
-            column = f" column {error.column}" if error.column else ""
-            out.print(
-                f"[yellow]  {error.code} line {error.line}{column}: {escape(error.message)}[/]"
-            )
+            out.print(f"[yellow]  {escape(_error_line(error))}[/]")
 
 
 def print_run(result: RunResult) -> None:
@@ -104,7 +100,7 @@ def _what(category: str | None, sequence: int | None, label: str = "") -> str:
 
 
 def _error_line(error: Finding) -> str:
-    where = f" line {error.line}" if error.line is not None else ""
+    where = f" line {error.line}" if error.line else ""  # a whole-file finding has no line
     column = f" column {error.column}" if error.column else ""
     return f"{error.code}{where}{column}: {error.message}"
 
