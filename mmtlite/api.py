@@ -29,6 +29,7 @@ from typing import get_args
 from mmtlite import activity, generator, loader, reports, results, simulate, tranches, wrap
 from mmtlite.activity import LoadEntry
 from mmtlite.arguments import (
+    DASH,
     MAX_SEQUENCE,
     PathLike,
     choice,
@@ -271,7 +272,7 @@ class Database:
             raise BadArgument("created must be a datetime, not None", "--created")
         created_text = stamp.strftime(STAMP_FORMAT)
         folder = self._output(output, "output", "--output", folder=True)
-        if folder == "-":
+        if folder == DASH:
             raise BadArgument("a set is eight files: give a folder, not - (stdout)", "--output")
 
         def target(category: str) -> Path:
@@ -296,7 +297,7 @@ class Database:
         user's mistake, not a folder to make); ``-`` as it is. Never one of the home's
         database files: writing there would destroy the migration."""
         chosen = optional_path(given, name, option)
-        if chosen is None or chosen == "-":
+        if chosen is None or chosen == DASH:
             return chosen
         if folder:
             if os.path.exists(chosen) and not os.path.isdir(chosen):

@@ -17,7 +17,7 @@ from mmtlite.errors import BadArgument
 
 SQLITE_MAX = 2**63 - 1  # SQLite's largest integer: a bigger limit or id cannot be compared
 MAX_SEQUENCE = 10**12 - 1  # a header's sequence has at most 12 digits (fileformat)
-STDIN = "-"
+DASH = "-"  # standard input where a file is read, standard output where one is written
 
 _T = TypeVar("_T")
 PathLike = str | os.PathLike[str]
@@ -92,7 +92,7 @@ def input_paths(value: object) -> list[str]:
     if isinstance(given, bytes | bytearray) or not isinstance(given, Collection):
         raise BadArgument(f"paths must be a path or a list of paths, not {value!r}")
     paths = [path(one, "each path") for one in given]
-    if STDIN in paths:
+    if DASH in paths:
         raise BadArgument(
             "standard input (-) is not supported: a file's name carries its category, "
             "environment and stamp; save the data as a file with its name"

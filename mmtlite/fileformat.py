@@ -145,6 +145,11 @@ class ParsedFile(msgspec.Struct):
         """Whether a control check failed: the file must not load at all."""
         return bool(self.control_failures)
 
+    @property
+    def ok(self) -> bool:
+        """Whether the whole file is good: not refused, no row rejected."""
+        return not (self.control_failures or self.row_errors)
+
 
 _NAME = re.compile(rf"([A-Za-z]+)_([A-Za-z]+)_({STAMP_PATTERN})\.(?:csv|txt)", re.IGNORECASE)
 _STAMP = re.compile(STAMP_PATTERN)

@@ -82,7 +82,7 @@ class Template(msgspec.Struct):
 def validation(parsed: ParsedFile) -> Validation:
     return Validation(
         parsed.file,
-        not (parsed.refused or parsed.row_errors),
+        parsed.ok,
         parsed.category,
         parsed.env,
         parsed.sequence,

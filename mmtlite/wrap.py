@@ -23,13 +23,13 @@ from pathlib import Path
 import msgspec
 
 from mmtlite import ledger
+from mmtlite.arguments import DASH
 from mmtlite.categories import STAMP_FORMAT, Category
 from mmtlite.errors import Exists, MmtliteError
 from mmtlite.fileformat import ParsedFile, file_name, parse, peek_header, write
 from mmtlite.migrations import connect
 from mmtlite.paths import Place, inbound_files
 from mmtlite.writing import write_file
-from nem2cdr.atomic import STDOUT
 
 
 class WrapError(MmtliteError):
@@ -44,7 +44,7 @@ class Wrapped(msgspec.Struct):
 
     @property
     def ok(self) -> bool:
-        return not (self.checked.refused or self.checked.row_errors)
+        return self.checked.ok
 
 
 def next_sequence(place: Place, spec: Category) -> int:
@@ -76,8 +76,8 @@ def wrap(
     wrapped = _wrap(spec, rows_file, place, when.strftime(STAMP_FORMAT), action, sequence)
     if not wrapped.ok:
         return wrapped
-    if output is not None and os.fspath(output) == STDOUT:
-        target: str | Path = STDOUT
+    if output is not None and os.fspath(output) == DASH:
+        target: str | Path = DASH
     else:
         folder = Path(output) if output is not None else place.inbound(spec.name)
         target = folder / wrapped.name
@@ -98,7 +98,7 @@ def _wrap(
     sequence: int | None,
 ) -> Wrapped:
     try:
-        if os.fspath(rows_file) == STDOUT:
+        if os.fspath(rows_file) == DASH:
             data = sys.stdin.buffer.read()
         else:
             data = Path(rows_file).read_bytes()
