@@ -23,7 +23,7 @@ from nem2cdr_experiments import chart, report
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import Codec, parse
 from nem2cdr_experiments.cost import KIB, CostModel, cost
-from nem2cdr_experiments.data import UsageData
+from nem2cdr_experiments.data import Totals, UsageData
 from nem2cdr_experiments.runner import Run
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
@@ -255,16 +255,16 @@ def test_an_interrupted_run_adds_no_payload_to_the_out_dir(
 ) -> None:
     """Ctrl-C after some experiments wrote their payloads: the folder gets none of them."""
     out = tmp_path / "payloads"
-    real_encode = REGISTRY["08"].encode
+    real_encode = REGISTRY["08"].encode_part
 
     def interrupted(data: UsageData) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(REGISTRY["08"], "encode", interrupted)
+    monkeypatch.setattr(REGISTRY["08"], "encode_part", interrupted)
     with pytest.raises(KeyboardInterrupt):
         experiments.run(SAMPLE, only=["00", "01", "08"], codecs="gzip:1", out_dir=out)
     assert sorted(path.name for path in tmp_path.iterdir()) == []
-    monkeypatch.setattr(REGISTRY["08"], "encode", real_encode)
+    monkeypatch.setattr(REGISTRY["08"], "encode_part", real_encode)
     experiments.run(SAMPLE, only=["00", "01", "08"], codecs="gzip:1", out_dir=out)
     assert [path.name[:2] for path in sorted(out.iterdir())] == ["00", "01", "08"]
 
@@ -300,6 +300,12 @@ class _LosesAValue(Experiment):
 
     def encode(self, data: UsageData) -> bytes:
         return REGISTRY["08"].encode(data)
+
+    def frame(self, totals: Totals) -> tuple[bytes, bytes]:
+        return REGISTRY["08"].frame(totals)
+
+    def encode_part(self, part: UsageData) -> bytes:
+        return REGISTRY["08"].encode_part(part)
 
     def decode(self, payload: bytes, source: str) -> UsageData:
         back = REGISTRY["08"].decode(payload, source)

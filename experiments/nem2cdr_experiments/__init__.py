@@ -22,7 +22,7 @@ from nem2cdr.sources import Source
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import parse as parse_codecs
 from nem2cdr_experiments.cost import CostModel
-from nem2cdr_experiments.data import LoadError, load
+from nem2cdr_experiments.data import LoadError, opened
 from nem2cdr_experiments.runner import Result, Run, measure_all
 
 for _module in pkgutil.iter_modules(__path__):
@@ -65,11 +65,12 @@ def run(
     if isinstance(only, str):  # a text is a sequence too: "00,08" must not mean "0", ",", "8"
         only = only.split(",")
     chosen, parsed = experiments(only), parse_codecs(codecs)  # usage errors before the reading
-    data, model = load(source), model or CostModel()
-    if out_dir is None:
-        return measure_all(data, chosen, parsed, model, None, workers)
-    with staged_folder(out_dir) as staging:  # the payloads appear all at once, or none
-        return measure_all(data, chosen, parsed, model, staging, workers)
+    model = model or CostModel()
+    with opened(source) as store:
+        if out_dir is None:
+            return measure_all(store, chosen, parsed, model, None, workers)
+        with staged_folder(out_dir) as staging:  # the payloads appear all at once, or none
+            return measure_all(store, chosen, parsed, model, staging, workers)
 
 
 __all__ = [

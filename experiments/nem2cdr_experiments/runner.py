@@ -1,25 +1,30 @@
 """Running experiments: encode, prove the round trip, compress with every codec, measure pages.
 
-Encoding and decoding are Python work, so when the caller allows several workers, experiments
-run in forked worker processes; each measures its experiment whole. By default, one process.
+The data arrives one NMI at a time; every experiment encodes each part into its payload as it
+comes (``Experiment.encode_part``), and the payload's bytes are counted and compressed as they
+are produced, never held whole. Each part is decoded back at once and compared with what was
+encoded: the round trip streams too. When the caller allows several workers, the experiments
+are shared among forked processes; by default, one process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
-from nem2cdr.atomic import write_atomically
+from nem2cdr.pages import page_count
 from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import REGISTRY, Experiment
-from nem2cdr_experiments.codecs import Codec
+from nem2cdr_experiments.codecs import Codec, Sizes
 from nem2cdr_experiments.cost import Cost, CostModel, cost
-from nem2cdr_experiments.data import UsageData
+from nem2cdr_experiments.data import DayRead, InMemory, Parts, Totals, UsageData
 
 PAGE_SIZES = (25, 1000)
 
@@ -62,110 +67,202 @@ class Run(msgspec.Struct):
 
 
 def measure_all(
-    data: UsageData,
+    data: UsageData | Parts,
     experiments: Sequence[Experiment],
     codecs: Sequence[Codec],
     model: CostModel,
     out_dir: Path | None = None,
     workers: Workers = 1,
+    progress: Progress | None = None,
 ) -> Run:
-    """Measure every experiment; with ``workers`` above 1 (or "auto"), in parallel in forked
-    processes (encoding and decoding are Python work that threads would serialise)."""
+    """Measure every experiment in one pass over the data, one NMI at a time.
+
+    With ``workers`` above 1 (or "auto") the experiments are shared out among forked
+    processes (encoding and decoding are Python work that threads would serialise), each
+    making its own pass; the results are the same either way.
+    """
     global _SHARED
+    parts = InMemory(data) if isinstance(data, UsageData) else data
     processes = min(worker_count(workers), len(experiments))
     if processes > 1:
-        _SHARED = (data, list(codecs), out_dir)
+        shares = [[e.id for e in experiments[i::processes]] for i in range(processes)]
+        _SHARED = (parts, list(codecs), out_dir)
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-                results = list(pool.map(_measure_shared, [e.id for e in experiments]))
+                done = {r.id: r for share in pool.map(_measure_shared, shares) for r in share}
         finally:
             _SHARED = None
+        results = [done[e.id] for e in experiments]
     else:
-        results = [measure(experiment, data, codecs, out_dir) for experiment in experiments]
+        results = measure(parts, experiments, codecs, out_dir, progress)
     _compare_with_baseline(results)
     for result in results:
         result.cost = {label: cost(size, model) for label, size in result.compressed.items()}
-    return Run(data.source, len(data.reads), data.values, [c.label for c in codecs], model, results)
+    totals = parts.totals
+    labels = [c.label for c in codecs]
+    return Run(totals.source, totals.reads, totals.values, labels, model, results)
 
 
 # What forked workers read instead of receiving it pickled: the data can be megabytes.
-_SHARED: tuple[UsageData, list[Codec], Path | None] | None = None
+_SHARED: tuple[Parts, list[Codec], Path | None] | None = None
 
 
-def _measure_shared(experiment_id: str) -> Result:
+def _measure_shared(ids: list[str]) -> list[Result]:
     assert _SHARED is not None, "measure_all() sets the shared data before forking"
-    data, codecs, out_dir = _SHARED
-    return measure(REGISTRY[experiment_id], data, codecs, out_dir)
+    parts, codecs, out_dir = _SHARED
+    return measure(parts, [REGISTRY[i] for i in ids], codecs, out_dir)
+
+
+Progress = Callable[[int], None]  # told how many reads were just measured
 
 
 def measure(
-    experiment: Experiment, data: UsageData, codecs: Sequence[Codec], out_dir: Path | None = None
-) -> Result:
-    """One experiment: encode (timed), compress with each codec, round trip, first pages."""
-    start = time.perf_counter()
-    try:
-        payload = experiment.encode(data)
-    except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
+    parts: Parts,
+    experiments: Sequence[Experiment],
+    codecs: Sequence[Codec],
+    out_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> list[Result]:
+    """One pass: each NMI's reads encoded by every experiment, counted, compressed and
+    decoded back as they are produced; the first page's reads kept for the page sizes."""
+    totals = parts.totals
+    first: list[DayRead] = []
+    with ExitStack() as stack:
+        streams = [
+            stack.enter_context(_Stream.opened(e, totals, codecs, out_dir)) for e in experiments
+        ]
+        for part in parts.parts():
+            if len(first) < max(PAGE_SIZES):
+                first += part.reads[: max(PAGE_SIZES) - len(first)]
+            for stream in streams:
+                stream.add(part)
+            if progress is not None:
+                progress(len(part.reads))
+        opening = UsageData(totals.source, first)
+        return [stream.result(opening) for stream in streams]
+
+
+class _Stream:
+    """One experiment's payload as it is produced: timed, written, sized, proven."""
+
+    def __init__(
+        self, experiment: Experiment, totals: Totals, codecs: Sequence[Codec], out: BinaryIO | None
+    ) -> None:
+        self.experiment, self.totals, self.codecs, self.out = experiment, totals, codecs, out
+        self.sizes = Sizes(codecs)
+        self.encode_seconds = self.decode_seconds = 0.0
+        self.records = 0  # reads proven so far: where a difference is, in the whole payload
+        self.empty = True
+        self.broken: str | None = None  # the encoder raised: no payload
+        self.problem: str | None = None  # the first round-trip difference
+        self.undecodable = False  # the decoder raised: no decode time to report
+        start = time.perf_counter()
+        try:
+            self.head, self.tail = experiment.frame(totals)
+        except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
+            self.broken = f"encode raised {type(exc).__name__}: {exc}"
+            self.head = self.tail = b""
+        self.encode_seconds += time.perf_counter() - start
+        self._write(self.head)
+
+    @classmethod
+    @contextmanager
+    def opened(
+        cls, experiment: Experiment, totals: Totals, codecs: Sequence[Codec], out_dir: Path | None
+    ) -> Iterator[_Stream]:
+        if out_dir is None:
+            yield cls(experiment, totals, codecs, None)
+            return
+        # The folder is staged as a whole (nem2cdr.atomic.staged_folder): the file may grow.
+        name = f"{experiment.id}-{experiment.name}{experiment.suffix}"
+        with open(out_dir / name, "wb") as out:
+            yield cls(experiment, totals, codecs, out)
+
+    def _write(self, piece: bytes) -> None:
+        self.sizes.write(piece)
+        if self.out is not None:
+            self.out.write(piece)
+
+    def add(self, part: UsageData) -> None:
+        if self.broken:
+            return
+        experiment = self.experiment
+        start = time.perf_counter()
+        try:
+            records = experiment.encode_part(part)
+        except Exception as exc:
+            self.broken = f"encode raised {type(exc).__name__}: {exc}"
+            return
+        self.encode_seconds += time.perf_counter() - start
+        if records:
+            self._write(records if self.empty else experiment.separator + records)
+            self.empty = False
+        if experiment.lossless and self.problem is None:
+            self._prove(records, part)
+        self.records += len(part.reads)
+
+    def _prove(self, records: bytes, part: UsageData) -> None:
+        start = time.perf_counter()
+        try:
+            back = self.experiment.decode_part(records, part)
+        except Exception as exc:  # a decoder that cannot read its own output: a failed round trip
+            self.problem = f"decode raised {type(exc).__name__}: {exc}"
+            self.undecodable = True
+            return
+        self.decode_seconds += time.perf_counter() - start
+        self.problem = first_difference(part, back, self.records)
+
+    def result(self, first: UsageData) -> Result:
+        experiment = self.experiment
+        if self.broken:
+            return Result(
+                experiment.id,
+                experiment.name,
+                experiment.lossless,
+                experiment.rationale,
+                "failed",
+                0,
+                {},
+                0.0,
+                None,
+                roundtrip_problem=self.broken,
+            )
+        self._write(self.tail)
+        pages = []
+        for page_size in PAGE_SIZES:
+            page = experiment.first_page(first, self.totals, page_size)
+            if page is not None:
+                sizes = {codec.label: len(codec.compress(page)) for codec in self.codecs}
+                count = page_count(self.totals.reads, page_size)
+                pages.append(PageSizes(page_size, count, len(page), sizes))
+        if not experiment.lossless:
+            roundtrip, decode_ms = "n/a", None
+        else:
+            roundtrip = "ok" if self.problem is None else "failed"
+            decode_ms = None if self.undecodable else round(self.decode_seconds * 1000, 2)
         return Result(
             experiment.id,
             experiment.name,
             experiment.lossless,
             experiment.rationale,
-            "failed",
-            0,
-            {},
-            0.0,
-            None,
-            roundtrip_problem=f"encode raised {type(exc).__name__}: {exc}",
+            roundtrip,
+            self.sizes.raw,
+            self.sizes.close(),
+            round(self.encode_seconds * 1000, 2),
+            decode_ms,
+            pages=pages,
+            roundtrip_problem=self.problem,
         )
-    encode_ms = (time.perf_counter() - start) * 1000
-    if out_dir is not None:
-        write_atomically(out_dir / f"{experiment.id}-{experiment.name}{experiment.suffix}", payload)
-    roundtrip, problem, decode_ms = _roundtrip(experiment, data, payload)
-    pages = []
-    for page_size in PAGE_SIZES:
-        split = experiment.pages(data, page_size)
-        if split:
-            first = split[0]
-            sizes = {codec.label: len(codec.compress(first)) for codec in codecs}
-            pages.append(PageSizes(page_size, len(split), len(first), sizes))
-    return Result(
-        experiment.id,
-        experiment.name,
-        experiment.lossless,
-        experiment.rationale,
-        roundtrip,
-        len(payload),
-        {codec.label: len(codec.compress(payload)) for codec in codecs},
-        round(encode_ms, 2),
-        decode_ms,
-        pages=pages,
-        roundtrip_problem=problem,
-    )
 
 
-def _roundtrip(
-    experiment: Experiment, data: UsageData, payload: bytes
-) -> tuple[str, str | None, float | None]:
-    if not experiment.lossless:
-        return "n/a", None, None
-    start = time.perf_counter()
-    try:
-        back = experiment.decode(payload, data.source)
-    except Exception as exc:  # a decoder that cannot read its own output is a failed round trip
-        return "failed", f"decode raised {type(exc).__name__}: {exc}", None
-    decode_ms = round((time.perf_counter() - start) * 1000, 2)
-    problem = first_difference(data, back)
-    return ("ok" if problem is None else "failed"), problem, decode_ms
-
-
-def first_difference(expected: UsageData, actual: UsageData) -> str | None:
-    """Where ``actual`` first differs from ``expected`` (registers, dates, values, quality)."""
+def first_difference(expected: UsageData, actual: UsageData, offset: int = 0) -> str | None:
+    """Where ``actual`` first differs from ``expected`` (registers, dates, values, quality);
+    ``offset`` is where ``expected``'s first read sits in the whole payload."""
     if len(expected.reads) != len(actual.reads):
         return f"{len(actual.reads)} reads decoded, {len(expected.reads)} encoded"
     fields = ("nmi", "register_id", "suffix", "date", "interval_length", "values", "qualities")
-    for index, (want, got) in enumerate(zip(expected.reads, actual.reads, strict=True)):
+    for index, (want, got) in enumerate(zip(expected.reads, actual.reads, strict=True), offset):
         for name in fields:
             if getattr(want, name) != getattr(got, name):
                 return f"read {index} ({want.nmi} {want.suffix} {want.date}): {name} differs"
