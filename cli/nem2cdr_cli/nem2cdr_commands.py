@@ -15,7 +15,7 @@ from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
 from nem2cdr_cli.errors import Group, run_guarded
 from nem2cdr_cli.output import console, print_json
-from nem2cdr_cli.progress import file_bar, wanted
+from nem2cdr_cli.progress import file_bar, stages_bar, wanted
 from nem2cdr_cli.render import (
     print_check,
     print_diagnostics_summary,
@@ -382,6 +382,7 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     type=click.FloatRange(min=0),
     help="Cost model: AUD per Mbit/s per year.",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @WORKERS_OPTION
 def experiments_command(
     file: str,
@@ -393,6 +394,7 @@ def experiments_command(
     requests: int,
     budget: float,
     aud_per_mbit: float,
+    quiet: bool,
     workers: Workers,
 ) -> None:
     """Encode the same meter data under every payload experiment and measure it.
@@ -417,15 +419,19 @@ def experiments_command(
         requests=requests, budget_seconds=budget, aud_per_mbit_year=aud_per_mbit
     )
     try:
-        result = suite.run(
-            file,
-            only=only.split(",") if only else None,
-            codecs=codecs,
-            model=model,
-            out_dir=out_dir,
-            workers=workers,
-        )
-    except suite.LoadError as exc:
+        if chart:
+            suite.check_file(chart)  # before the run, not after it
+        with stages_bar(wanted(quiet)) as on_progress:
+            result = suite.run(
+                file,
+                only=only.split(",") if only else None,
+                codecs=codecs,
+                model=model,
+                out_dir=out_dir,
+                workers=workers,
+                on_progress=on_progress,
+            )
+    except (suite.LoadError, suite.OutputError) as exc:
         click.echo(f"nem2cdr experiments: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
     except ValueError as exc:

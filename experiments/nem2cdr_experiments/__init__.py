@@ -14,7 +14,8 @@ import importlib
 import os
 import pkgutil
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from nem2cdr.atomic import staged_folder
 from nem2cdr.parallel import Workers
@@ -23,6 +24,7 @@ from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import parse as parse_codecs
 from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.data import LoadError, opened
+from nem2cdr_experiments.outputs import OutputError, check_file, check_folder
 from nem2cdr_experiments.runner import Result, Run, measure_all
 
 for _module in pkgutil.iter_modules(__path__):
@@ -54,23 +56,31 @@ def run(
     model: CostModel | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     workers: Workers = 1,
+    on_progress: Callable[[str, float], None] | None = None,
 ) -> Run:
     """Load a NEM12 file and run the experiments on it: what ``nem2cdr experiments`` does.
 
     ``only`` names experiments by id or name (a list, or one text "00,08" as the command
     takes it); ``codecs`` is "default", "max" or
-    "name:level,..."; ``out_dir`` receives each payload. Raises ``LoadError`` when the file has
-    errors and ``ValueError`` for an unknown experiment or codec.
+    "name:level,..."; ``out_dir`` receives each payload. ``on_progress(stage, fraction)`` hears
+    how far the run is ("reading", then "measuring"). Raises ``LoadError`` when the file has
+    errors, ``ValueError`` for an unknown experiment or codec and ``OutputError`` (at once) for
+    an ``out_dir`` that cannot be written.
     """
     if isinstance(only, str):  # a text is a sequence too: "00,08" must not mean "0", ",", "8"
         only = only.split(",")
     chosen, parsed = experiments(only), parse_codecs(codecs)  # usage errors before the reading
+    if out_dir is not None:
+        check_folder(out_dir)
     model = model or CostModel()
-    with opened(source) as store:
+    reading = measuring = None
+    if on_progress is not None:
+        reading, measuring = partial(on_progress, "reading"), partial(on_progress, "measuring")
+    with opened(source, reading) as store:
         if out_dir is None:
-            return measure_all(store, chosen, parsed, model, None, workers)
+            return measure_all(store, chosen, parsed, model, None, workers, measuring)
         with staged_folder(out_dir) as staging:  # the payloads appear all at once, or none
-            return measure_all(store, chosen, parsed, model, staging, workers)
+            return measure_all(store, chosen, parsed, model, staging, workers, measuring)
 
 
 __all__ = [
@@ -78,8 +88,10 @@ __all__ = [
     "CostModel",
     "Experiment",
     "LoadError",
+    "OutputError",
     "Result",
     "Run",
+    "check_file",
     "experiments",
     "run",
 ]

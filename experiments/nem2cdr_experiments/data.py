@@ -12,7 +12,7 @@ import operator
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from datetime import date
 from itertools import groupby
@@ -25,6 +25,7 @@ from nem2cdr.cdr_model import Quality
 from nem2cdr.fields import stamp
 from nem2cdr.latest import Copy, wins
 from nem2cdr.model import IntervalDay
+from nem2cdr.reader import Reader
 from nem2cdr.sources import Source
 from nem2cdr.usage import read_qualities, span_runs
 
@@ -99,6 +100,9 @@ def from_days(source: str, days: Iterable[IntervalDay]) -> UsageData:
     reads.sort(key=lambda r: r.date, reverse=True)
     reads.sort(key=lambda r: r.nmi)
     return UsageData(source, reads)
+
+
+OnProgress = Callable[[float], None]  # told the fraction done, 0 to 1
 
 
 class LoadError(ValueError):
@@ -210,13 +214,21 @@ class Store:
                 yield UsageData(self.source, [_decode_read(body) for _, body in group])
 
 
+def _days(reader: Reader, on_progress: OnProgress | None) -> Iterator[IntervalDay]:
+    for count, record in enumerate(reader, 1):
+        reader.progress.tick(count, on_progress)
+        if isinstance(record, IntervalDay):
+            yield record
+
+
 @contextmanager
-def opened(source: Source) -> Iterator[Store]:
-    """Read a NEM12 file into a ``Store``; refuses files with errors (``LoadError``)."""
+def opened(source: Source, on_progress: OnProgress | None = None) -> Iterator[Store]:
+    """Read a NEM12 file into a ``Store``; refuses files with errors (``LoadError``).
+    ``on_progress(fraction)`` is told now and then how much of the file is read."""
     reader = nem2cdr.read(source)
     with tempfile.TemporaryDirectory(prefix="nem2cdr-experiments-") as folder:
         store = Store(folder, reader.name)
-        store.fill(record for record in reader if isinstance(record, IntervalDay))
+        store.fill(_days(reader, on_progress))
         if not reader.diagnostics.ok:
             first = reader.diagnostics.errors[0]
             raise LoadError(f"{first} (errors in the file: {reader.diagnostics.error_count})")

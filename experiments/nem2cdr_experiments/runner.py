@@ -12,8 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,7 +25,7 @@ from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import Codec, Sizes
 from nem2cdr_experiments.cost import Cost, CostModel, cost
-from nem2cdr_experiments.data import DayRead, InMemory, Parts, Totals, UsageData
+from nem2cdr_experiments.data import DayRead, InMemory, OnProgress, Parts, Totals, UsageData
 
 PAGE_SIZES = (25, 1000)
 
@@ -73,7 +74,7 @@ def measure_all(
     model: CostModel,
     out_dir: Path | None = None,
     workers: Workers = 1,
-    progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
 ) -> Run:
     """Measure every experiment in one pass over the data, one NMI at a time.
 
@@ -84,18 +85,25 @@ def measure_all(
     global _SHARED
     parts = InMemory(data) if isinstance(data, UsageData) else data
     processes = min(worker_count(workers), len(experiments))
+    total = parts.totals.reads
     if processes > 1:
         shares = [[e.id for e in experiments[i::processes]] for i in range(processes)]
-        _SHARED = (parts, list(codecs), out_dir)
+        context = multiprocessing.get_context("fork")
+        counters = [context.Value("q", 0, lock=False) for _ in shares]  # reads done per worker
+        _SHARED = (parts, list(codecs), out_dir, counters)
         try:
-            context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-                done = {r.id: r for share in pool.map(_measure_shared, shares) for r in share}
+                futures = [pool.submit(_measure_shared, i, ids) for i, ids in enumerate(shares)]
+                while wait(futures, timeout=0.2).not_done:
+                    if on_progress is not None and total:
+                        on_progress(min(counter.value for counter in counters) / total)
+                done = {r.id: r for future in futures for r in future.result()}
         finally:
             _SHARED = None
         results = [done[e.id] for e in experiments]
     else:
-        results = measure(parts, experiments, codecs, out_dir, progress)
+        tell = None if on_progress is None or not total else _fraction(on_progress, total)
+        results = measure(parts, experiments, codecs, out_dir, tell)
     _compare_with_baseline(results)
     for result in results:
         result.cost = {label: cost(size, model) for label, size in result.compressed.items()}
@@ -105,16 +113,32 @@ def measure_all(
 
 
 # What forked workers read instead of receiving it pickled: the data can be megabytes.
-_SHARED: tuple[Parts, list[Codec], Path | None] | None = None
+_SHARED: tuple[Parts, list[Codec], Path | None, list[Synchronized[int]]] | None = None
 
 
-def _measure_shared(ids: list[str]) -> list[Result]:
+def _measure_shared(worker: int, ids: list[str]) -> list[Result]:
     assert _SHARED is not None, "measure_all() sets the shared data before forking"
-    parts, codecs, out_dir = _SHARED
-    return measure(parts, [REGISTRY[i] for i in ids], codecs, out_dir)
+    parts, codecs, out_dir, counters = _SHARED
+    counter = counters[worker]
+
+    def count(reads: int) -> None:
+        counter.value += reads
+
+    return measure(parts, [REGISTRY[i] for i in ids], codecs, out_dir, count)
 
 
 Progress = Callable[[int], None]  # told how many reads were just measured
+
+
+def _fraction(on_progress: OnProgress, total: int) -> Progress:
+    done = 0
+
+    def count(reads: int) -> None:
+        nonlocal done
+        done += reads
+        on_progress(done / total)
+
+    return count
 
 
 def measure(

@@ -1,0 +1,67 @@
+"""The experiments command around the run: progress, output paths checked first, 80 columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import nem2cdr_experiments as experiments
+from nem2cdr_cli.nem2cdr_commands import cli
+
+SAMPLE = Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_goes_through_reading_then_measuring_to_the_end(workers: int) -> None:
+    heard: list[tuple[str, float]] = []
+    experiments.run(
+        SAMPLE,
+        only="00,08",
+        codecs="gzip:1",
+        workers=workers,
+        on_progress=lambda stage, fraction: heard.append((stage, fraction)),
+    )
+    stages = [stage for stage, _ in heard]
+    assert stages == sorted(stages, key=["reading", "measuring"].index)
+    assert "reading" in stages
+    measuring = [fraction for stage, fraction in heard if stage == "measuring"]
+    assert measuring == sorted(measuring)
+    if workers == 1:  # with workers the parent samples their counters: the end may fall between
+        assert measuring[-1] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "reason"),
+    [
+        ("--chart", "nodir/c.svg", "No such file or directory"),
+        ("--out-dir", "a-file/payloads", "Not a directory"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_line_before_any_work(
+    tmp_path: Path, option: str, name: str, reason: str
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    missing = tmp_path / "not-read.csv"  # the input is never opened: the check comes first
+    target = tmp_path / name
+    result = CliRunner().invoke(cli, ["experiments", str(missing), option, str(target)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"nem2cdr experiments: cannot write {target}: {reason}\n"
+
+
+def test_the_library_checks_out_dir_and_chart_before_reading(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(experiments.OutputError, match="Not a directory"):
+        experiments.run(tmp_path / "not-read.csv", out_dir=tmp_path / "a-file" / "x")
+    with pytest.raises(experiments.OutputError, match="Is a directory"):
+        experiments.check_file(tmp_path)
+
+
+def test_quiet_is_accepted_and_a_pipe_gets_no_bar() -> None:
+    for extra in ([], ["--quiet"]):
+        result = CliRunner().invoke(
+            cli, ["experiments", str(SAMPLE), "--only", "10", "--codecs", "gzip:1", *extra]
+        )
+        assert result.exit_code == 0
+        assert result.stderr == ""
