@@ -65,3 +65,27 @@ def test_quiet_is_accepted_and_a_pipe_gets_no_bar() -> None:
         )
         assert result.exit_code == 0
         assert result.stderr == ""
+
+
+@pytest.mark.parametrize("codecs", ["default", "max"])
+def test_the_default_table_fits_80_columns_and_cuts_no_cell(codecs: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["experiments", str(SAMPLE), "--codecs", codecs], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0
+    path, *lines = result.stdout.splitlines()
+    assert path == str(SAMPLE)  # on a line of its own: the one line that may be longer
+    assert max(map(len, lines)) <= 80
+    assert "…" not in result.stdout
+    for label in experiments.codecs.parse(codecs):
+        assert label.label in result.stdout
+    assert "2,512" in result.stdout and "-62.2%" in result.stdout  # 00's raw kB, 01's change
+
+
+def test_wide_prints_every_column_whole_when_redirected() -> None:
+    result = CliRunner().invoke(
+        cli, ["experiments", str(SAMPLE), "--wide", "--only", "00,08"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0
+    assert "…" not in result.stdout
+    assert "1,021.6 kB (-59.34%)" in result.stdout and "page 1000" in result.stdout

@@ -382,6 +382,9 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     type=click.FloatRange(min=0),
     help="Cost model: AUD per Mbit/s per year.",
 )
+@click.option(
+    "--wide", is_flag=True, help="The table: every column in one table, as wide as it takes."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @WORKERS_OPTION
 def experiments_command(
@@ -394,6 +397,7 @@ def experiments_command(
     requests: int,
     budget: float,
     aud_per_mbit: float,
+    wide: bool,
     quiet: bool,
     workers: Workers,
 ) -> None:
@@ -436,7 +440,7 @@ def experiments_command(
         sys.exit(INPUT_ERRORS)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    print_experiments(result, output_format)
+    print_experiments(result, output_format, wide)
     if chart:
         from nem2cdr_experiments.chart import write_chart
 
