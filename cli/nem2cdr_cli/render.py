@@ -151,8 +151,9 @@ def _experiments_narrow(run: Run) -> None:
             sizes.add_column("change", justify="right")
         for result in run.experiments:
             cells = [result.id, result.roundtrip]
+            raw = None if result.not_applicable else result.raw_bytes
             for size, change in [
-                (result.raw_bytes, result.change_raw),
+                (raw, result.change_raw),
                 *((result.compressed.get(label), result.change.get(label)) for label in labels),
             ]:
                 cells += _narrow_size(size, change)
@@ -192,6 +193,8 @@ def _rationales(run: Run, out: Console) -> None:
 
     for result in run.experiments:
         line = f"{result.id} {result.name}: {result.rationale}"
+        if result.not_applicable:
+            line += f" (not applicable: {result.not_applicable})"
         wrapped = textwrap.fill(
             line, width=out.width - 1, initial_indent="  ", subsequent_indent="      "
         )
@@ -205,7 +208,7 @@ def _experiment_cells(result: Result, codecs: list[str], codec: str) -> list[str
         result.id,
         result.name,
         result.roundtrip,
-        _with_change(result.raw_bytes, result.change_raw),
+        _with_change(None if result.not_applicable else result.raw_bytes, result.change_raw),
         *(_with_change(result.compressed.get(label), result.change.get(label)) for label in codecs),
         f"{result.encode_ms:.1f}",
         "" if result.decode_ms is None else f"{result.decode_ms:.1f}",

@@ -8,6 +8,11 @@ from typing import ClassVar, TypeVar
 from nem2cdr_experiments.data import Totals, UsageData, totals_of
 
 
+class NotApplicable(ValueError):
+    """The experiment cannot encode this file's data at all (MIN_30 sums of 60-minute reads):
+    reported as not applicable, which is neither a result nor a failure."""
+
+
 class Experiment(ABC):
     """A named encoding of ``UsageData``. Lossless ones decode back to the same data."""
 

@@ -17,7 +17,7 @@ from nem2cdr.cdr_model import (
 from nem2cdr.exact import decimal_places, exact_sum, group_sums
 from nem2cdr.pages import links, page_count, write_response
 from nem2cdr.usage import DEFAULT_BASE_URL, QualityRun, read_qualities
-from nem2cdr_experiments.base import Experiment
+from nem2cdr_experiments.base import Experiment, NotApplicable
 from nem2cdr_experiments.data import DayRead, QualityRange, Totals, UsageData, totals_of
 from nem2cdr_experiments.json_numbers import negated, number_array, written
 
@@ -32,7 +32,7 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
         payload.read_qualities = read_qualities(_runs(read))
     elif mode == "MIN_30":
         if 30 % read.interval_length:
-            raise ValueError(
+            raise NotApplicable(
                 f"MIN_30 needs interval lengths that divide 30; {read.nmi} {read.suffix} has "
                 f"{read.interval_length} minutes"
             )

@@ -214,11 +214,22 @@ class Store:
                 yield UsageData(self.source, [_decode_read(body) for _, body in group])
 
 
-def _days(reader: Reader, on_progress: OnProgress | None) -> Iterator[IntervalDay]:
-    for count, record in enumerate(reader, 1):
-        reader.progress.tick(count, on_progress)
-        if isinstance(record, IntervalDay):
-            yield record
+class _Days:
+    """The reader's interval days; NEM13 basic reads counted, not dropped unseen."""
+
+    def __init__(self, reader: Reader, on_progress: OnProgress | None) -> None:
+        self.reader, self.on_progress = reader, on_progress
+        self.basic_reads = 0
+        self.first_basic_line = 0
+
+    def __iter__(self) -> Iterator[IntervalDay]:
+        for count, record in enumerate(self.reader, 1):
+            self.reader.progress.tick(count, self.on_progress)
+            if isinstance(record, IntervalDay):
+                yield record
+            else:
+                self.basic_reads += 1
+                self.first_basic_line = self.first_basic_line or record.line
 
 
 @contextmanager
@@ -227,11 +238,18 @@ def opened(source: Source, on_progress: OnProgress | None = None) -> Iterator[St
     ``on_progress(fraction)`` is told now and then how much of the file is read."""
     reader = nem2cdr.read(source)
     with tempfile.TemporaryDirectory(prefix="nem2cdr-experiments-") as folder:
-        store = Store(folder, reader.name)
-        store.fill(_days(reader, on_progress))
+        store, days = Store(folder, reader.name), _Days(reader, on_progress)
+        store.fill(days)
         if not reader.diagnostics.ok:
             first = reader.diagnostics.errors[0]
             raise LoadError(f"{first} (errors in the file: {reader.diagnostics.error_count})")
+        if days.basic_reads and store.totals.reads:
+            # Refused, not dropped: a report on part of the file's data would mislead.
+            raise LoadError(
+                f"{reader.name}:{days.first_basic_line}: the file mixes NEM12 interval data with "
+                f"{days.basic_reads:,} NEM13 basic reads, which the experiments do not encode; "
+                "run them on the NEM12 part alone"
+            )
         if not store.totals.reads:
             raise LoadError(f"{reader.name}: no interval data (NEM12 300 records) to encode")
         yield store

@@ -80,7 +80,7 @@ def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
         result.name,
         "yes" if result.lossless else "no",
         result.roundtrip,
-        str(result.raw_bytes),
+        "" if result.not_applicable else str(result.raw_bytes),
         percent(result.change_raw),
         *[str(result.compressed.get(label, "")) for label in codecs],
         *[percent(result.change.get(label)) for label in codecs],

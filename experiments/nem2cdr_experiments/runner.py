@@ -22,7 +22,7 @@ import msgspec
 
 from nem2cdr.pages import page_count
 from nem2cdr.parallel import Workers, worker_count
-from nem2cdr_experiments.base import REGISTRY, Experiment
+from nem2cdr_experiments.base import REGISTRY, Experiment, NotApplicable
 from nem2cdr_experiments.codecs import Codec, Sizes
 from nem2cdr_experiments.cost import Cost, CostModel, cost
 from nem2cdr_experiments.data import DayRead, InMemory, OnProgress, Parts, Totals, UsageData
@@ -42,7 +42,7 @@ class Result(msgspec.Struct):
     name: str
     lossless: bool
     rationale: str
-    roundtrip: str  # "ok", "failed" or "n/a" (lossy by design)
+    roundtrip: str  # "ok", "failed" or "n/a" (lossy by design, or not applicable)
     raw_bytes: int
     compressed: dict[str, int]  # codec label -> bytes
     encode_ms: float
@@ -52,6 +52,7 @@ class Result(msgspec.Struct):
     pages: list[PageSizes] = msgspec.field(default_factory=list)
     cost: dict[str, Cost] = msgspec.field(default_factory=dict)  # per codec
     roundtrip_problem: str | None = None
+    not_applicable: str | None = None  # why the experiment cannot encode this file: no sizes
 
 
 class Run(msgspec.Struct):
@@ -179,6 +180,7 @@ class _Stream:
         self.records = 0  # reads proven so far: where a difference is, in the whole payload
         self.empty = True
         self.broken: str | None = None  # the encoder raised: no payload
+        self.not_applicable: str | None = None  # the data is not for this experiment
         self.problem: str | None = None  # the first round-trip difference
         self.undecodable = False  # the decoder raised: no decode time to report
         start = time.perf_counter()
@@ -215,6 +217,9 @@ class _Stream:
         start = time.perf_counter()
         try:
             records = experiment.encode_part(part)
+        except NotApplicable as exc:
+            self.not_applicable = self.broken = str(exc)
+            return
         except Exception as exc:
             self.broken = f"encode raised {type(exc).__name__}: {exc}"
             return
@@ -245,12 +250,13 @@ class _Stream:
                 experiment.name,
                 experiment.lossless,
                 experiment.rationale,
-                "failed",
+                "n/a" if self.not_applicable else "failed",
                 0,
                 {},
                 0.0,
                 None,
-                roundtrip_problem=self.broken,
+                roundtrip_problem=None if self.not_applicable else self.broken,
+                not_applicable=self.not_applicable,
             )
         self._write(self.tail)
         pages = []
@@ -298,6 +304,8 @@ def _compare_with_baseline(results: list[Result]) -> None:
     if baseline is None:
         return
     for result in results:
+        if result.not_applicable:
+            continue
         result.change_raw = _percent(result.raw_bytes, baseline.raw_bytes)
         result.change = {
             label: _percent(size, baseline.compressed.get(label, 0))
