@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -89,3 +92,22 @@ def test_wide_prints_every_column_whole_when_redirected() -> None:
     assert result.exit_code == 0
     assert "…" not in result.stdout
     assert "1,021.6 kB (-59.34%)" in result.stdout and "page 1000" in result.stdout
+
+
+def test_cpu_cost_per_response_and_cores_in_json_and_csv() -> None:
+    args = ["experiments", str(SAMPLE), "--only", "00,10", "--requests", "100"]
+    result = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert result.exit_code == 0
+    for experiment in json.loads(result.stdout)["experiments"]:
+        cpu = experiment["cpu"]
+        assert set(cpu) == {"encode_ms", "compress_ms", "cores_on_the_fly", "precompress_ms"}
+        assert cpu["encode_ms"] > 0 and set(cpu["compress_ms"]) == {"gzip-6", "zstd-3", "brotli-5"}
+        for label, compress_ms in cpu["compress_ms"].items():
+            once = cpu["precompress_ms"][label]
+            assert once == pytest.approx(cpu["encode_ms"] + compress_ms, abs=0.002)
+            assert cpu["cores_on_the_fly"][label] == pytest.approx(100 * once / 1000, abs=0.002)
+    table = CliRunner().invoke(cli, [*args, "--format", "csv"])
+    header, *rows = csv.reader(io.StringIO(table.stdout))
+    assert "encode_cpu_ms" in header and "cores_on_the_fly_brotli-5" in header
+    column = header.index("cores_on_the_fly_gzip-6")
+    assert all(float(row[column]) > 0 for row in rows)

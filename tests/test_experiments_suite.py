@@ -47,7 +47,7 @@ def run() -> Run:
 def _untimed(report: Run) -> bytes:
     """The report as JSON with its timings zeroed: the rest must not depend on the workers."""
     results = [
-        msgspec.structs.replace(result, encode_ms=0.0, decode_ms=None)
+        msgspec.structs.replace(result, encode_ms=0.0, decode_ms=None, cpu=None)
         for result in report.experiments
     ]
     return msgspec.json.encode(msgspec.structs.replace(report, experiments=results))

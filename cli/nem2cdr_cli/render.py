@@ -102,7 +102,9 @@ def _experiments_table(run: Run) -> None:
     grid = Table(
         title=f"{escape(run.file)}: {run.reads:,} reads, {run.values:,} values",
         caption=f"bytes (change against 00); on {codec}: Mbit/s and AUD/year of the "
-        "thread's cost model, the plain model, and the first page at 25 and 1000 records",
+        "thread's cost model, the plain model, the first page at 25 and 1000 records, the CPU "
+        f"to encode and compress one response and the cores for {run.cost_model.requests:,} "
+        "requests/s compressing on the fly",
     )
     grid.add_column("id")
     grid.add_column("name")
@@ -118,6 +120,8 @@ def _experiments_table(run: Run) -> None:
         "plain Mbit/s",
         "page 25",
         "page 1000",
+        "cpu ms",
+        "cores",
     ):
         grid.add_column(name, justify="right")
     for result in run.experiments:
@@ -166,9 +170,28 @@ def _experiments_narrow(run: Run) -> None:
     costs.add_column("page 25", justify="right")
     costs.add_column("page 1000", justify="right")
     for result in run.experiments:
-        costs.add_row(result.id, *_experiment_cells(result, run.codecs, codec)[-7:])
+        costs.add_row(result.id, *_experiment_cells(result, run.codecs, codec)[-9:-2])
     out.print(f"on {codec}: time, the thread's cost model, the plain model, first pages")
     out.print(costs)
+    requests = run.cost_model.requests
+    for start in range(0, len(run.codecs), _NARROW_CODECS):
+        labels = run.codecs[start : start + _NARROW_CODECS]
+        cpu = _narrow_table()
+        cpu.add_column("id")
+        cpu.add_column("encode ms", justify="right")
+        for label in labels:
+            cpu.add_column(label, justify="right")
+            cpu.add_column("cores", justify="right")
+        for result in run.experiments:
+            cells = [result.id]
+            if result.cpu is not None:
+                cells.append(f"{result.cpu.encode_ms:.1f}")
+                for label in labels:
+                    cells.append(f"{result.cpu.compress_ms.get(label, 0):.1f}")
+                    cells.append(f"{result.cpu.cores_on_the_fly.get(label, 0):.1f}")
+            cpu.add_row(*cells)
+        out.print(f"CPU ms per response to encode, to compress; cores at {requests:,}/s on the fly")
+        out.print(cpu)
     _rationales(run, out)
 
 
@@ -217,7 +240,16 @@ def _experiment_cells(result: Result, codecs: list[str], codec: str) -> list[str
         "" if cost is None else f"{round(cost.aud_per_year) / 1e6:.2f}",
         "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
         *(_kilobytes(pages.get(size)) for size in (25, 1000)),
+        *_cpu_on(result, codec),
     ]
+
+
+def _cpu_on(result: Result, codec: str) -> list[str]:
+    """CPU to encode and compress one response on ``codec``, and the cores on the fly."""
+    cpu = result.cpu
+    if cpu is None or codec not in cpu.compress_ms:
+        return ["", ""]
+    return [f"{cpu.precompress_ms[codec]:.1f}", f"{cpu.cores_on_the_fly[codec]:.1f}"]
 
 
 def _kilobytes(size: int | None) -> str:

@@ -12,6 +12,7 @@ compresses a few bytes differently than it would in one call (as a streamed resp
 from __future__ import annotations
 
 import gzip
+import time
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -75,6 +76,7 @@ class Sizes:
         self._held: bytearray | None = bytearray()
         self._streams: list[Compressor] = []
         self._compressed = [0] * len(self.codecs)
+        self.cpu_seconds = [0.0] * len(self.codecs)  # process CPU time spent compressing
 
     def write(self, piece: bytes) -> None:
         self.raw += len(piece)
@@ -89,14 +91,21 @@ class Sizes:
 
     def close(self) -> dict[str, int]:
         """The compressed size per codec label (call once, after the last piece)."""
-        if self._held is not None:
-            held = bytes(self._held)
-            return {codec.label: len(codec.compress(held)) for codec in self.codecs}
-        for index, stream in enumerate(self._streams):
-            self._compressed[index] += len(stream.flush())
+        for index, codec in enumerate(self.codecs):
+            start = time.process_time()
+            if self._held is not None:
+                self._compressed[index] = len(codec.compress(bytes(self._held)))
+            else:
+                self._compressed[index] += len(self._streams[index].flush())
+            self.cpu_seconds[index] += time.process_time() - start
         return {
             codec.label: size for codec, size in zip(self.codecs, self._compressed, strict=True)
         }
+
+    def cpu_ms(self) -> dict[str, float]:
+        """The CPU time each codec took, in milliseconds."""
+        pairs = zip(self.codecs, self.cpu_seconds, strict=True)
+        return {codec.label: round(seconds * 1000, 3) for codec, seconds in pairs}
 
 
 def _gzip(data: bytes, level: int) -> bytes:

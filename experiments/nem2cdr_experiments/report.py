@@ -67,6 +67,9 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
         f"aud_year_{codec}",
         f"plain_mbit_s_{codec}",
         *[f"page{size}_{part}" for size in PAGE_SIZES for part in ("raw_bytes", codec)],
+        "encode_cpu_ms",
+        *[f"compress_cpu_ms_{label}" for label in run.codecs],
+        *[f"cores_on_the_fly_{label}" for label in run.codecs],
         "rationale",
     ]
     body = [_cells(result, run.codecs, codec) for result in run.experiments]
@@ -90,7 +93,19 @@ def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
         "" if cost is None else f"{cost.aud_per_year:.0f}",
         "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
         *_page_cells(result, codec),
+        *_cpu_cells(result, codecs),
         result.rationale,
+    ]
+
+
+def _cpu_cells(result: Result, codecs: list[str]) -> list[str]:
+    cpu = result.cpu
+    if cpu is None:
+        return [""] * (1 + 2 * len(codecs))
+    return [
+        f"{cpu.encode_ms:.1f}",
+        *[f"{cpu.compress_ms.get(label, 0):.1f}" for label in codecs],
+        *[f"{cpu.cores_on_the_fly.get(label, 0):.2f}" for label in codecs],
     ]
 
 

@@ -24,7 +24,7 @@ from nem2cdr.pages import page_count
 from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import REGISTRY, Experiment, NotApplicable
 from nem2cdr_experiments.codecs import Codec, Sizes
-from nem2cdr_experiments.cost import Cost, CostModel, cost
+from nem2cdr_experiments.cost import Cost, CostModel, CpuCost, cost, cpu_cost
 from nem2cdr_experiments.data import DayRead, InMemory, OnProgress, Parts, Totals, UsageData
 
 PAGE_SIZES = (25, 1000)
@@ -53,6 +53,7 @@ class Result(msgspec.Struct):
     cost: dict[str, Cost] = msgspec.field(default_factory=dict)  # per codec
     roundtrip_problem: str | None = None
     not_applicable: str | None = None  # why the experiment cannot encode this file: no sizes
+    cpu: CpuCost | None = None  # CPU per response and cores at the model's request rate
 
 
 class Run(msgspec.Struct):
@@ -108,6 +109,8 @@ def measure_all(
     _compare_with_baseline(results)
     for result in results:
         result.cost = {label: cost(size, model) for label, size in result.compressed.items()}
+        if result.cpu is not None:  # the workers measured the CPU; the model gives the cores
+            result.cpu = cpu_cost(result.cpu.encode_ms, result.cpu.compress_ms, model)
     totals = parts.totals
     labels = [c.label for c in codecs]
     return Run(totals.source, totals.reads, totals.values, labels, model, results)
@@ -176,20 +179,21 @@ class _Stream:
     ) -> None:
         self.experiment, self.totals, self.codecs, self.out = experiment, totals, codecs, out
         self.sizes = Sizes(codecs)
-        self.encode_seconds = self.decode_seconds = 0.0
+        self.encode_seconds = self.decode_seconds = self.encode_cpu = 0.0
         self.records = 0  # reads proven so far: where a difference is, in the whole payload
         self.empty = True
         self.broken: str | None = None  # the encoder raised: no payload
         self.not_applicable: str | None = None  # the data is not for this experiment
         self.problem: str | None = None  # the first round-trip difference
         self.undecodable = False  # the decoder raised: no decode time to report
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             self.head, self.tail = experiment.frame(totals)
         except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
             self.broken = f"encode raised {type(exc).__name__}: {exc}"
             self.head = self.tail = b""
         self.encode_seconds += time.perf_counter() - start
+        self.encode_cpu += time.process_time() - cpu
         self._write(self.head)
 
     @classmethod
@@ -214,7 +218,7 @@ class _Stream:
         if self.broken:
             return
         experiment = self.experiment
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             records = experiment.encode_part(part)
         except NotApplicable as exc:
@@ -224,6 +228,7 @@ class _Stream:
             self.broken = f"encode raised {type(exc).__name__}: {exc}"
             return
         self.encode_seconds += time.perf_counter() - start
+        self.encode_cpu += time.process_time() - cpu
         if records:
             self._write(records if self.empty else experiment.separator + records)
             self.empty = False
@@ -283,6 +288,7 @@ class _Stream:
             decode_ms,
             pages=pages,
             roundtrip_problem=self.problem,
+            cpu=CpuCost(round(self.encode_cpu * 1000, 3), self.sizes.cpu_ms(), {}, {}),
         )
 
 
