@@ -69,6 +69,9 @@ class Run(msgspec.Struct):
         return [result for result in self.experiments if result.roundtrip == "failed"]
 
 
+PER_PASS = 4  # experiments encoded together in one pass: each holds codec windows in memory
+
+
 def measure_all(
     data: UsageData | Parts,
     experiments: Sequence[Experiment],
@@ -78,34 +81,38 @@ def measure_all(
     workers: Workers = 1,
     on_progress: OnProgress | None = None,
 ) -> Run:
-    """Measure every experiment in one pass over the data, one NMI at a time.
+    """Measure every experiment over the data, one NMI at a time, ``PER_PASS`` experiments in
+    each pass (a fixed number of passes: memory holds a few experiments' codecs, not all).
 
-    With ``workers`` above 1 (or "auto") the experiments are shared out among forked
-    processes (encoding and decoding are Python work that threads would serialise), each
-    making its own pass; the results are the same either way.
+    With ``workers`` above 1 (or "auto") the passes are shared out among forked processes
+    (encoding and decoding are Python work that threads would serialise); the results are the
+    same either way.
     """
     global _SHARED
     parts = InMemory(data) if isinstance(data, UsageData) else data
-    processes = min(worker_count(workers), len(experiments))
-    total = parts.totals.reads
+    passes = -(-len(experiments) // PER_PASS)
+    groups = [list(experiments[i::passes]) for i in range(passes)]
+    processes = min(worker_count(workers), passes)
+    work = parts.totals.reads * passes
+    done: dict[str, Result] = {}
     if processes > 1:
-        shares = [[e.id for e in experiments[i::processes]] for i in range(processes)]
         context = multiprocessing.get_context("fork")
-        counters = [context.Value("q", 0, lock=False) for _ in shares]  # reads done per worker
-        _SHARED = (parts, list(codecs), out_dir, counters)
+        counter = context.Value("q", 0)  # reads measured, summed over the passes
+        _SHARED = (parts, list(codecs), out_dir, counter)
         try:
             with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-                futures = [pool.submit(_measure_shared, i, ids) for i, ids in enumerate(shares)]
+                futures = [pool.submit(_measure_shared, [e.id for e in g]) for g in groups]
                 while wait(futures, timeout=0.2).not_done:
-                    if on_progress is not None and total:
-                        on_progress(min(counter.value for counter in counters) / total)
+                    if on_progress is not None and work:
+                        on_progress(counter.value / work)
                 done = {r.id: r for future in futures for r in future.result()}
         finally:
             _SHARED = None
-        results = [done[e.id] for e in experiments]
     else:
-        tell = None if on_progress is None or not total else _fraction(on_progress, total)
-        results = measure(parts, experiments, codecs, out_dir, tell)
+        tell = None if on_progress is None or not work else _fraction(on_progress, work)
+        for group in groups:
+            done |= {r.id: r for r in measure(parts, group, codecs, out_dir, tell)}
+    results = [done[e.id] for e in experiments]
     _compare_with_baseline(results)
     for result in results:
         result.cost = {label: cost(size, model) for label, size in result.compressed.items()}
@@ -117,16 +124,16 @@ def measure_all(
 
 
 # What forked workers read instead of receiving it pickled: the data can be megabytes.
-_SHARED: tuple[Parts, list[Codec], Path | None, list[Synchronized[int]]] | None = None
+_SHARED: tuple[Parts, list[Codec], Path | None, Synchronized[int]] | None = None
 
 
-def _measure_shared(worker: int, ids: list[str]) -> list[Result]:
+def _measure_shared(ids: list[str]) -> list[Result]:
     assert _SHARED is not None, "measure_all() sets the shared data before forking"
-    parts, codecs, out_dir, counters = _SHARED
-    counter = counters[worker]
+    parts, codecs, out_dir, counter = _SHARED
 
     def count(reads: int) -> None:
-        counter.value += reads
+        with counter.get_lock():
+            counter.value += reads
 
     return measure(parts, [REGISTRY[i] for i in ids], codecs, out_dir, count)
 
