@@ -69,18 +69,9 @@ def quality_ranges(day: IntervalDay) -> list[QualityRange]:
 
 
 def day_read(day: IntervalDay) -> DayRead:
-    stream = day.stream
-    return DayRead(
-        stream.nmi,
-        stream.register_id,
-        stream.suffix,
-        stream.meter_serial,
-        stream.uom,
-        stream.interval_length,
-        day.date.isoformat(),
-        day.values,
-        quality_ranges(day),
-    )
+    stream, qualities = day.stream, quality_ranges(day)
+    identity = (stream.nmi, stream.register_id, stream.suffix, stream.meter_serial, stream.uom)
+    return DayRead(*identity, stream.interval_length, day.date.isoformat(), day.values, qualities)
 
 
 def from_days(source: str, days: Iterable[IntervalDay]) -> UsageData:
