@@ -23,7 +23,7 @@ import msgspec
 from nem2cdr.pages import page_count
 from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import REGISTRY, Experiment, NotApplicable
-from nem2cdr_experiments.codecs import Codec, Sizes
+from nem2cdr_experiments.codecs import ONE_CALL_LIMIT, Codec, Sizes
 from nem2cdr_experiments.cost import Cost, CostModel, CpuCost, cost, cpu_cost
 from nem2cdr_experiments.data import DayRead, InMemory, OnProgress, Parts, Totals, UsageData
 
@@ -69,7 +69,10 @@ class Run(msgspec.Struct):
         return [result for result in self.experiments if result.roundtrip == "failed"]
 
 
-PER_PASS = 4  # experiments encoded together in one pass: each holds codec windows in memory
+PER_PASS = 4  # experiments streamed together in one pass: each holds its codecs' windows
+# Data this small makes payloads that stay under the one-call limit (00 writes about 18 bytes a
+# value): no codec windows are held, so one pass per process does, as fast as it goes.
+SMALL_VALUES = ONE_CALL_LIMIT // 18
 
 
 def measure_all(
@@ -90,9 +93,10 @@ def measure_all(
     """
     global _SHARED
     parts = InMemory(data) if isinstance(data, UsageData) else data
-    passes = -(-len(experiments) // PER_PASS)
+    processes = min(worker_count(workers), len(experiments))
+    passes = processes if parts.totals.values <= SMALL_VALUES else -(-len(experiments) // PER_PASS)
+    passes = max(passes, processes)
     groups = [list(experiments[i::passes]) for i in range(passes)]
-    processes = min(worker_count(workers), passes)
     work = parts.totals.reads * passes
     done: dict[str, Result] = {}
     if processes > 1:
