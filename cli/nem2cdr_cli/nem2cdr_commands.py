@@ -385,6 +385,12 @@ def check(files: tuple[str, ...], output_format: str) -> None:
 @click.option(
     "--wide", is_flag=True, help="The table: every column in one table, as wide as it takes."
 )
+@click.option(
+    "--thread-compat",
+    is_flag=True,
+    help="Write 00-07 as the 2022 thread's script did (shuffled keys, 3 figures, its bugs).",
+)
+@click.option("--seed", type=click.IntRange(0), help="--thread-compat: key order seed [0].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @WORKERS_OPTION
 def experiments_command(
@@ -398,6 +404,8 @@ def experiments_command(
     budget: float,
     aud_per_mbit: float,
     wide: bool,
+    thread_compat: bool,
+    seed: int | None,
     quiet: bool,
     workers: Workers,
 ) -> None:
@@ -418,6 +426,8 @@ def experiments_command(
         raise click.UsageError("--chart needs a file: standard output holds the report")
     if "" in (chart, out_dir):
         raise click.UsageError("--chart and --out-dir need a name")
+    if seed is not None and not thread_compat:
+        raise click.UsageError("--seed orders the keys of --thread-compat: give both")
 
     model = suite.CostModel(
         requests=requests, budget_seconds=budget, aud_per_mbit_year=aud_per_mbit
@@ -434,6 +444,8 @@ def experiments_command(
                 out_dir=out_dir,
                 workers=workers,
                 on_progress=on_progress,
+                thread_compat=thread_compat,
+                seed=seed or 0,
             )
     except (suite.LoadError, suite.OutputError) as exc:
         click.echo(f"nem2cdr experiments: {exc}", err=True)

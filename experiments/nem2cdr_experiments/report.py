@@ -20,7 +20,7 @@ class CostBasis(msgspec.Struct, frozen=True):
     codec: str
 
 
-class JsonReport(msgspec.Struct):
+class JsonReport(msgspec.Struct, omit_defaults=True):
     """``nem2cdr experiments --format json``: the run, and what its cost columns mean."""
 
     file: str
@@ -29,6 +29,8 @@ class JsonReport(msgspec.Struct):
     codecs: list[str]
     experiments: list[Result]
     cost: CostBasis
+    thread_compat: bool = False  # only with --thread-compat: 00-07 as the 2022 script wrote them
+    seed: int | None = None
 
 
 def json_report(run: Run) -> JsonReport:
@@ -39,6 +41,8 @@ def json_report(run: Run) -> JsonReport:
         run.codecs,
         run.experiments,
         CostBasis(run.cost_model, cost_codec(run)),
+        run.thread_compat,
+        run.seed,
     )
 
 

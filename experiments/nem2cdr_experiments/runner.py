@@ -22,7 +22,7 @@ import msgspec
 
 from nem2cdr.pages import page_count
 from nem2cdr.parallel import Workers, worker_count
-from nem2cdr_experiments.base import REGISTRY, Experiment, NotApplicable
+from nem2cdr_experiments.base import Experiment, NotApplicable
 from nem2cdr_experiments.codecs import ONE_CALL_LIMIT, Codec, Sizes
 from nem2cdr_experiments.cost import Cost, CostModel, CpuCost, cost, cpu_cost
 from nem2cdr_experiments.data import DayRead, InMemory, OnProgress, Parts, Totals, UsageData
@@ -56,13 +56,15 @@ class Result(msgspec.Struct):
     cpu: CpuCost | None = None  # CPU per response and cores at the model's request rate
 
 
-class Run(msgspec.Struct):
+class Run(msgspec.Struct, omit_defaults=True):
     file: str
     reads: int
     values: int
     codecs: list[str]
     cost_model: CostModel
     experiments: list[Result]
+    thread_compat: bool = False  # 00-07 as the 2022 script wrote them
+    seed: int | None = None  # of their key order
 
     @property
     def failed(self) -> list[Result]:
@@ -102,10 +104,10 @@ def measure_all(
     if processes > 1:
         context = multiprocessing.get_context("fork")
         counter = context.Value("q", 0)  # reads measured, summed over the passes
-        _SHARED = (parts, list(codecs), out_dir, counter)
+        _SHARED = (parts, groups, list(codecs), out_dir, counter)
         try:
             with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-                futures = [pool.submit(_measure_shared, [e.id for e in g]) for g in groups]
+                futures = [pool.submit(_measure_shared, i) for i in range(len(groups))]
                 while wait(futures, timeout=0.2).not_done:
                     if on_progress is not None and work:
                         on_progress(counter.value / work)
@@ -127,19 +129,22 @@ def measure_all(
     return Run(totals.source, totals.reads, totals.values, labels, model, results)
 
 
-# What forked workers read instead of receiving it pickled: the data can be megabytes.
-_SHARED: tuple[Parts, list[Codec], Path | None, Synchronized[int]] | None = None
+# What forked workers read instead of receiving it pickled: the data can be megabytes, and
+# the experiments may be built for the run (--thread-compat), not registered.
+_SHARED: (
+    tuple[Parts, list[list[Experiment]], list[Codec], Path | None, Synchronized[int]] | None
+) = None
 
 
-def _measure_shared(ids: list[str]) -> list[Result]:
+def _measure_shared(group: int) -> list[Result]:
     assert _SHARED is not None, "measure_all() sets the shared data before forking"
-    parts, codecs, out_dir, counter = _SHARED
+    parts, groups, codecs, out_dir, counter = _SHARED
 
     def count(reads: int) -> None:
         with counter.get_lock():
             counter.value += reads
 
-    return measure(parts, [REGISTRY[i] for i in ids], codecs, out_dir, count)
+    return measure(parts, groups[group], codecs, out_dir, count)
 
 
 Progress = Callable[[int], None]  # told how many reads were just measured
