@@ -46,15 +46,52 @@ def three_figures(value: float) -> float:
     return float(f"{value:.3g}")
 
 
-class Writer:
-    """JSON with every object's keys in a random order, as Perl's hashes gave them."""
+class KeyHashes:
+    """Perl's hash value of each key: random per process (per run here: from the seed)."""
 
-    def __init__(self, seed: str) -> None:
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(f"{seed}:keys")
+        self.codes: dict[str, int] = {}
+
+    def __getitem__(self, key: str) -> int:
+        if key not in self.codes:
+            self.codes[key] = self.random.getrandbits(32)
+        return self.codes[key]
+
+
+_FIRST_BUCKETS = 8
+
+
+class Writer:
+    """JSON with every object's keys in the order a Perl hash gives them (JSON::XS writes
+    keys in iteration order): keys in buckets by their hash value, a bucket's keys in
+    insertion order with a random flip on collision, the buckets visited XOR a random
+    number per hash; the table doubles when keys + keys/2 pass its last bucket."""
+
+    def __init__(self, seed: str, hashes: KeyHashes) -> None:
         self.random = random.Random(seed)
+        self.hashes = hashes
+
+    def order(self, keys: list[str]) -> list[str]:
+        codes = [self.hashes[key] for key in keys]
+        last = _FIRST_BUCKETS - 1
+        buckets: list[list[int]] = [[] for _ in range(_FIRST_BUCKETS)]
+        for count, index in enumerate(range(len(keys)), 1):
+            chain = buckets[codes[index] & last]
+            chain.insert(1 if chain and self.random.getrandbits(1) else 0, index)
+            if count + count // 2 > last:
+                last = last * 2 + 1
+                old, buckets = buckets, [[] for _ in range(last + 1)]
+                for chain in old:
+                    for moved in chain:
+                        buckets[codes[moved] & last].append(moved)
+        start = self.random.getrandbits(32)
+        return [keys[i] for b in range(last + 1) for i in buckets[(b ^ start) & last]]
 
     def object(self, pairs: Pairs) -> bytes:
-        self.random.shuffle(pairs)
-        return b"{" + b",".join(_text(key) + b":" + value for key, value in pairs) + b"}"
+        values = dict(pairs)
+        keys = self.order([key for key, _ in pairs])
+        return b"{" + b",".join(_text(key) + b":" + values[key] for key in keys) + b"}"
 
     def uuid(self) -> bytes:
         digits = f"{self.random.getrandbits(128):032X}"
@@ -76,7 +113,11 @@ def ranges(positions: list[int]) -> list[str]:
 
 
 def finals(read: DayRead) -> list[int]:
-    """Positions of FINAL_SUBSTITUTE intervals (the script read them from F 400 records)."""
+    """Positions of FINAL_SUBSTITUTE intervals as the script found them: from F 400 records
+    only, so a day that is F as a whole (its 300's QualityMethod, no 400) marks none."""
+    whole_day = [(q.start, q.end) for q in read.qualities] == [(1, len(read.values))]
+    if whole_day:
+        return []
     return [
         position
         for q in read.qualities
@@ -118,7 +159,7 @@ class CompatShape(Experiment):
 
     def encode_part(self, part: UsageData) -> bytes:
         nmi = part.reads[0].nmi if part.reads else ""
-        writer = Writer(f"{self.seed}:{self.id}:{nmi}")
+        writer = Writer(f"{self.seed}:{self.id}:{nmi}", KeyHashes(self.seed))
         return b",".join(type(self).write(writer, part))
 
 
@@ -172,18 +213,17 @@ def flat(
     service_point = writer.uuid()
     for days in registers(part, writer):
         for read in days:
-            interval: Pairs = [
-                ("readIntervalLength", _text(str(read.interval_length))),
-                ("aggregateValue", total(read)),
-            ]
+            # Keys in the order the script inserted them (a bucket's order follows it).
+            interval: Pairs = [("readIntervalLength", _text(str(read.interval_length)))]
             if reads and objects:
                 interval.append(
                     ("intervalReads", b"[" + b",".join(read_objects(writer, read)) + b"]")
                 )
             elif reads:
                 interval.append(("intervalReads", plain_values(read)))
-                if finals(read):
-                    interval.append(("final_substitutes", _text(ranges(finals(read)))))
+            interval.append(("aggregateValue", total(read)))
+            if reads and not objects and finals(read):
+                interval.append(("final_substitutes", _text(ranges(finals(read)))))
             if removed:
                 interval.append(("removedReads", _text(ranges(zero_positions(read)))))
             pairs: Pairs = [
@@ -192,11 +232,12 @@ def flat(
                 ("registerSuffix", _text(read.suffix)),
                 ("meterID", _text(read.meter_serial)),
                 ("readStartDate", day_of(read)),
+                ("unitOfMeasure", _text(read.uom)),
                 ("readUType", b'"intervalRead"'),
                 ("intervalRead", writer.object(interval)),
             ]
-            if uom:
-                pairs.append(("unitOfMeasure", _text(read.uom)))
+            if not uom:
+                del pairs[5]
             records.append(writer.object(pairs))
     return records
 
