@@ -177,10 +177,11 @@ def read_objects(writer: Writer, read: DayRead) -> list[bytes]:
     marked = set(finals(read))
     objects = []
     for position, value in enumerate(read.values, 1):
-        pairs: Pairs = [("value", perl_number(three_figures(value)))]
+        number = perl_number(three_figures(value))
         if position in marked:
-            pairs.append(("quality", b'"FINAL_SUBSTITUTE"'))
-        objects.append(writer.object(pairs))
+            objects.append(writer.object([("value", number), ("quality", b'"FINAL_SUBSTITUTE"')]))
+        else:  # one key has one order: no hash to model
+            objects.append(b'{"value":' + number + b"}")
     return objects
 
 
