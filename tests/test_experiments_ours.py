@@ -19,7 +19,7 @@ from nem2cdr.generator import generate_days
 from nem2cdr.model import IntervalDay
 from nem2cdr_experiments import columnar
 from nem2cdr_experiments.base import REGISTRY, Experiment
-from nem2cdr_experiments.data import DayRead, QualityRange, UsageData, from_days, load
+from nem2cdr_experiments.data import DayRead, QualityRange, UsageData, from_days, load, totals_of
 from nem2cdr_experiments.runner import first_difference
 from tests.strategies import interval_days
 
@@ -128,10 +128,13 @@ def test_msgpack_keeps_a_whole_aggregate_beyond_64_bits_as_its_decimal_text() ->
 
 
 def test_msgpack_pages_are_the_json_pages_converted(sample: UsageData) -> None:
-    pages = REGISTRY["11"].pages(sample, 1000)
-    json_pages = REGISTRY["08"].pages(sample, 1000)
-    assert pages is not None and json_pages is not None and len(pages) == len(json_pages) == 2
-    assert msgspec.msgpack.decode(pages[1]) == msgspec.json.decode(json_pages[1])
+    totals = totals_of(sample)
+    page = REGISTRY["11"].first_page(sample, totals, 1000)
+    json_page = REGISTRY["08"].first_page(sample, totals, 1000)
+    assert page is not None and json_page is not None
+    document = msgspec.json.decode(json_page)
+    assert msgspec.msgpack.decode(page) == document
+    assert (len(document["data"]["reads"]), document["meta"]["totalPages"]) == (1000, 2)
 
 
 # -- 12 and 14: columnar integers ----------------------------------------------------------

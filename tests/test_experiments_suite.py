@@ -23,7 +23,7 @@ from nem2cdr_experiments import chart, report
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import Codec, parse
 from nem2cdr_experiments.cost import KIB, CostModel, cost
-from nem2cdr_experiments.data import UsageData
+from nem2cdr_experiments.data import Totals, UsageData
 from nem2cdr_experiments.runner import Run
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "NEM12#sample-solar-house#NEM2CDR#SAMPLE.csv"
@@ -47,7 +47,7 @@ def run() -> Run:
 def _untimed(report: Run) -> bytes:
     """The report as JSON with its timings zeroed: the rest must not depend on the workers."""
     results = [
-        msgspec.structs.replace(result, encode_ms=0.0, decode_ms=None)
+        msgspec.structs.replace(result, encode_ms=0.0, decode_ms=None, cpu=None)
         for result in report.experiments
     ]
     return msgspec.json.encode(msgspec.structs.replace(report, experiments=results))
@@ -255,16 +255,16 @@ def test_an_interrupted_run_adds_no_payload_to_the_out_dir(
 ) -> None:
     """Ctrl-C after some experiments wrote their payloads: the folder gets none of them."""
     out = tmp_path / "payloads"
-    real_encode = REGISTRY["08"].encode
+    real_encode = REGISTRY["08"].encode_part
 
     def interrupted(data: UsageData) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(REGISTRY["08"], "encode", interrupted)
+    monkeypatch.setattr(REGISTRY["08"], "encode_part", interrupted)
     with pytest.raises(KeyboardInterrupt):
         experiments.run(SAMPLE, only=["00", "01", "08"], codecs="gzip:1", out_dir=out)
     assert sorted(path.name for path in tmp_path.iterdir()) == []
-    monkeypatch.setattr(REGISTRY["08"], "encode", real_encode)
+    monkeypatch.setattr(REGISTRY["08"], "encode_part", real_encode)
     experiments.run(SAMPLE, only=["00", "01", "08"], codecs="gzip:1", out_dir=out)
     assert [path.name[:2] for path in sorted(out.iterdir())] == ["00", "01", "08"]
 
@@ -300,6 +300,12 @@ class _LosesAValue(Experiment):
 
     def encode(self, data: UsageData) -> bytes:
         return REGISTRY["08"].encode(data)
+
+    def frame(self, totals: Totals) -> tuple[bytes, bytes]:
+        return REGISTRY["08"].frame(totals)
+
+    def encode_part(self, part: UsageData) -> bytes:
+        return REGISTRY["08"].encode_part(part)
 
     def decode(self, payload: bytes, source: str) -> UsageData:
         back = REGISTRY["08"].decode(payload, source)
@@ -337,3 +343,53 @@ def test_an_encoder_that_raises_is_a_failed_experiment_not_a_crash(
     assert result.exit_code == 1
     assert "98 raises does not round-trip: encode raised RuntimeError: boom" in result.output
     assert "Traceback" not in result.output
+
+
+def _boxes(elements: list[ET.Element]) -> list[tuple[float, float, float, float]]:
+    """Each rect's or text's box (left, top, right, bottom); a text's width is estimated
+    generously at 0.62 of its font size per character."""
+    boxes = []
+    for element in elements:
+        x, y = float(element.get("x", 0)), float(element.get("y", 0))
+        if element.tag == f"{SVG}rect":
+            boxes.append(
+                (x, y, x + float(element.get("width", 0)), y + float(element.get("height", 0)))
+            )
+            continue
+        size = float(element.get("font-size", 12))
+        width = len(element.text or "") * size * 0.62
+        anchor = element.get("text-anchor", "start")
+        left = x - width if anchor == "end" else x - width / 2 if anchor == "middle" else x
+        boxes.append((left, y - size, left + width, y))
+    return boxes
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("count", [1, 3, 6, 20])
+def test_the_chart_legend_covers_no_bar_and_no_label(run: Run, count: int) -> None:
+    codecs = [f"zstd-{level}" for level in range(1, count + 1)]
+    # The largest sizes give the longest bars and the longest labels after them.
+    results = [
+        msgspec.structs.replace(r, compressed={c: 10**9 - i for i, c in enumerate(codecs)})
+        for r in run.experiments
+    ]
+    root = ET.fromstring(
+        chart.svg(msgspec.structs.replace(run, codecs=codecs, experiments=results))
+    )
+    legend_group = root.find(f"{SVG}g")
+    assert legend_group is not None and legend_group.get("id") == "legend"
+    legend = _boxes(list(legend_group))
+    in_legend = set(map(id, legend_group))
+    others = _boxes(
+        [
+            e
+            for e in root.iter()
+            if e.tag in (f"{SVG}rect", f"{SVG}text") and id(e) not in in_legend
+        ][1:]
+    )  # [1:]: the white background
+    width = float(root.get("width", 0))
+    assert all(box[2] <= width for box in legend + others)
+    assert not [(a, b) for a in legend for b in others if _overlap(a, b)]

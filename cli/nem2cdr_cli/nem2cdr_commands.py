@@ -15,7 +15,7 @@ from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
 from nem2cdr_cli.errors import Group, run_guarded
 from nem2cdr_cli.output import console, print_json
-from nem2cdr_cli.progress import file_bar, wanted
+from nem2cdr_cli.progress import file_bar, stages_bar, wanted
 from nem2cdr_cli.render import (
     print_check,
     print_diagnostics_summary,
@@ -382,6 +382,16 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     type=click.FloatRange(min=0),
     help="Cost model: AUD per Mbit/s per year.",
 )
+@click.option(
+    "--wide", is_flag=True, help="The table: every column in one table, as wide as it takes."
+)
+@click.option(
+    "--thread-compat",
+    is_flag=True,
+    help="Write 00-07 as the 2022 thread's script did (shuffled keys, 3 figures, its bugs).",
+)
+@click.option("--seed", type=click.IntRange(0), help="--thread-compat: key order seed [0].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @WORKERS_OPTION
 def experiments_command(
     file: str,
@@ -393,6 +403,10 @@ def experiments_command(
     requests: int,
     budget: float,
     aud_per_mbit: float,
+    wide: bool,
+    thread_compat: bool,
+    seed: int | None,
+    quiet: bool,
     workers: Workers,
 ) -> None:
     """Encode the same meter data under every payload experiment and measure it.
@@ -412,25 +426,33 @@ def experiments_command(
         raise click.UsageError("--chart needs a file: standard output holds the report")
     if "" in (chart, out_dir):
         raise click.UsageError("--chart and --out-dir need a name")
+    if seed is not None and not thread_compat:
+        raise click.UsageError("--seed orders the keys of --thread-compat: give both")
 
     model = suite.CostModel(
         requests=requests, budget_seconds=budget, aud_per_mbit_year=aud_per_mbit
     )
     try:
-        result = suite.run(
-            file,
-            only=only.split(",") if only else None,
-            codecs=codecs,
-            model=model,
-            out_dir=out_dir,
-            workers=workers,
-        )
-    except suite.LoadError as exc:
+        if chart:
+            suite.check_file(chart)  # before the run, not after it
+        with stages_bar(wanted(quiet)) as on_progress:
+            result = suite.run(
+                file,
+                only=only.split(",") if only else None,
+                codecs=codecs,
+                model=model,
+                out_dir=out_dir,
+                workers=workers,
+                on_progress=on_progress,
+                thread_compat=thread_compat,
+                seed=seed or 0,
+            )
+    except (suite.LoadError, suite.OutputError) as exc:
         click.echo(f"nem2cdr experiments: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    print_experiments(result, output_format)
+    print_experiments(result, output_format, wide)
     if chart:
         from nem2cdr_experiments.chart import write_chart
 

@@ -83,3 +83,31 @@ def files_bar(enabled: bool) -> Iterator[OnFile | None]:
             bar.update(task, completed=done, total=total, description=os.path.basename(file))
 
         yield update
+
+
+OnStage = Callable[[str, float], None]
+
+
+@contextmanager
+def stages_bar(enabled: bool) -> Iterator[OnStage | None]:
+    """One bar through a run's stages ("reading", then "measuring"); yields the callback
+    ``(stage, fraction of it done)``, or None when disabled."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading", total=1.0)
+
+        def update(stage: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=stage)
+
+        yield update

@@ -12,6 +12,7 @@ from nem2cdr_cli.output import console, escape, stderr_console
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from nem2cdr.checking import CheckReport
     from nem2cdr_experiments.runner import Result, Run
@@ -73,7 +74,7 @@ def print_diagnostics_summary(found: Diagnostics, out: Console | None = None) ->
         console.print(f"{found.warning_count} warnings ({codes}); nem2cdr validate lists them")
 
 
-def print_experiments(run: Run, output_format: str) -> None:
+def print_experiments(run: Run, output_format: str, wide: bool = False) -> None:
     """The experiments report in the chosen format on stdout."""
     from nem2cdr_experiments import report
 
@@ -83,11 +84,16 @@ def print_experiments(run: Run, output_format: str) -> None:
         sys.stdout.write(report.as_csv(run))
     elif output_format == "markdown":
         sys.stdout.write(report.as_markdown(run))
-    else:
+    elif wide:
         _experiments_table(run)
+    else:
+        _experiments_narrow(run)
 
 
 def _experiments_table(run: Run) -> None:
+    """Everything in one table, as wide as it takes (``--wide``): no cell is cut, the lines
+    are as long as the table, on a terminal or in a file."""
+    from rich.measure import Measurement
     from rich.table import Table
 
     from nem2cdr_experiments.report import cost_codec
@@ -96,7 +102,9 @@ def _experiments_table(run: Run) -> None:
     grid = Table(
         title=f"{escape(run.file)}: {run.reads:,} reads, {run.values:,} values",
         caption=f"bytes (change against 00); on {codec}: Mbit/s and AUD/year of the "
-        "thread's cost model, the plain model, and the first page at 25 and 1000 records",
+        "thread's cost model, the plain model, the first page at 25 and 1000 records, the CPU "
+        f"to encode and compress one response and the cores for {run.cost_model.requests:,} "
+        "requests/s compressing on the fly",
     )
     grid.add_column("id")
     grid.add_column("name")
@@ -112,16 +120,108 @@ def _experiments_table(run: Run) -> None:
         "plain Mbit/s",
         "page 25",
         "page 1000",
+        "cpu ms",
+        "cores",
     ):
         grid.add_column(name, justify="right")
     for result in run.experiments:
         grid.add_row(*_experiment_cells(result, run.codecs, codec))
     out = console()
-    if not out.is_terminal:
-        out.width = 230  # a report piped to a file keeps its columns
+    natural = Measurement.get(out, out.options.update_width(1 << 16), grid).maximum
+    out.width = max(out.width, natural)
     out.print(grid)
+    _rationales(run, out)
+
+
+_NARROW_CODECS = 3  # codecs per sizes table: three fit 80 columns
+
+
+def _experiments_narrow(run: Run) -> None:
+    """The default view, for 80 columns: sizes (kB and change against 00, a table per three
+    codecs), then time, cost and first pages on the cost model's codec; names below."""
+
+    from nem2cdr_experiments.report import cost_codec
+
+    out = console()
+    out.print(escape(run.file))  # a long path may pass 80 columns: it is not a cell
+    out.print(f"{run.reads:,} reads, {run.values:,} values; sizes in kB, change against 00")
+    for start in range(0, len(run.codecs), _NARROW_CODECS):
+        labels = run.codecs[start : start + _NARROW_CODECS]
+        sizes = _narrow_table()
+        sizes.add_column("id")
+        sizes.add_column("trip")
+        for label in ["raw", *labels]:
+            sizes.add_column(label, justify="right")
+            sizes.add_column("change", justify="right")
+        for result in run.experiments:
+            cells = [result.id, result.roundtrip]
+            raw = None if result.not_applicable else result.raw_bytes
+            for size, change in [
+                (raw, result.change_raw),
+                *((result.compressed.get(label), result.change.get(label)) for label in labels),
+            ]:
+                cells += _narrow_size(size, change)
+            sizes.add_row(*cells)
+        out.print(sizes)
+    codec = cost_codec(run)
+    costs = _narrow_table()
+    for name in ("id", "encode ms", "decode ms", "Mbit/s", "AUD M/yr", "plain Mbit/s"):
+        costs.add_column(name, justify="left" if name == "id" else "right")
+    costs.add_column("page 25", justify="right")
+    costs.add_column("page 1000", justify="right")
     for result in run.experiments:
-        out.print(f"  {result.id} {escape(result.name)}: {escape(result.rationale)}")
+        costs.add_row(result.id, *_experiment_cells(result, run.codecs, codec)[-9:-2])
+    out.print(f"on {codec}: time, the thread's cost model, the plain model, first pages")
+    out.print(costs)
+    requests = run.cost_model.requests
+    for start in range(0, len(run.codecs), _NARROW_CODECS):
+        labels = run.codecs[start : start + _NARROW_CODECS]
+        cpu = _narrow_table()
+        cpu.add_column("id")
+        cpu.add_column("encode ms", justify="right")
+        for label in labels:
+            cpu.add_column(label, justify="right")
+            cpu.add_column("cores", justify="right")
+        for result in run.experiments:
+            cells = [result.id]
+            if result.cpu is not None:
+                cells.append(f"{result.cpu.encode_ms:.1f}")
+                for label in labels:
+                    cells.append(f"{result.cpu.compress_ms.get(label, 0):.1f}")
+                    cells.append(f"{result.cpu.cores_on_the_fly.get(label, 0):.1f}")
+            cpu.add_row(*cells)
+        out.print(f"CPU ms per response to encode, to compress; cores at {requests:,}/s on the fly")
+        out.print(cpu)
+    _rationales(run, out)
+
+
+def _narrow_table() -> Table:
+    from rich import box
+    from rich.table import Table
+
+    return Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False)
+
+
+def _narrow_size(size: int | None, change: float | None) -> list[str]:
+    """kB with one decimal below 1,000 kB, whole above; the change to one decimal place."""
+    if size is None:
+        return ["", ""]
+    kilobytes = size / 1000
+    shown = f"{kilobytes:,.1f}" if kilobytes < 1000 else f"{kilobytes:,.0f}"
+    return [shown, "" if change is None or change == 0 else f"{change:+.1f}%"]
+
+
+def _rationales(run: Run, out: Console) -> None:
+    import textwrap
+
+    for result in run.experiments:
+        line = f"{result.id} {result.name}: {result.rationale}"
+        if result.not_applicable:
+            line += f" (not applicable: {result.not_applicable})"
+        wrapped = textwrap.fill(
+            line, width=out.width - 1, initial_indent="  ", subsequent_indent="      "
+        )
+        out.print(escape(wrapped))
 
 
 def _experiment_cells(result: Result, codecs: list[str], codec: str) -> list[str]:
@@ -131,7 +231,7 @@ def _experiment_cells(result: Result, codecs: list[str], codec: str) -> list[str
         result.id,
         result.name,
         result.roundtrip,
-        _with_change(result.raw_bytes, result.change_raw),
+        _with_change(None if result.not_applicable else result.raw_bytes, result.change_raw),
         *(_with_change(result.compressed.get(label), result.change.get(label)) for label in codecs),
         f"{result.encode_ms:.1f}",
         "" if result.decode_ms is None else f"{result.decode_ms:.1f}",
@@ -140,7 +240,16 @@ def _experiment_cells(result: Result, codecs: list[str], codec: str) -> list[str
         "" if cost is None else f"{round(cost.aud_per_year) / 1e6:.2f}",
         "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
         *(_kilobytes(pages.get(size)) for size in (25, 1000)),
+        *_cpu_on(result, codec),
     ]
+
+
+def _cpu_on(result: Result, codec: str) -> list[str]:
+    """CPU to encode and compress one response on ``codec``, and the cores on the fly."""
+    cpu = result.cpu
+    if cpu is None or codec not in cpu.compress_ms:
+        return ["", ""]
+    return [f"{cpu.precompress_ms[codec]:.1f}", f"{cpu.cores_on_the_fly[codec]:.1f}"]
 
 
 def _kilobytes(size: int | None) -> str:

@@ -14,7 +14,8 @@ import importlib
 import os
 import pkgutil
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from nem2cdr.atomic import staged_folder
 from nem2cdr.parallel import Workers
@@ -22,8 +23,10 @@ from nem2cdr.sources import Source
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import parse as parse_codecs
 from nem2cdr_experiments.cost import CostModel
-from nem2cdr_experiments.data import LoadError, load
+from nem2cdr_experiments.data import LoadError, opened
+from nem2cdr_experiments.outputs import OutputError, check_file, check_folder
 from nem2cdr_experiments.runner import Result, Run, measure_all
+from nem2cdr_experiments.thread_compat import compat
 
 for _module in pkgutil.iter_modules(__path__):
     if re.fullmatch(r"e\d\d_\w+", _module.name):
@@ -54,22 +57,40 @@ def run(
     model: CostModel | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     workers: Workers = 1,
+    on_progress: Callable[[str, float], None] | None = None,
+    thread_compat: bool = False,
+    seed: int = 0,
 ) -> Run:
     """Load a NEM12 file and run the experiments on it: what ``nem2cdr experiments`` does.
 
     ``only`` names experiments by id or name (a list, or one text "00,08" as the command
     takes it); ``codecs`` is "default", "max" or
-    "name:level,..."; ``out_dir`` receives each payload. Raises ``LoadError`` when the file has
-    errors and ``ValueError`` for an unknown experiment or codec.
+    "name:level,..."; ``out_dir`` receives each payload. ``on_progress(stage, fraction)`` hears
+    how far the run is ("reading", then "measuring"). Raises ``LoadError`` when the file has
+    errors, ``ValueError`` for an unknown experiment or codec and ``OutputError`` (at once) for
+    an ``out_dir`` that cannot be written. ``thread_compat`` writes 00-07 as the 2022
+    thread's script wrote them (``thread_compat.py``), key order shuffled from ``seed``.
     """
     if isinstance(only, str):  # a text is a sequence too: "00,08" must not mean "0", ",", "8"
         only = only.split(",")
     chosen, parsed = experiments(only), parse_codecs(codecs)  # usage errors before the reading
-    data, model = load(source), model or CostModel()
-    if out_dir is None:
-        return measure_all(data, chosen, parsed, model, None, workers)
-    with staged_folder(out_dir) as staging:  # the payloads appear all at once, or none
-        return measure_all(data, chosen, parsed, model, staging, workers)
+    if thread_compat:
+        chosen = [compat(experiment, seed) for experiment in chosen]
+    if out_dir is not None:
+        check_folder(out_dir)
+    model = model or CostModel()
+    reading = measuring = None
+    if on_progress is not None:
+        reading, measuring = partial(on_progress, "reading"), partial(on_progress, "measuring")
+    with opened(source, reading) as store:
+        if out_dir is None:
+            result = measure_all(store, chosen, parsed, model, None, workers, measuring)
+        else:
+            with staged_folder(out_dir) as staging:  # the payloads appear all at once, or none
+                result = measure_all(store, chosen, parsed, model, staging, workers, measuring)
+    if thread_compat:
+        result.thread_compat, result.seed = True, seed
+    return result
 
 
 __all__ = [
@@ -77,8 +98,10 @@ __all__ = [
     "CostModel",
     "Experiment",
     "LoadError",
+    "OutputError",
     "Result",
     "Run",
+    "check_file",
     "experiments",
     "run",
 ]

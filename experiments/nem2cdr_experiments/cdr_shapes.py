@@ -17,8 +17,8 @@ from nem2cdr.cdr_model import (
 from nem2cdr.exact import decimal_places, exact_sum, group_sums
 from nem2cdr.pages import links, page_count, write_response
 from nem2cdr.usage import DEFAULT_BASE_URL, QualityRun, read_qualities
-from nem2cdr_experiments.base import Experiment
-from nem2cdr_experiments.data import DayRead, QualityRange, UsageData
+from nem2cdr_experiments.base import Experiment, NotApplicable
+from nem2cdr_experiments.data import DayRead, QualityRange, Totals, UsageData, totals_of
 from nem2cdr_experiments.json_numbers import negated, number_array, written
 
 
@@ -32,7 +32,7 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
         payload.read_qualities = read_qualities(_runs(read))
     elif mode == "MIN_30":
         if 30 % read.interval_length:
-            raise ValueError(
+            raise NotApplicable(
                 f"MIN_30 needs interval lengths that divide 30; {read.nmi} {read.suffix} has "
                 f"{read.interval_length} minutes"
             )
@@ -59,37 +59,38 @@ def _runs(read: DayRead) -> list[QualityRun]:
     return [(q.start, q.end, q.quality) for q in read.qualities]
 
 
-_cache: dict[IntervalReadsMode, tuple[UsageData, list[bytes]]] = {}
+def bodies(reads: list[DayRead], mode: IntervalReadsMode) -> list[bytes]:
+    return [ENCODER.encode(cdr_read(read, mode)) for read in reads]
 
 
-def _bodies(data: UsageData, mode: IntervalReadsMode, reuse: bool) -> list[bytes]:
-    """The encoded reads; pages (``reuse``) take those the whole response just encoded, so
-    each is encoded once, while a timed encode always does the work itself."""
-    held = _cache.get(mode)
-    if not reuse or held is None or held[0] is not data:
-        held = _cache[mode] = (data, [ENCODER.encode(cdr_read(read, mode)) for read in data.reads])
-    return held[1]
-
-
-def response(data: UsageData, mode: IntervalReadsMode, page_size: int | None = None) -> list[bytes]:
-    """The whole list as one response (``page_size`` None), or every page of it."""
-    bodies = _bodies(data, mode, reuse=page_size is not None)
-    total = len(bodies)
+def wrapped(
+    records: list[bytes], totals: Totals, mode: IntervalReadsMode, page_size: int | None = None
+) -> bytes:
+    """A response around encoded records: the whole list (``page_size`` None) or its first
+    page, its links and meta counting ``totals``' reads."""
     query: dict[str, str] = {} if mode == "NONE" else {"interval-reads": mode}
-    if page_size is None:
-        chunks, pages = [bodies], (1 if total else 0)
-    else:
-        pages = page_count(total, page_size)
-        chunks = [bodies[i : i + page_size] for i in range(0, max(total, 1), page_size)]
-    out = []
-    for number, chunk in enumerate(chunks, 1):
-        buffer = io.BytesIO()
-        page_links = links(DEFAULT_BASE_URL, query, number if page_size else None, page_size, pages)
-        write_response(
-            buffer, chunk, page_links, MetaPaginated(total_records=total, total_pages=pages)
-        )
-        out.append(buffer.getvalue())
-    return out
+    pages = page_count(totals.reads, page_size or max(totals.reads, 1))  # whole: one page
+    buffer = io.BytesIO()
+    page_links = links(DEFAULT_BASE_URL, query, 1 if page_size else None, page_size, pages)
+    meta = MetaPaginated(total_records=totals.reads, total_pages=pages)
+    write_response(buffer, records, page_links, meta)
+    return buffer.getvalue()
+
+
+def response(data: UsageData, mode: IntervalReadsMode) -> bytes:
+    return wrapped(bodies(data.reads, mode), totals_of(data), mode)
+
+
+def first_page(first: UsageData, totals: Totals, mode: IntervalReadsMode, page_size: int) -> bytes:
+    return wrapped(bodies(first.reads[:page_size], mode), totals, mode, page_size)
+
+
+_MARK = b"\0"  # a record no encoder writes: where the records go
+
+
+def response_frame(totals: Totals, mode: IntervalReadsMode) -> tuple[bytes, bytes]:
+    head, _, tail = wrapped([_MARK], totals, mode).partition(_MARK)
+    return head, tail
 
 
 class _Quality(msgspec.Struct):
@@ -153,12 +154,18 @@ def decode_full(payload: bytes, source: str) -> UsageData:
 
 
 class CdrShape(Experiment):
-    """A response of the adopted standard in one ``interval-reads`` mode, whole or in pages."""
+    """A response of the adopted standard in one ``interval-reads`` mode."""
 
     mode: ClassVar[IntervalReadsMode]
 
     def encode(self, data: UsageData) -> bytes:
-        return response(data, self.mode)[0]
+        return response(data, self.mode)
 
-    def pages(self, data: UsageData, page_size: int) -> list[bytes] | None:
-        return response(data, self.mode, page_size)
+    def frame(self, totals: Totals) -> tuple[bytes, bytes]:
+        return response_frame(totals, self.mode)
+
+    def encode_part(self, part: UsageData) -> bytes:
+        return b",".join(bodies(part.reads, self.mode))
+
+    def first_page(self, first: UsageData, totals: Totals, page_size: int) -> bytes | None:
+        return first_page(first, totals, self.mode, page_size)

@@ -12,7 +12,9 @@ from nem2cdr.atomic import write_atomically
 from nem2cdr_experiments.runner import Run
 
 _COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6"]
-_BAR, _GAP, _LEFT, _RIGHT, _TOP = 11, 10, 250, 140, 60
+_BAR, _GAP, _LEFT, _RIGHT = 11, 10, 250, 140
+# The legend is rows under the titles, above every bar, so it never covers one.
+_LEGEND_Y, _LEGEND_STEP, _LEGEND_ROW = 52, 90, 18
 
 
 def svg(run: Run) -> str:
@@ -21,7 +23,9 @@ def svg(run: Run) -> str:
     width = 900
     plot = width - _LEFT - _RIGHT
     group = _BAR * len(codecs) + _GAP
-    height = _TOP + group * len(run.experiments) + 40
+    per_row = (width - _LEFT) // _LEGEND_STEP
+    top = _LEGEND_Y + _LEGEND_ROW * -(-len(codecs) // per_row) + 10
+    height = top + group * len(run.experiments) + 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'font-family="sans-serif" font-size="12">',
@@ -31,23 +35,25 @@ def svg(run: Run) -> str:
         f'<text x="{width / 2}" y="40" text-anchor="middle" fill="#555">'
         f"{run.reads:,} daily reads, {run.values:,} values; shorter is better</text>",
     ]
+    parts.append('<g id="legend">')
     for index, codec in enumerate(codecs):
-        x = width - _RIGHT + 15
-        y = _TOP + index * 18
+        row, column = divmod(index, per_row)
+        x, y = _LEFT + column * _LEGEND_STEP, _LEGEND_Y + row * _LEGEND_ROW
         colour = _COLOURS[index % len(_COLOURS)]
         parts.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{x + 18}" y="{y + 10}">{escape(codec)}</text>')
+    parts.append("</g>")
     for row, result in enumerate(run.experiments):
-        top = _TOP + row * group
+        at = top + row * group
         label = f"{result.id} {result.name}" + ("" if result.lossless else " (lossy)")
         parts.append(
-            f'<text x="{_LEFT - 8}" y="{top + group / 2}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{_LEFT - 8}" y="{at + group / 2}" text-anchor="end">{escape(label)}</text>'
         )
         for index, codec in enumerate(codecs):
             size = result.compressed.get(codec, 0)
             length = plot * size / largest
             colour = _COLOURS[index % len(_COLOURS)]
-            y = top + index * _BAR
+            y = at + index * _BAR
             parts.append(
                 f'<rect x="{_LEFT}" y="{y}" width="{length:.1f}" height="{_BAR - 1}" '
                 f'fill="{colour}"><title>{escape(label)}, {codec}: {size:,} bytes</title></rect>'

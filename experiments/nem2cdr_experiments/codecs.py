@@ -1,12 +1,21 @@
 """Compression as a web server would apply it, with reproducible sizes.
 
 gzip gets a fixed mtime (and no file name) so the same bytes always compress to the same size.
+
+A payload is compressed as it is produced (``Sizes``): up to ``ONE_CALL_LIMIT`` bytes it is held
+and compressed in one call, as a server compresses a response whose length it knows; past that
+it streams into each codec's streaming compressor, so memory stays bounded. The two give the
+same gzip bytes; zstd and brotli tune themselves to a known size, so a payload past the limit
+compresses a few bytes differently than it would in one call (as a streamed response does).
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import brotli
 import msgspec
@@ -27,6 +36,76 @@ class Codec(msgspec.Struct, frozen=True):
 
     def compress(self, data: bytes) -> bytes:
         return _COMPRESSORS[self.name](data, self.level)
+
+    def compressor(self) -> Compressor:
+        """A streaming compressor: ``compress`` pieces, then ``flush`` once."""
+        if self.name == "gzip":
+            return zlib.compressobj(self.level, zlib.DEFLATED, 31)  # 31: a gzip header, mtime 0
+        if self.name == "zstd":
+            return zstandard.ZstdCompressor(level=self.level).compressobj()
+        return _Brotli(brotli.Compressor(quality=self.level))
+
+
+class Compressor(Protocol):
+    def compress(self, data: bytes, /) -> bytes: ...
+    def flush(self) -> bytes: ...
+
+
+class _Brotli:
+    """brotli's Compressor names its last call ``finish``."""
+
+    def __init__(self, compressor: brotli.Compressor) -> None:
+        self._compressor = compressor
+
+    def compress(self, data: bytes, /) -> bytes:
+        return bytes(self._compressor.process(data))
+
+    def flush(self) -> bytes:
+        return bytes(self._compressor.finish())
+
+
+ONE_CALL_LIMIT = 4 << 20  # bytes of payload held for one-call compression before streaming
+
+
+class Sizes:
+    """A payload's raw and compressed sizes, counted as its pieces arrive (memory bounded)."""
+
+    def __init__(self, codecs: Sequence[Codec]) -> None:
+        self.codecs = list(codecs)
+        self.raw = 0
+        self._held: bytearray | None = bytearray()
+        self._streams: list[Compressor] = []
+        self._compressed = [0] * len(self.codecs)
+        self.cpu_seconds = [0.0] * len(self.codecs)  # process CPU time spent compressing
+
+    def write(self, piece: bytes) -> None:
+        self.raw += len(piece)
+        if self._held is not None:
+            self._held += piece
+            if len(self._held) <= ONE_CALL_LIMIT:
+                return
+            self._streams = [codec.compressor() for codec in self.codecs]
+            piece, self._held = bytes(self._held), None
+        for index, stream in enumerate(self._streams):
+            self._compressed[index] += len(stream.compress(piece))
+
+    def close(self) -> dict[str, int]:
+        """The compressed size per codec label (call once, after the last piece)."""
+        for index, codec in enumerate(self.codecs):
+            start = time.process_time()
+            if self._held is not None:
+                self._compressed[index] = len(codec.compress(bytes(self._held)))
+            else:
+                self._compressed[index] += len(self._streams[index].flush())
+            self.cpu_seconds[index] += time.process_time() - start
+        return {
+            codec.label: size for codec, size in zip(self.codecs, self._compressed, strict=True)
+        }
+
+    def cpu_ms(self) -> dict[str, float]:
+        """The CPU time each codec took, in milliseconds."""
+        pairs = zip(self.codecs, self.cpu_seconds, strict=True)
+        return {codec.label: round(seconds * 1000, 3) for codec, seconds in pairs}
 
 
 def _gzip(data: bytes, level: int) -> bytes:

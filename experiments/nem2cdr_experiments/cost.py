@@ -45,3 +45,24 @@ def cost(payload_bytes: int, model: CostModel) -> Cost:
         plain,
         plain * model.aud_per_mbit_year,
     )
+
+
+class CpuCost(msgspec.Struct, frozen=True):
+    """What one response costs in CPU, and the cores the thread's request rate needs.
+
+    On the fly, every request builds its response and compresses it: ``cores_on_the_fly`` is
+    requests per second x (encode + compress). Precompressed, the response is built and
+    compressed once, ahead of the requests (when its data lands), at any level; serving it
+    costs no encoding or compression: ``precompress_ms`` is that one-time CPU per response.
+    """
+
+    encode_ms: float  # process CPU time to build one whole response
+    compress_ms: dict[str, float]  # per codec, to compress it
+    cores_on_the_fly: dict[str, float]  # per codec, at ``requests`` per second
+    precompress_ms: dict[str, float]  # per codec: encode + compress, once per response
+
+
+def cpu_cost(encode_ms: float, compress_ms: dict[str, float], model: CostModel) -> CpuCost:
+    once = {label: round(encode_ms + ms, 3) for label, ms in compress_ms.items()}
+    cores = {label: round(model.requests * ms / 1000, 3) for label, ms in once.items()}
+    return CpuCost(round(encode_ms, 3), compress_ms, cores, once)

@@ -10,7 +10,7 @@ thread's first post measured the CDR payload against.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 
 import nem2cdr
@@ -18,7 +18,7 @@ from nem2cdr.model import Header, IntervalDay, QualitySpan, Stream
 from nem2cdr.writer import write_nem12
 from nem2cdr_experiments.base import Experiment, register
 from nem2cdr_experiments.columnar import by_register
-from nem2cdr_experiments.data import DayRead, UsageData, from_days
+from nem2cdr_experiments.data import DayRead, Totals, UsageData, from_days, totals_of
 
 _FLAG = {"SUBSTITUTE": "S", "FINAL_SUBSTITUTE": "F"}
 
@@ -81,12 +81,16 @@ def interval_days(data: UsageData) -> Iterator[IntervalDay]:
             )
 
 
-def header(data: UsageData) -> Header:
+def header(latest: str) -> Header:
     """Created at the end of the last day: fixed by the data, so the bytes are reproducible."""
-    latest = max((read.date for read in data.reads), default="2000-01-01")
-    return Header(
-        "NEM12", datetime.combine(date.fromisoformat(latest), time(23, 59)), "NEM2CDR", "NEM2CDR", 0
-    )
+    created = datetime.combine(date.fromisoformat(latest or "2000-01-01"), time(23, 59))
+    return Header("NEM12", created, "NEM2CDR", "NEM2CDR", 0)
+
+
+def nem12(days: Iterable[IntervalDay], latest: str) -> bytes:
+    out = io.BytesIO()
+    write_nem12(out, days, header(latest))
+    return out.getvalue()
 
 
 @register
@@ -99,10 +103,16 @@ class Nem12Text(Experiment):
     )
     suffix = ".csv"
 
+    separator = b""  # every record ends its own line
+
     def encode(self, data: UsageData) -> bytes:
-        out = io.BytesIO()
-        write_nem12(out, interval_days(data), header(data))
-        return out.getvalue()
+        return nem12(interval_days(data), totals_of(data).latest_date)
+
+    def frame(self, totals: Totals) -> tuple[bytes, bytes]:
+        # The 100 line, then the 900 line: what the writer writes around no records.
+        empty = nem12([], totals.latest_date)
+        first_line = empty.index(b"\n") + 1
+        return empty[:first_line], empty[first_line:]
 
     def decode(self, payload: bytes, source: str) -> UsageData:
         reader = nem2cdr.read(io.BytesIO(payload))

@@ -20,7 +20,7 @@ class CostBasis(msgspec.Struct, frozen=True):
     codec: str
 
 
-class JsonReport(msgspec.Struct):
+class JsonReport(msgspec.Struct, omit_defaults=True):
     """``nem2cdr experiments --format json``: the run, and what its cost columns mean."""
 
     file: str
@@ -29,6 +29,8 @@ class JsonReport(msgspec.Struct):
     codecs: list[str]
     experiments: list[Result]
     cost: CostBasis
+    thread_compat: bool = False  # only with --thread-compat: 00-07 as the 2022 script wrote them
+    seed: int | None = None
 
 
 def json_report(run: Run) -> JsonReport:
@@ -39,6 +41,8 @@ def json_report(run: Run) -> JsonReport:
         run.codecs,
         run.experiments,
         CostBasis(run.cost_model, cost_codec(run)),
+        run.thread_compat,
+        run.seed,
     )
 
 
@@ -67,6 +71,9 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
         f"aud_year_{codec}",
         f"plain_mbit_s_{codec}",
         *[f"page{size}_{part}" for size in PAGE_SIZES for part in ("raw_bytes", codec)],
+        "encode_cpu_ms",
+        *[f"compress_cpu_ms_{label}" for label in run.codecs],
+        *[f"cores_on_the_fly_{label}" for label in run.codecs],
         "rationale",
     ]
     body = [_cells(result, run.codecs, codec) for result in run.experiments]
@@ -80,7 +87,7 @@ def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
         result.name,
         "yes" if result.lossless else "no",
         result.roundtrip,
-        str(result.raw_bytes),
+        "" if result.not_applicable else str(result.raw_bytes),
         percent(result.change_raw),
         *[str(result.compressed.get(label, "")) for label in codecs],
         *[percent(result.change.get(label)) for label in codecs],
@@ -90,7 +97,19 @@ def _cells(result: Result, codecs: list[str], codec: str) -> list[str]:
         "" if cost is None else f"{cost.aud_per_year:.0f}",
         "" if cost is None else f"{cost.plain_mbit_per_second:.1f}",
         *_page_cells(result, codec),
+        *_cpu_cells(result, codecs),
         result.rationale,
+    ]
+
+
+def _cpu_cells(result: Result, codecs: list[str]) -> list[str]:
+    cpu = result.cpu
+    if cpu is None:
+        return [""] * (1 + 2 * len(codecs))
+    return [
+        f"{cpu.encode_ms:.1f}",
+        *[f"{cpu.compress_ms.get(label, 0):.1f}" for label in codecs],
+        *[f"{cpu.cores_on_the_fly.get(label, 0):.2f}" for label in codecs],
     ]
 
 

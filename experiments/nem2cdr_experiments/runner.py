@@ -1,25 +1,31 @@
 """Running experiments: encode, prove the round trip, compress with every codec, measure pages.
 
-Encoding and decoding are Python work, so when the caller allows several workers, experiments
-run in forked worker processes; each measures its experiment whole. By default, one process.
+The data arrives one NMI at a time; every experiment encodes each part into its payload as it
+comes (``Experiment.encode_part``), and the payload's bytes are counted and compressed as they
+are produced, never held whole. Each part is decoded back at once and compared with what was
+encoded: the round trip streams too. When the caller allows several workers, the experiments
+are shared among forked processes; by default, one process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
-from nem2cdr.atomic import write_atomically
+from nem2cdr.pages import page_count
 from nem2cdr.parallel import Workers, worker_count
-from nem2cdr_experiments.base import REGISTRY, Experiment
-from nem2cdr_experiments.codecs import Codec
-from nem2cdr_experiments.cost import Cost, CostModel, cost
-from nem2cdr_experiments.data import UsageData
+from nem2cdr_experiments.base import Experiment, NotApplicable
+from nem2cdr_experiments.codecs import ONE_CALL_LIMIT, Codec, Sizes
+from nem2cdr_experiments.cost import Cost, CostModel, CpuCost, cost, cpu_cost
+from nem2cdr_experiments.data import DayRead, InMemory, OnProgress, Parts, Totals, UsageData
 
 PAGE_SIZES = (25, 1000)
 
@@ -36,7 +42,7 @@ class Result(msgspec.Struct):
     name: str
     lossless: bool
     rationale: str
-    roundtrip: str  # "ok", "failed" or "n/a" (lossy by design)
+    roundtrip: str  # "ok", "failed" or "n/a" (lossy by design, or not applicable)
     raw_bytes: int
     compressed: dict[str, int]  # codec label -> bytes
     encode_ms: float
@@ -46,126 +52,269 @@ class Result(msgspec.Struct):
     pages: list[PageSizes] = msgspec.field(default_factory=list)
     cost: dict[str, Cost] = msgspec.field(default_factory=dict)  # per codec
     roundtrip_problem: str | None = None
+    not_applicable: str | None = None  # why the experiment cannot encode this file: no sizes
+    cpu: CpuCost | None = None  # CPU per response and cores at the model's request rate
 
 
-class Run(msgspec.Struct):
+class Run(msgspec.Struct, omit_defaults=True):
     file: str
     reads: int
     values: int
     codecs: list[str]
     cost_model: CostModel
     experiments: list[Result]
+    thread_compat: bool = False  # 00-07 as the 2022 script wrote them
+    seed: int | None = None  # of their key order
 
     @property
     def failed(self) -> list[Result]:
         return [result for result in self.experiments if result.roundtrip == "failed"]
 
 
+PER_PASS = 4  # experiments streamed together in one pass: each holds its codecs' windows
+# Data this small makes payloads that stay under the one-call limit (00 writes about 18 bytes a
+# value): no codec windows are held, so one pass per process does, as fast as it goes.
+SMALL_VALUES = ONE_CALL_LIMIT // 18
+
+
 def measure_all(
-    data: UsageData,
+    data: UsageData | Parts,
     experiments: Sequence[Experiment],
     codecs: Sequence[Codec],
     model: CostModel,
     out_dir: Path | None = None,
     workers: Workers = 1,
+    on_progress: OnProgress | None = None,
 ) -> Run:
-    """Measure every experiment; with ``workers`` above 1 (or "auto"), in parallel in forked
-    processes (encoding and decoding are Python work that threads would serialise)."""
+    """Measure every experiment over the data, one NMI at a time, ``PER_PASS`` experiments in
+    each pass (a fixed number of passes: memory holds a few experiments' codecs, not all).
+
+    With ``workers`` above 1 (or "auto") the passes are shared out among forked processes
+    (encoding and decoding are Python work that threads would serialise); the results are the
+    same either way.
+    """
     global _SHARED
+    parts = InMemory(data) if isinstance(data, UsageData) else data
     processes = min(worker_count(workers), len(experiments))
+    passes = processes if parts.totals.values <= SMALL_VALUES else -(-len(experiments) // PER_PASS)
+    passes = max(passes, processes)
+    groups = [list(experiments[i::passes]) for i in range(passes)]
+    work = parts.totals.reads * passes
+    done: dict[str, Result] = {}
     if processes > 1:
-        _SHARED = (data, list(codecs), out_dir)
+        context = multiprocessing.get_context("fork")
+        counter = context.Value("q", 0)  # reads measured, summed over the passes
+        _SHARED = (parts, groups, list(codecs), out_dir, counter)
         try:
-            context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-                results = list(pool.map(_measure_shared, [e.id for e in experiments]))
+                futures = [pool.submit(_measure_shared, i) for i in range(len(groups))]
+                while wait(futures, timeout=0.2).not_done:
+                    if on_progress is not None and work:
+                        on_progress(counter.value / work)
+                done = {r.id: r for future in futures for r in future.result()}
         finally:
             _SHARED = None
     else:
-        results = [measure(experiment, data, codecs, out_dir) for experiment in experiments]
+        tell = None if on_progress is None or not work else _fraction(on_progress, work)
+        for group in groups:
+            done |= {r.id: r for r in measure(parts, group, codecs, out_dir, tell)}
+    results = [done[e.id] for e in experiments]
     _compare_with_baseline(results)
     for result in results:
         result.cost = {label: cost(size, model) for label, size in result.compressed.items()}
-    return Run(data.source, len(data.reads), data.values, [c.label for c in codecs], model, results)
+        if result.cpu is not None:  # the workers measured the CPU; the model gives the cores
+            result.cpu = cpu_cost(result.cpu.encode_ms, result.cpu.compress_ms, model)
+    totals = parts.totals
+    labels = [c.label for c in codecs]
+    return Run(totals.source, totals.reads, totals.values, labels, model, results)
 
 
-# What forked workers read instead of receiving it pickled: the data can be megabytes.
-_SHARED: tuple[UsageData, list[Codec], Path | None] | None = None
+# What forked workers read instead of receiving it pickled: the data can be megabytes, and
+# the experiments may be built for the run (--thread-compat), not registered.
+_SHARED: (
+    tuple[Parts, list[list[Experiment]], list[Codec], Path | None, Synchronized[int]] | None
+) = None
 
 
-def _measure_shared(experiment_id: str) -> Result:
+def _measure_shared(group: int) -> list[Result]:
     assert _SHARED is not None, "measure_all() sets the shared data before forking"
-    data, codecs, out_dir = _SHARED
-    return measure(REGISTRY[experiment_id], data, codecs, out_dir)
+    parts, groups, codecs, out_dir, counter = _SHARED
+
+    def count(reads: int) -> None:
+        with counter.get_lock():
+            counter.value += reads
+
+    return measure(parts, groups[group], codecs, out_dir, count)
+
+
+Progress = Callable[[int], None]  # told how many reads were just measured
+
+
+def _fraction(on_progress: OnProgress, total: int) -> Progress:
+    done = 0
+
+    def count(reads: int) -> None:
+        nonlocal done
+        done += reads
+        on_progress(done / total)
+
+    return count
 
 
 def measure(
-    experiment: Experiment, data: UsageData, codecs: Sequence[Codec], out_dir: Path | None = None
-) -> Result:
-    """One experiment: encode (timed), compress with each codec, round trip, first pages."""
-    start = time.perf_counter()
-    try:
-        payload = experiment.encode(data)
-    except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
+    parts: Parts,
+    experiments: Sequence[Experiment],
+    codecs: Sequence[Codec],
+    out_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> list[Result]:
+    """One pass: each NMI's reads encoded by every experiment, counted, compressed and
+    decoded back as they are produced; the first page's reads kept for the page sizes."""
+    totals = parts.totals
+    first: list[DayRead] = []
+    with ExitStack() as stack:
+        streams = [
+            stack.enter_context(_Stream.opened(e, totals, codecs, out_dir)) for e in experiments
+        ]
+        for part in parts.parts():
+            if len(first) < max(PAGE_SIZES):
+                first += part.reads[: max(PAGE_SIZES) - len(first)]
+            for stream in streams:
+                stream.add(part)
+            if progress is not None:
+                progress(len(part.reads))
+        opening = UsageData(totals.source, first)
+        return [stream.result(opening) for stream in streams]
+
+
+class _Stream:
+    """One experiment's payload as it is produced: timed, written, sized, proven."""
+
+    def __init__(
+        self, experiment: Experiment, totals: Totals, codecs: Sequence[Codec], out: BinaryIO | None
+    ) -> None:
+        self.experiment, self.totals, self.codecs, self.out = experiment, totals, codecs, out
+        self.sizes = Sizes(codecs)
+        self.encode_seconds = self.decode_seconds = self.encode_cpu = 0.0
+        self.records = 0  # reads proven so far: where a difference is, in the whole payload
+        self.empty = True
+        self.broken: str | None = None  # the encoder raised: no payload
+        self.not_applicable: str | None = None  # the data is not for this experiment
+        self.problem: str | None = None  # the first round-trip difference
+        self.undecodable = False  # the decoder raised: no decode time to report
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            self.head, self.tail = experiment.frame(totals)
+        except Exception as exc:  # a broken encoder is a failed experiment, not a failed run
+            self.broken = f"encode raised {type(exc).__name__}: {exc}"
+            self.head = self.tail = b""
+        self.encode_seconds += time.perf_counter() - start
+        self.encode_cpu += time.process_time() - cpu
+        self._write(self.head)
+
+    @classmethod
+    @contextmanager
+    def opened(
+        cls, experiment: Experiment, totals: Totals, codecs: Sequence[Codec], out_dir: Path | None
+    ) -> Iterator[_Stream]:
+        if out_dir is None:
+            yield cls(experiment, totals, codecs, None)
+            return
+        # The folder is staged as a whole (nem2cdr.atomic.staged_folder): the file may grow.
+        name = f"{experiment.id}-{experiment.name}{experiment.suffix}"
+        with open(out_dir / name, "wb") as out:
+            yield cls(experiment, totals, codecs, out)
+
+    def _write(self, piece: bytes) -> None:
+        self.sizes.write(piece)
+        if self.out is not None:
+            self.out.write(piece)
+
+    def add(self, part: UsageData) -> None:
+        if self.broken:
+            return
+        experiment = self.experiment
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            records = experiment.encode_part(part)
+        except NotApplicable as exc:
+            self.not_applicable = self.broken = str(exc)
+            return
+        except Exception as exc:
+            self.broken = f"encode raised {type(exc).__name__}: {exc}"
+            return
+        self.encode_seconds += time.perf_counter() - start
+        self.encode_cpu += time.process_time() - cpu
+        if records:
+            self._write(records if self.empty else experiment.separator + records)
+            self.empty = False
+        if experiment.lossless and self.problem is None:
+            self._prove(records, part)
+        self.records += len(part.reads)
+
+    def _prove(self, records: bytes, part: UsageData) -> None:
+        start = time.perf_counter()
+        try:
+            back = self.experiment.decode_part(records, part)
+        except Exception as exc:  # a decoder that cannot read its own output: a failed round trip
+            self.problem = f"decode raised {type(exc).__name__}: {exc}"
+            self.undecodable = True
+            return
+        self.decode_seconds += time.perf_counter() - start
+        self.problem = first_difference(part, back, self.records)
+
+    def result(self, first: UsageData) -> Result:
+        experiment = self.experiment
+        if self.broken:
+            return Result(
+                experiment.id,
+                experiment.name,
+                experiment.lossless,
+                experiment.rationale,
+                "n/a" if self.not_applicable else "failed",
+                0,
+                {},
+                0.0,
+                None,
+                roundtrip_problem=None if self.not_applicable else self.broken,
+                not_applicable=self.not_applicable,
+            )
+        self._write(self.tail)
+        pages = []
+        for page_size in PAGE_SIZES:
+            page = experiment.first_page(first, self.totals, page_size)
+            if page is not None:
+                sizes = {codec.label: len(codec.compress(page)) for codec in self.codecs}
+                count = page_count(self.totals.reads, page_size)
+                pages.append(PageSizes(page_size, count, len(page), sizes))
+        if not experiment.lossless:
+            roundtrip, decode_ms = "n/a", None
+        else:
+            roundtrip = "ok" if self.problem is None else "failed"
+            decode_ms = None if self.undecodable else round(self.decode_seconds * 1000, 2)
         return Result(
             experiment.id,
             experiment.name,
             experiment.lossless,
             experiment.rationale,
-            "failed",
-            0,
-            {},
-            0.0,
-            None,
-            roundtrip_problem=f"encode raised {type(exc).__name__}: {exc}",
+            roundtrip,
+            self.sizes.raw,
+            self.sizes.close(),
+            round(self.encode_seconds * 1000, 2),
+            decode_ms,
+            pages=pages,
+            roundtrip_problem=self.problem,
+            cpu=CpuCost(round(self.encode_cpu * 1000, 3), self.sizes.cpu_ms(), {}, {}),
         )
-    encode_ms = (time.perf_counter() - start) * 1000
-    if out_dir is not None:
-        write_atomically(out_dir / f"{experiment.id}-{experiment.name}{experiment.suffix}", payload)
-    roundtrip, problem, decode_ms = _roundtrip(experiment, data, payload)
-    pages = []
-    for page_size in PAGE_SIZES:
-        split = experiment.pages(data, page_size)
-        if split:
-            first = split[0]
-            sizes = {codec.label: len(codec.compress(first)) for codec in codecs}
-            pages.append(PageSizes(page_size, len(split), len(first), sizes))
-    return Result(
-        experiment.id,
-        experiment.name,
-        experiment.lossless,
-        experiment.rationale,
-        roundtrip,
-        len(payload),
-        {codec.label: len(codec.compress(payload)) for codec in codecs},
-        round(encode_ms, 2),
-        decode_ms,
-        pages=pages,
-        roundtrip_problem=problem,
-    )
 
 
-def _roundtrip(
-    experiment: Experiment, data: UsageData, payload: bytes
-) -> tuple[str, str | None, float | None]:
-    if not experiment.lossless:
-        return "n/a", None, None
-    start = time.perf_counter()
-    try:
-        back = experiment.decode(payload, data.source)
-    except Exception as exc:  # a decoder that cannot read its own output is a failed round trip
-        return "failed", f"decode raised {type(exc).__name__}: {exc}", None
-    decode_ms = round((time.perf_counter() - start) * 1000, 2)
-    problem = first_difference(data, back)
-    return ("ok" if problem is None else "failed"), problem, decode_ms
-
-
-def first_difference(expected: UsageData, actual: UsageData) -> str | None:
-    """Where ``actual`` first differs from ``expected`` (registers, dates, values, quality)."""
+def first_difference(expected: UsageData, actual: UsageData, offset: int = 0) -> str | None:
+    """Where ``actual`` first differs from ``expected`` (registers, dates, values, quality);
+    ``offset`` is where ``expected``'s first read sits in the whole payload."""
     if len(expected.reads) != len(actual.reads):
         return f"{len(actual.reads)} reads decoded, {len(expected.reads)} encoded"
     fields = ("nmi", "register_id", "suffix", "date", "interval_length", "values", "qualities")
-    for index, (want, got) in enumerate(zip(expected.reads, actual.reads, strict=True)):
+    for index, (want, got) in enumerate(zip(expected.reads, actual.reads, strict=True), offset):
         for name in fields:
             if getattr(want, name) != getattr(got, name):
                 return f"read {index} ({want.nmi} {want.suffix} {want.date}): {name} differs"
@@ -177,6 +326,8 @@ def _compare_with_baseline(results: list[Result]) -> None:
     if baseline is None:
         return
     for result in results:
+        if result.not_applicable:
+            continue
         result.change_raw = _percent(result.raw_bytes, baseline.raw_bytes)
         result.change = {
             label: _percent(size, baseline.compressed.get(label, 0))
