@@ -17,7 +17,7 @@ from nem2cdr.generator import generate
 from nem2cdr_experiments.base import REGISTRY, Experiment
 from nem2cdr_experiments.codecs import parse
 from nem2cdr_experiments.data import LoadError, UsageData, load
-from nem2cdr_experiments.runner import Result, first_difference
+from nem2cdr_experiments.runner import first_difference
 
 ROOT = Path(__file__).parent.parent
 CORPUS = ROOT / "tests" / "data" / "nem12-examples"
@@ -44,20 +44,19 @@ def whole(experiment: Experiment, data: UsageData) -> tuple[bytes | None, dict[s
     return payload, sizes, "ok" if first_difference(data, back) is None else "failed"
 
 
-def _streamed(path: Path, out_dir: Path) -> tuple[UsageData, list[Result]] | None:
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_streaming_reports_what_the_whole_payload_gives(path: Path, tmp_path: Path) -> None:
+    """A file with errors is refused whole (and writes no payload); any other streams to the
+    sizes, round trips and payload bytes of the whole-payload reference."""
+    out_dir = tmp_path / "payloads"
     try:
         data = load(path)
     except LoadError:
-        return None
-    return data, experiments.run(path, out_dir=out_dir).experiments
-
-
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_streaming_reports_what_the_whole_payload_gives(path: Path, tmp_path: Path) -> None:
-    found = _streamed(path, tmp_path / "payloads")
-    if found is None:
-        pytest.skip("the file has errors: refused by both")
-    data, results = found
+        with pytest.raises(LoadError):
+            experiments.run(path, out_dir=out_dir)
+        assert not out_dir.exists()
+        return
+    results = experiments.run(path, out_dir=out_dir).experiments
     for result in results:
         payload, sizes, verdict = whole(REGISTRY[result.id], data)
         assert (result.id, result.roundtrip) == (result.id, verdict)
@@ -86,9 +85,8 @@ def test_a_file_in_no_order_with_repeated_days_streams_like_the_whole(tmp_path: 
     body = [line for block in kept + moved for line in block] + repeat
     shuffled = tmp_path / "shuffled.csv"
     shuffled.write_bytes(b"".join([lines[0], *body, lines[-1]]))
-    found = _streamed(shuffled, tmp_path / "payloads")
-    assert found is not None
-    data, results = found
+    data = load(shuffled)
+    results = experiments.run(shuffled, out_dir=tmp_path / "payloads").experiments
     assert [read.nmi for read in data.reads] == sorted(read.nmi for read in data.reads)
     suffix, day = moved[0][0].split(b",")[4].decode(), fields[1].decode()
     day = f"{day[:4]}-{day[4:6]}-{day[6:]}"
