@@ -63,7 +63,8 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class OptionsError(ValueError):
-    """Arguments that contradict each other: the caller's mistake, found before any work."""
+    """Arguments that contradict each other or the input (a whole response past 1,000 reads):
+    the caller's mistake, found before anything is written."""
 
 
 class ConversionError(ValueError):

@@ -203,6 +203,12 @@ def generate(
 )
 @click.option("--jsonl", is_flag=True, help="One EnergyUsageRead per line, no envelope.")
 @click.option(
+    "--whole-file",
+    is_flag=True,
+    help="NON-STANDARD: one response holding every record even past 1,000 reads "
+    "(a dump, not a CDR response: check rejects it).",
+)
+@click.option(
     "--service-point-id",
     type=click.Choice(["uuid", "nmi"]),
     default="uuid",
@@ -241,6 +247,7 @@ def convert(
     page_size: int | None,
     all_pages: str | None,
     jsonl: bool,
+    whole_file: bool,
     service_point_id: str,
     namespace: uuid.UUID | None,
     export_sign: str,
@@ -253,8 +260,10 @@ def convert(
 ) -> None:
     """Write CDR EnergyUsageListResponse JSON from a NEM12/NEM13 file.
 
-    Without --page/--page-size one response holds every record; with them, exactly that
-    page (meta and links as the standard says). Records are in the standard's order (NMI, then
+    Without --page/--page-size one response holds every record, as long as they fit one
+    standard page (1,000 reads); past that it is a usage error that names --page,
+    --all-pages and --jsonl (or the non-standard --whole-file). With them, exactly that page
+    (meta and links as the standard says). Records are in the standard's order (NMI, then
     readStartDate descending, then registerSuffix). A file with errors writes nothing and exits
     1, unless --keep-going. The same input and options always give the same bytes. A large
     plain .csv is converted on two cores (its halves in two processes, merged) unless
@@ -293,6 +302,7 @@ def convert(
                 page_size=page_size,
                 all_pages=all_pages,
                 jsonl=jsonl,
+                whole_file=whole_file,
                 strict=strict,
                 keep_going=keep_going,
                 on_progress=on_progress,
