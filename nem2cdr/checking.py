@@ -10,16 +10,16 @@ problem names its JSON path; every message shows values as JSON, clipped to a li
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import cache
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -42,6 +42,11 @@ _URI = re.compile(
 # A value shown in a message is cut to this many characters, a whole message to _MESSAGE_MAX:
 # a 50 MB string in a payload must not make a 50 MB line.
 _VALUE_MAX = 80
+# Reading: a response is held whole up to _MAX_DOCUMENT; JSON Lines are read a line at a time.
+_MAX_DOCUMENT = 256 << 20
+_MAX_LINE = 64 << 20
+_CHUNK = 1 << 16
+_JSON_STARTS = frozenset(bytes([byte]) for byte in b'{["-0123456789tfn')
 _MESSAGE_MAX = 300
 
 Json = Any  # what json.loads returns
@@ -108,24 +113,89 @@ def _validator(schema_name: str) -> Any:
     return jsonschema.Draft4Validator(schema)
 
 
-def check(payload: bytes | str | os.PathLike[str], *, name: str | None = None) -> list[Diagnostic]:
+def check(
+    payload: bytes | str | os.PathLike[str] | BinaryIO, *, name: str | None = None
+) -> list[Diagnostic]:
     """Problems of a usage payload: a response, or JSON Lines of reads (one per line).
 
-    ``payload`` is the JSON itself (bytes) or the path of a file holding it. Each finding
-    names ``name`` as its file: by default the path, or "-" for bytes (standard input).
+    ``payload`` is the JSON itself (bytes), the path of a file holding it, or an open binary
+    stream (standard input). Each finding names ``name`` as its file: by default the path, or
+    "-" for bytes or a stream. JSON Lines are read line by line; a response is held whole, up
+    to 256 MiB.
     """
-    file = name if name is not None else "-" if isinstance(payload, bytes) else os.fspath(payload)
+    file = "-" if name is None else name
+    if name is None and isinstance(payload, (str, os.PathLike)):
+        file = os.fspath(payload)
     return [msgspec.structs.replace(found, file=file) for found in _problems(payload)]
 
 
-def _problems(payload: bytes | str | os.PathLike[str]) -> list[Diagnostic]:
+def _problems(payload: bytes | str | os.PathLike[str] | BinaryIO) -> list[Diagnostic]:
     if isinstance(payload, bytes):
-        data = payload
-    else:
-        try:
-            data = Path(payload).read_bytes()
-        except OSError as exc:
-            return [_problem("$", "CDR-E012", f"cannot read {os.fspath(payload)}: {exc.strerror}")]
+        return _check_stream(io.BytesIO(payload))
+    where = os.fspath(payload) if isinstance(payload, (str, os.PathLike)) else "the input"
+    try:
+        if not isinstance(payload, (str, os.PathLike)):
+            return _check_stream(payload)
+        with open(payload, "rb") as stream:
+            return _check_stream(stream)
+    except OSError as exc:
+        return [_problem("$", "CDR-E012", f"cannot read {where}: {exc.strerror}")]
+
+
+def _check_stream(stream: BinaryIO) -> list[Diagnostic]:
+    """Look at the start before reading on: a device of zeros or a binary file is no JSON, and
+    JSON Lines are checked line by line in the memory of one line."""
+    head = stream.read(_CHUNK)
+    while head and not head.strip() and len(head) < _MAX_LINE:
+        more = stream.read(_CHUNK)
+        if not more:
+            break
+        head += more
+    start = head.lstrip()[:1]
+    if start and start not in _JSON_STARTS:
+        return [_problem("$", "CDR-E001", f"not JSON: it starts with the byte 0x{start[0]:02x}")]
+    first, newline, _ = head.lstrip().partition(b"\n")
+    if newline and _is_read(first):
+        return list(_check_lines(_lines(head, stream)))
+    rest = stream.read(_MAX_DOCUMENT + 1 - len(head))
+    if len(head) + len(rest) > _MAX_DOCUMENT:
+        return [
+            _problem(
+                "$",
+                "CDR-E001",
+                f"a response larger than {_MAX_DOCUMENT >> 20} MiB is not checked "
+                "(JSON Lines of any size are)",
+            )
+        ]
+    return _check_bytes(head + rest)
+
+
+def _is_read(line: bytes) -> bool:
+    """Whether ``line`` is one read on its own: then the file is JSON Lines."""
+    try:
+        value = _loads(line)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "data" not in value and "readUType" in value
+
+
+def _lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of ``head`` and then of ``stream``, each at most _MAX_LINE bytes (a longer
+    one is cut there, and so is not JSON)."""
+    *whole, partial = head.split(b"\n")
+    yield from whole
+    while True:
+        line = partial + stream.readline(_MAX_LINE - len(partial))
+        partial = b""
+        if not line:
+            return
+        if len(line) >= _MAX_LINE and not line.endswith(b"\n"):
+            while (skipped := stream.readline(_CHUNK)) and not skipped.endswith(b"\n"):
+                pass  # the rest of an overlong line
+        yield line.rstrip(b"\n")
+
+
+def _check_bytes(data: bytes) -> list[Diagnostic]:
     lines = [line for line in data.splitlines() if line.strip()]
     if not lines:
         return [_problem("$", "CDR-E001", "empty: no JSON at all")]
@@ -164,10 +234,17 @@ def _loads(text: bytes) -> Json:
     """
     try:
         return json.loads(
-            text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_Object
+            text, parse_float=_decimal, parse_constant=_refuse_constant, object_pairs_hook=_Object
         )
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # an exponent past what any decimal can hold
+        raise ValueError(f"the number {_clip(text, _VALUE_MAX)} is beyond any range") from None
 
 
 def _refuse_constant(name: str) -> Json:
@@ -193,7 +270,7 @@ def _repeated_keys(document: Json, root: str) -> Iterator[Diagnostic]:
                 stack.append((member, path + step))
 
 
-def _check_lines(lines: list[bytes]) -> Iterator[Diagnostic]:
+def _check_lines(lines: Iterable[bytes]) -> Iterator[Diagnostic]:
     number = -1
     for line_number, line in enumerate(lines, 1):
         if not line.strip():
@@ -241,8 +318,8 @@ def _schema_message(error: Any) -> str:
     """jsonschema's message, with the values as JSON rather than Python reprs."""
     rule, expected, value = error.validator, error.validator_value, error.instance
     if rule == "required":
-        missing = [key for key in expected if isinstance(value, dict) and key not in value]
-        return f"{_json(missing[0] if missing else expected)} is required (absent or null)"
+        named = re.fullmatch(r"'(.*)' is a required property", error.message)
+        return f"{_json(named[1] if named else expected)} is required (absent or null)"
     if rule == "type":
         return f"{_json(value)} is not of type {_json(expected)}"
     if rule == "enum":

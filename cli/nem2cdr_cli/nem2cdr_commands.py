@@ -340,7 +340,7 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     """
     reports = []
     for name in files:
-        source = sys.stdin.buffer.read() if name == "-" else name
+        source = sys.stdin.buffer if name == "-" else name
         reports.append(nem2cdr.CheckReport(name, nem2cdr.check(source)))
     if output_format == "json":
         print_json(reports)
