@@ -213,9 +213,17 @@ def generate(
     type=click.Choice(["uuid", "nmi"]),
     default="uuid",
     show_default=True,
-    help="A deterministic UUID of the NMI, or the NMI itself (as AEMO's API).",
+    help="A deterministic UUID of the NMI, or the NMI itself (as AEMO's API; not for real "
+    "responses, whose ids must carry no meaning).",
 )
 @click.option("--namespace", type=click.UUID, help="Namespace of the servicePointId UUIDs.")
+@click.option(
+    "--id-secret",
+    envvar="NEM2CDR_ID_SECRET",
+    metavar="SECRET",
+    help="servicePointId per data recipient: a keyed hash (HMAC-SHA256) of the NMI as a UUID; "
+    "one secret per recipient, at least 16 bytes (better from $NEM2CDR_ID_SECRET).",
+)
 @click.option(
     "--export-sign",
     type=click.Choice(["negative", "as-is"]),
@@ -250,6 +258,7 @@ def convert(
     whole_file: bool,
     service_point_id: str,
     namespace: uuid.UUID | None,
+    id_secret: str | None,
     export_sign: str,
     controlled_load: str | None,
     base_url: str | None,
@@ -286,6 +295,7 @@ def convert(
             newest_date=newest_date.date() if newest_date else None,
             service_point_id=service_point_id,  # type: ignore[arg-type]
             namespace=namespace or DEFAULT_NAMESPACE,
+            id_secret=id_secret.encode() if id_secret is not None else None,
             export_sign=export_sign,  # type: ignore[arg-type]
             controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
             base_url=base_url or DEFAULT_BASE_URL,
