@@ -1,8 +1,9 @@
 """``nem2cdr check``: is a usage payload valid, ours or anyone's?
 
 Two layers: the official OpenAPI schema (``schema/cds_energy.json``, v1.36.0), applied by
-``jsonschema`` (OpenAPI 3.0 schema objects are JSON Schema draft 4 plus extensions it ignores),
-and the rules the schema cannot express (docs/cdr-mapping.md, "What check adds to the schema").
+``jsonschema-rs`` (OpenAPI 3.0 schema objects are JSON Schema draft 4 plus extensions it
+ignores), and the rules the schema cannot express (docs/cdr-mapping.md, "What check adds to
+the schema").
 Numbers are read as ``Decimal`` so that ``aggregateValue`` is compared with the exact sum. A
 member that is ``null`` counts as absent, as the standard's payload conventions say. Every
 problem names its JSON path; every message shows values as JSON, clipped to a line.
@@ -104,13 +105,13 @@ class CheckReport(msgspec.Struct):
 
 @cache
 def _validator(schema_name: str) -> Any:
-    # Imported here: jsonschema takes 50 ms to import, which every convert would pay.
-    import jsonschema
+    # Imported here, as import nem2cdr need not pay for it: convert never checks.
+    import jsonschema_rs
 
     text = (resources.files("nem2cdr") / "schema" / "cds_energy.json").read_text("utf-8")
     document = json.loads(text)
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
-    return jsonschema.Draft4Validator(schema)
+    return jsonschema_rs.Draft4Validator(schema)
 
 
 def check(
@@ -310,21 +311,25 @@ def _check_response(document: Json) -> Iterator[Diagnostic]:
 
 def _schema(name: str, instance: Json, root: str) -> Iterator[Diagnostic]:
     for error in _validator(name).iter_errors(instance):
-        path = root + error.json_path[1:]
-        yield _problem(path, "CDR-E002", _schema_message(error))
+        steps = (
+            f"[{step}]" if isinstance(step, int) else f".{step}" for step in error.instance_path
+        )
+        yield _problem(root + "".join(steps), "CDR-E002", _schema_message(error))
 
 
 def _schema_message(error: Any) -> str:
-    """jsonschema's message, with the values as JSON rather than Python reprs."""
-    rule, expected, value = error.validator, error.validator_value, error.instance
-    if rule == "required":
-        named = re.fullmatch(r"'(.*)' is a required property", error.message)
-        return f"{_json(named[1] if named else expected)} is required (absent or null)"
-    if rule == "type":
-        return f"{_json(value)} is not of type {_json(expected)}"
-    if rule == "enum":
-        return f"{_json(value)} is not one of {_clip(_JSON_NUMBER.encode(expected).decode(), 200)}"
-    return f"{_json(value)} does not satisfy {rule} {_clip(str(expected), _VALUE_MAX)}"
+    """What the schema found, with the values as JSON, each cut to a short text (the
+    validator's own message holds the whole value, however large)."""
+    import jsonschema_rs
+
+    kind, value = error.kind, error.instance
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+        return f"{_json(kind.property)} is required (absent or null)"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
+        return f"{_json(value)} is not of type {' or '.join(map(_json, kind.types))}"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Enum):
+        return f"{_json(value)} is not one of {', '.join(map(_json, kind.options))}"
+    return f"{_json(value)}: {_clip(error.message, _VALUE_MAX)}"
 
 
 def _check_read(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
