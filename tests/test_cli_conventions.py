@@ -106,7 +106,7 @@ def _stops_reading_early(args: list[str]) -> subprocess.CompletedProcess[bytes]:
     "args",
     [
         ["convert", "-q", "--jsonl", "--interval-reads", "FULL", SAMPLE],
-        ["convert", "-q", "--interval-reads", "FULL", SAMPLE],
+        ["convert", "-q", "--whole-file", "--interval-reads", "FULL", SAMPLE],
         ["generate", "--nmis", "3", "-o", "-"],
         ["generate", "--nmis", "3", "--zip", "-o", "-"],
     ],
