@@ -144,13 +144,18 @@ def convert(
                 if all_pages is not None and staging is not None:
                     target = _page_path(staging, number, pages)
                 bodies = spool.bodies(skip=(number - 1) * size, limit=size)
-                with opened(target) as stream:
-                    if jsonl:
-                        _write_lines(stream, bodies)
-                    else:
-                        meta = MetaPaginated(total_records=total, total_pages=pages)
-                        page_links = links(options.base_url, query, number, size, pages)
-                        write_response(stream, bodies, page_links, meta)
+                try:
+                    with opened(target) as stream:
+                        if jsonl:
+                            _write_lines(stream, bodies)
+                        else:
+                            meta = MetaPaginated(total_records=total, total_pages=pages)
+                            page_links = links(options.base_url, query, number, size, pages)
+                            write_response(stream, bodies, page_links, meta)
+                except OSError as exc:
+                    if all_pages is not None:  # name the page, not the hidden staging file
+                        exc.filename = os.fspath(_page_path(all_pages, number, pages))
+                    raise
                 if all_pages is not None:
                     target = _page_path(all_pages, number, pages)
                 written.append(target_name(target))
