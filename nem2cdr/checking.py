@@ -51,6 +51,7 @@ _JSON_STARTS = frozenset(bytes([byte]) for byte in b'{["-0123456789tfn')
 _MESSAGE_MAX = 300
 
 Json = Any  # what json.loads returns
+_NUMBERS = (int, Decimal)  # the types a JSON number is read as
 
 
 def _problem(path: str, code: str, message: str) -> Diagnostic:
@@ -174,7 +175,7 @@ def _check_stream(stream: BinaryIO) -> list[Diagnostic]:
 def _is_read(line: bytes) -> bool:
     """Whether ``line`` is one read on its own: then the file is JSON Lines."""
     try:
-        value = _loads(line)
+        value, _ = _loads(line)
     except ValueError:
         return False
     return isinstance(value, dict) and "data" not in value and "readUType" in value
@@ -201,14 +202,14 @@ def _check_bytes(data: bytes) -> list[Diagnostic]:
     if not lines:
         return [_problem("$", "CDR-E001", "empty: no JSON at all")]
     try:
-        document = _loads(data)
+        document, repeated = _loads(data)
     except ValueError as exc:
         if len(lines) > 1:
             return list(_check_lines(data.splitlines()))
         return [_problem("$", "CDR-E001", f"not JSON: {exc}")]
     if isinstance(document, dict) and "data" not in document and "readUType" in document:
         return list(_check_lines(data.splitlines()))  # JSON Lines holding one read
-    return list(_check_response(document))
+    return list(_check_response(document, repeated))
 
 
 class _Object(dict[str, Json]):
@@ -228,24 +229,29 @@ class _Object(dict[str, Json]):
         )
 
 
-def _loads(text: bytes) -> Json:
+def _loads(text: bytes) -> tuple[Json, bool]:
     """Strict JSON: numbers as exact Decimals, no NaN or Infinity, nesting errors as ValueError.
 
-    Objects are ``_Object``s: null members dropped, repeated keys noted (``_repeated_keys``).
+    Objects are ``_Object``s: null members dropped, repeated keys noted; the flag says whether
+    any object held a key twice (only then is the document walked for ``_repeated_keys``).
     """
+    repeated: list[_Object] = []
+
+    def hook(pairs: list[tuple[str, Json]]) -> _Object:
+        found = _Object(pairs)
+        if found.repeated:
+            repeated.append(found)
+        return found
+
     try:
-        return json.loads(
-            text, parse_float=_decimal, parse_constant=_refuse_constant, object_pairs_hook=_Object
+        document = json.loads(
+            text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=hook
         )
     except RecursionError:
         raise ValueError("nested too deeply") from None
-
-
-def _decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
     except InvalidOperation:  # an exponent past what any decimal can hold
-        raise ValueError(f"the number {_clip(text, _VALUE_MAX)} is beyond any range") from None
+        raise ValueError("a number is beyond any range (its exponent)") from None
+    return document, bool(repeated)
 
 
 def _refuse_constant(name: str) -> Json:
@@ -279,18 +285,20 @@ def _check_lines(lines: Iterable[bytes]) -> Iterator[Diagnostic]:
         number += 1
         path = f"$[{number}]"
         try:
-            read = _loads(line)
+            read, repeated = _loads(line)
         except ValueError as exc:
             yield _problem(path, "CDR-E001", f"line {line_number} is not JSON: {exc}")
             continue
-        yield from _repeated_keys(read, path)
+        if repeated:
+            yield from _repeated_keys(read, path)
         yield from _schema("EnergyUsageRead", read, path)
         if isinstance(read, dict):
             yield from _check_read(read, path)
 
 
-def _check_response(document: Json) -> Iterator[Diagnostic]:
-    yield from _repeated_keys(document, "$")
+def _check_response(document: Json, repeated: bool) -> Iterator[Diagnostic]:
+    if repeated:
+        yield from _repeated_keys(document, "$")
     yield from _schema("EnergyUsageListResponse", document, "$")
     if not isinstance(document, dict):
         return
@@ -424,29 +432,29 @@ def _check_interval(interval: dict[str, Json], days: int, path: str) -> Iterator
 
 
 def _check_sum(values: list[Json], aggregate: Json, path: str) -> Iterator[Diagnostic]:
-    numbers = [v for v in values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
-    if len(numbers) != len(values) or not isinstance(aggregate, (int, Decimal)):
+    # type() rather than isinstance: a bool is an int to Python but no number to JSON.
+    numbers = [v if type(v) is Decimal else Decimal(v) for v in values if type(v) in _NUMBERS]
+    if len(numbers) != len(values) or type(aggregate) not in _NUMBERS:
         return  # the schema has said what is wrong
-    wild = [n for n in [*numbers, aggregate] if _out_of_range(n)]
-    if wild:
+    total_exponent = Decimal(aggregate).adjusted() if aggregate else 0
+    wild = next((n.adjusted() for n in numbers if n and abs(n.adjusted()) > _MAX_EXPONENT), None)
+    if wild is None and abs(total_exponent) > _MAX_EXPONENT:
+        wild = total_exponent
+    if wild is not None:
         yield _problem(
             f"{path}.intervalReads",
             "CDR-E011",
-            f"a number with exponent {Decimal(wild[0]).adjusted()}: sum not checked",
+            f"a number with exponent {wild}: sum not checked",
         )
         return
     with localcontext(EXACT):
-        total = sum((Decimal(v) for v in numbers), Decimal(0))
+        total = sum(numbers, Decimal(0))
     if Decimal(aggregate) != total:
         yield _problem(
             f"{path}.aggregateValue",
             "CDR-E005",
             f"aggregateValue {aggregate} but the intervalReads add up to {total}",
         )
-
-
-def _out_of_range(number: int | Decimal) -> bool:
-    return number != 0 and abs(Decimal(number).adjusted()) > _MAX_EXPONENT
 
 
 def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterator[Diagnostic]:
