@@ -1,24 +1,27 @@
 """``nem2cdr check``: is a usage payload valid, ours or anyone's?
 
 Two layers: the official OpenAPI schema (``schema/cds_energy.json``, v1.36.0), applied by
-``jsonschema`` (OpenAPI 3.0 schema objects are JSON Schema draft 4 plus extensions it ignores),
-and the rules the schema cannot express (CDR-MAPPING.md, "Validity"). Numbers are read as
-``Decimal`` so that ``aggregateValue`` is compared with the exact sum. Every problem names its
-JSON path.
+``jsonschema-rs`` (OpenAPI 3.0 schema objects are JSON Schema draft 4 plus extensions it
+ignores), and the rules the schema cannot express (docs/cdr-mapping.md, "What check adds to
+the schema").
+Numbers are read as ``Decimal`` so that ``aggregateValue`` is compared with the exact sum. A
+member that is ``null`` counts as absent, as the standard's payload conventions say. Every
+problem names its JSON path; every message shows values as JSON, clipped to a line.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import cache
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -28,13 +31,66 @@ from nem2cdr.model import Diagnostic
 # No meter value needs more: beyond it an exact sum could need gigabytes of digits.
 _MAX_EXPONENT = 100
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The standard's largest page size ("page-size" may not exceed 1000) and its default.
+MAX_PAGE_SIZE = 1000
+_DEFAULT_PAGE_SIZE = 25
+# An absolute URI (RFC 3986): a scheme, then only the characters a URI may hold, every "%"
+# followed by two hex digits. The standard's URIString is "a valid URI"; links are fully
+# qualified.
+_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+)
+# A value shown in a message is cut to this many characters, a whole message to _MESSAGE_MAX:
+# a 50 MB string in a payload must not make a 50 MB line.
+_VALUE_MAX = 80
+# Reading: a response is held whole up to _MAX_DOCUMENT; JSON Lines are read a line at a time.
+_MAX_DOCUMENT = 256 << 20
+_MAX_LINE = 64 << 20
+_CHUNK = 1 << 16
+_JSON_STARTS = frozenset(bytes([byte]) for byte in b'{["-0123456789tfn')
+_MESSAGE_MAX = 300
 
 Json = Any  # what json.loads returns
+_NUMBERS = (int, Decimal)  # the types a JSON number is read as
 
 
 def _problem(path: str, code: str, message: str) -> Diagnostic:
     """A finding at JSON ``path``; ``check`` names the file."""
-    return Diagnostic(code, "", None, path, message)
+    return Diagnostic(code, "", None, _clip(path, _MESSAGE_MAX), _clip(message, _MESSAGE_MAX))
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    tail = f"... ({len(text):,} characters)"
+    return text[: limit - len(tail)] + tail
+
+
+_JSON_NUMBER = msgspec.json.Encoder(decimal_format="number")
+
+
+def _json(value: Json) -> str:
+    """``value`` as the payload wrote it (JSON, not a Python repr), cut to a short text."""
+    if isinstance(value, str):
+        head = json.dumps(value[:_VALUE_MAX], ensure_ascii=False)
+        return head if len(value) <= _VALUE_MAX else f'{head[:-1]}..." ({len(value):,} characters)'
+    if isinstance(value, (dict, list)):
+        kind = "an object" if isinstance(value, dict) else "an array"
+        text = _JSON_NUMBER.encode(value).decode() if _small(value) else ""
+        return text if text and len(text) <= _VALUE_MAX else f"{kind} of {len(value):,} members"
+    try:
+        return _clip(_JSON_NUMBER.encode(value).decode(), _VALUE_MAX)
+    except (TypeError, ValueError, OverflowError):
+        return _clip(str(value), _VALUE_MAX)
+
+
+def _small(value: dict[str, Json] | list[Json]) -> bool:
+    """Small enough to print whole: a few scalar members."""
+    members = value.values() if isinstance(value, dict) else value
+    return len(value) <= 8 and not any(
+        isinstance(member, (dict, list)) or (isinstance(member, str) and len(member) > 40)
+        for member in members
+    )
 
 
 class CheckReport(msgspec.Struct):
@@ -50,60 +106,178 @@ class CheckReport(msgspec.Struct):
 
 @cache
 def _validator(schema_name: str) -> Any:
-    # Imported here: jsonschema takes 50 ms to import, which every convert would pay.
-    import jsonschema
+    # Imported here, as import nem2cdr need not pay for it: convert never checks.
+    import jsonschema_rs
 
     text = (resources.files("nem2cdr") / "schema" / "cds_energy.json").read_text("utf-8")
     document = json.loads(text)
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
-    return jsonschema.Draft4Validator(schema)
+    return jsonschema_rs.Draft4Validator(schema)
 
 
-def check(payload: bytes | str | os.PathLike[str], *, name: str | None = None) -> list[Diagnostic]:
+def check(
+    payload: bytes | str | os.PathLike[str] | BinaryIO, *, name: str | None = None
+) -> list[Diagnostic]:
     """Problems of a usage payload: a response, or JSON Lines of reads (one per line).
 
-    ``payload`` is the JSON itself (bytes) or the path of a file holding it. Each finding
-    names ``name`` as its file: by default the path, or "-" for bytes (standard input).
+    ``payload`` is the JSON itself (bytes), the path of a file holding it, or an open binary
+    stream (standard input). Each finding names ``name`` as its file: by default the path, or
+    "-" for bytes or a stream. JSON Lines are read line by line; a response is held whole, up
+    to 256 MiB.
     """
-    file = name if name is not None else "-" if isinstance(payload, bytes) else os.fspath(payload)
+    file = "-" if name is None else name
+    if name is None and isinstance(payload, (str, os.PathLike)):
+        file = os.fspath(payload)
     return [msgspec.structs.replace(found, file=file) for found in _problems(payload)]
 
 
-def _problems(payload: bytes | str | os.PathLike[str]) -> list[Diagnostic]:
+def _problems(payload: bytes | str | os.PathLike[str] | BinaryIO) -> list[Diagnostic]:
     if isinstance(payload, bytes):
-        data = payload
-    else:
-        try:
-            data = Path(payload).read_bytes()
-        except OSError as exc:
-            return [_problem("$", "CDR-E012", f"cannot read {os.fspath(payload)}: {exc.strerror}")]
+        return _check_stream(io.BytesIO(payload))
+    where = os.fspath(payload) if isinstance(payload, (str, os.PathLike)) else "the input"
+    try:
+        if not isinstance(payload, (str, os.PathLike)):
+            return _check_stream(payload)
+        with open(payload, "rb") as stream:
+            return _check_stream(stream)
+    except OSError as exc:
+        return [_problem("$", "CDR-E012", f"cannot read {where}: {exc.strerror}")]
+
+
+def _check_stream(stream: BinaryIO) -> list[Diagnostic]:
+    """Look at the start before reading on: a device of zeros or a binary file is no JSON, and
+    JSON Lines are checked line by line in the memory of one line."""
+    head = stream.read(_CHUNK)
+    while head and not head.strip() and len(head) < _MAX_LINE:
+        more = stream.read(_CHUNK)
+        if not more:
+            break
+        head += more
+    start = head.lstrip()[:1]
+    if start and start not in _JSON_STARTS:
+        return [_problem("$", "CDR-E001", f"not JSON: it starts with the byte 0x{start[0]:02x}")]
+    first, newline, _ = head.lstrip().partition(b"\n")
+    if newline and _is_read(first):
+        return list(_check_lines(_lines(head, stream)))
+    rest = stream.read(_MAX_DOCUMENT + 1 - len(head))
+    if len(head) + len(rest) > _MAX_DOCUMENT:
+        return [
+            _problem(
+                "$",
+                "CDR-E001",
+                f"a response larger than {_MAX_DOCUMENT >> 20} MiB is not checked "
+                "(JSON Lines of any size are)",
+            )
+        ]
+    return _check_bytes(head + rest)
+
+
+def _is_read(line: bytes) -> bool:
+    """Whether ``line`` is one read on its own: then the file is JSON Lines."""
+    try:
+        value, _ = _loads(line)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "data" not in value and "readUType" in value
+
+
+def _lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of ``head`` and then of ``stream``, each at most _MAX_LINE bytes (a longer
+    one is cut there, and so is not JSON)."""
+    *whole, partial = head.split(b"\n")
+    yield from whole
+    while True:
+        line = partial + stream.readline(_MAX_LINE - len(partial))
+        partial = b""
+        if not line:
+            return
+        if len(line) >= _MAX_LINE and not line.endswith(b"\n"):
+            while (skipped := stream.readline(_CHUNK)) and not skipped.endswith(b"\n"):
+                pass  # the rest of an overlong line
+        yield line.rstrip(b"\n")
+
+
+def _check_bytes(data: bytes) -> list[Diagnostic]:
     lines = [line for line in data.splitlines() if line.strip()]
     if not lines:
         return [_problem("$", "CDR-E001", "empty: no JSON at all")]
     try:
-        document = _loads(data)
+        document, repeated = _loads(data)
     except ValueError as exc:
         if len(lines) > 1:
             return list(_check_lines(data.splitlines()))
         return [_problem("$", "CDR-E001", f"not JSON: {exc}")]
     if isinstance(document, dict) and "data" not in document and "readUType" in document:
         return list(_check_lines(data.splitlines()))  # JSON Lines holding one read
-    return list(_check_response(document))
+    return list(_check_response(document, repeated))
 
 
-def _loads(text: bytes) -> Json:
-    """Strict JSON: numbers as exact Decimals, no NaN or Infinity, nesting errors as ValueError."""
+class _Object(dict[str, Json]):
+    """A JSON object as read: its null members left out, the keys it held twice noted."""
+
+    __slots__ = ("repeated",)
+
+    def __init__(self, pairs: list[tuple[str, Json]]) -> None:
+        # The standard's payload conventions: a field not present "will be considered
+        # equivalent with a field that is present with a null value". So a null member is
+        # dropped before anything looks at it: an optional field may be null, and a mandatory
+        # one that is null is missing.
+        super().__init__((key, value) for key, value in pairs if value is not None)
+        keys = [key for key, _ in pairs]
+        self.repeated = (
+            sorted({k for k in keys if keys.count(k) > 1}) if len(set(keys)) < len(keys) else []
+        )
+
+
+def _loads(text: bytes) -> tuple[Json, bool]:
+    """Strict JSON: numbers as exact Decimals, no NaN or Infinity, nesting errors as ValueError.
+
+    Objects are ``_Object``s: null members dropped, repeated keys noted; the flag says whether
+    any object held a key twice (only then is the document walked for ``_repeated_keys``).
+    """
+    repeated: list[_Object] = []
+
+    def hook(pairs: list[tuple[str, Json]]) -> _Object:
+        found = _Object(pairs)
+        if found.repeated:
+            repeated.append(found)
+        return found
+
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+        document = json.loads(
+            text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=hook
+        )
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    except InvalidOperation:  # an exponent past what any decimal can hold
+        raise ValueError("a number is beyond any range (its exponent)") from None
+    return document, bool(repeated)
 
 
 def _refuse_constant(name: str) -> Json:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _check_lines(lines: list[bytes]) -> Iterator[Diagnostic]:
+def _repeated_keys(document: Json, root: str) -> Iterator[Diagnostic]:
+    """Every object that holds a key twice: JSON leaves what that means open (RFC 8259, 4)."""
+    stack: list[tuple[Json, str]] = [(document, root)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Object):
+            for key in value.repeated:
+                yield _problem(f"{path}.{key}", "CDR-E013", f"the key {_json(key)} appears twice")
+            members: Any = value.items()
+        elif isinstance(value, list):
+            members = enumerate(value)
+        else:
+            continue
+        for key, member in members:
+            if isinstance(member, (dict, list)):
+                step = f"[{key}]" if isinstance(key, int) else f".{key}"
+                stack.append((member, path + step))
+
+
+def _check_lines(lines: Iterable[bytes]) -> Iterator[Diagnostic]:
     number = -1
     for line_number, line in enumerate(lines, 1):
         if not line.strip():
@@ -111,36 +285,59 @@ def _check_lines(lines: list[bytes]) -> Iterator[Diagnostic]:
         number += 1
         path = f"$[{number}]"
         try:
-            read = _loads(line)
+            read, repeated = _loads(line)
         except ValueError as exc:
             yield _problem(path, "CDR-E001", f"line {line_number} is not JSON: {exc}")
             continue
+        if repeated:
+            yield from _repeated_keys(read, path)
         yield from _schema("EnergyUsageRead", read, path)
         if isinstance(read, dict):
             yield from _check_read(read, path)
 
 
-def _check_response(document: Json) -> Iterator[Diagnostic]:
+def _check_response(document: Json, repeated: bool) -> Iterator[Diagnostic]:
+    if repeated:
+        yield from _repeated_keys(document, "$")
     yield from _schema("EnergyUsageListResponse", document, "$")
     if not isinstance(document, dict):
         return
-    reads = (
-        document.get("data", {}).get("reads") if isinstance(document.get("data"), dict) else None
-    )
+    data = document.get("data")
+    reads = data.get("reads") if isinstance(data, dict) else None
     if isinstance(reads, list):
         for index, read in enumerate(reads):
             if isinstance(read, dict):
                 yield from _check_read(read, f"$.data.reads[{index}]")
         yield from _check_order(reads)
+    links = document.get("links")
+    links = links if isinstance(links, dict) else {}
+    yield from _check_uris(links)
     meta = document.get("meta")
     if isinstance(meta, dict) and isinstance(reads, list):
-        yield from _check_meta(meta, len(reads))
+        yield from _check_page(meta, links, len(reads))
 
 
 def _schema(name: str, instance: Json, root: str) -> Iterator[Diagnostic]:
     for error in _validator(name).iter_errors(instance):
-        path = root + error.json_path[1:]
-        yield _problem(path, "CDR-E002", error.message)
+        steps = (
+            f"[{step}]" if isinstance(step, int) else f".{step}" for step in error.instance_path
+        )
+        yield _problem(root + "".join(steps), "CDR-E002", _schema_message(error))
+
+
+def _schema_message(error: Any) -> str:
+    """What the schema found, with the values as JSON, each cut to a short text (the
+    validator's own message holds the whole value, however large)."""
+    import jsonschema_rs
+
+    kind, value = error.kind, error.instance
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+        return f"{_json(kind.property)} is required (absent or null)"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
+        return f"{_json(value)} is not of type {' or '.join(map(_json, kind.types))}"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Enum):
+        return f"{_json(value)} is not one of {', '.join(map(_json, kind.options))}"
+    return f"{_json(value)}: {_clip(error.message, _VALUE_MAX)}"
 
 
 def _check_read(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
@@ -148,25 +345,33 @@ def _check_read(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
     for other in ("basicRead", "intervalRead"):
         if other == kind and other not in read:
             yield _problem(
-                f"{path}.{other}", "CDR-E003", f"readUType is {kind} but {other} is absent"
+                f"{path}.{other}", "CDR-E003", f"readUType is {_json(kind)} but {other} is absent"
             )
         if other != kind and other in read:
             yield _problem(
-                f"{path}.{other}", "CDR-E003", f"readUType is {kind!r}: no {other} allowed"
+                f"{path}.{other}", "CDR-E003", f"readUType is {_json(kind)}: no {other} allowed"
             )
-    yield from _check_dates(read, path)
+    point = read.get("servicePointId")
+    if isinstance(point, str) and not point.isascii():
+        yield _problem(
+            f"{path}.servicePointId",
+            "CDR-E014",
+            f"servicePointId {_json(point)} is not ASCII (an ASCIIString)",
+        )
+    days = yield from _check_dates(read, path)
     interval = read.get("intervalRead")
     if kind == "intervalRead" and isinstance(interval, dict):
-        yield from _check_interval(interval, f"{path}.intervalRead")
+        yield from _check_interval(interval, days, f"{path}.intervalRead")
 
 
-def _check_dates(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
+def _check_dates(read: dict[str, Json], path: str) -> Generator[Diagnostic, None, int]:
+    """Problems of the dates; returns how many days the read spans (1 when unsure)."""
     start = _date(read.get("readStartDate"))
     if start is None:
         yield _problem(
             f"{path}.readStartDate", "CDR-E008", "readStartDate is not a YYYY-MM-DD date"
         )
-        return
+        return 1
     if "readEndDate" in read:
         end = _date(read["readEndDate"])
         if end is None or end < start:
@@ -175,6 +380,9 @@ def _check_dates(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
                 "CDR-E008",
                 "readEndDate is not a date on or after readStartDate",
             )
+            return 1
+        return (end - start).days + 1
+    return 1
 
 
 def _date(value: Json) -> date | None:
@@ -186,28 +394,36 @@ def _date(value: Json) -> date | None:
         return None
 
 
-def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Diagnostic]:
+def _check_interval(interval: dict[str, Json], days: int, path: str) -> Iterator[Diagnostic]:
+    """``days``: the values run from midnight of readStartDate through readEndDate."""
     values = interval.get("intervalReads")
     raw_length = interval.get("readIntervalLength")
-    length = raw_length if isinstance(raw_length, int) and not isinstance(raw_length, bool) else 0
-    length_ok = length > 0
+    integer = isinstance(raw_length, int) and not isinstance(raw_length, bool)
+    length = raw_length if isinstance(raw_length, int) else 0
     count: int | None = None
-    if length_ok and 1440 % length:
+    if integer and length <= 0:
+        yield _problem(
+            f"{path}.readIntervalLength",
+            "CDR-E015",
+            f"readIntervalLength {length} is not a positive number of minutes",
+        )
+    elif integer and 1440 % length:
         yield _problem(f"{path}.readIntervalLength", "CDR-E004", f"{length} does not divide 1440")
-    elif length_ok:
-        count = 1440 // length
+    elif integer:
+        count = 1440 // length * days
     if isinstance(values, list):
-        if not length_ok:
+        if not integer:
             yield _problem(
                 f"{path}.readIntervalLength",
                 "CDR-E004",
                 "intervalReads without a valid readIntervalLength",
             )
         elif count is not None and len(values) != count:
+            span = f" over {days} days" if days > 1 else ""
             yield _problem(
                 f"{path}.intervalReads",
                 "CDR-E004",
-                f"{len(values)} values, readIntervalLength {length} means {count}",
+                f"{len(values)} values, readIntervalLength {length}{span} means {count}",
             )
         yield from _check_sum(values, interval.get("aggregateValue"), path)
     qualities = interval.get("readQualities")
@@ -216,29 +432,29 @@ def _check_interval(interval: dict[str, Json], path: str) -> Iterator[Diagnostic
 
 
 def _check_sum(values: list[Json], aggregate: Json, path: str) -> Iterator[Diagnostic]:
-    numbers = [v for v in values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
-    if len(numbers) != len(values) or not isinstance(aggregate, (int, Decimal)):
+    # type() rather than isinstance: a bool is an int to Python but no number to JSON.
+    numbers = [v if type(v) is Decimal else Decimal(v) for v in values if type(v) in _NUMBERS]
+    if len(numbers) != len(values) or type(aggregate) not in _NUMBERS:
         return  # the schema has said what is wrong
-    wild = [n for n in [*numbers, aggregate] if _out_of_range(n)]
-    if wild:
+    total_exponent = Decimal(aggregate).adjusted() if aggregate else 0
+    wild = next((n.adjusted() for n in numbers if n and abs(n.adjusted()) > _MAX_EXPONENT), None)
+    if wild is None and abs(total_exponent) > _MAX_EXPONENT:
+        wild = total_exponent
+    if wild is not None:
         yield _problem(
             f"{path}.intervalReads",
             "CDR-E011",
-            f"a number with exponent {Decimal(wild[0]).adjusted()}: sum not checked",
+            f"a number with exponent {wild}: sum not checked",
         )
         return
     with localcontext(EXACT):
-        total = sum((Decimal(v) for v in numbers), Decimal(0))
+        total = sum(numbers, Decimal(0))
     if Decimal(aggregate) != total:
         yield _problem(
             f"{path}.aggregateValue",
             "CDR-E005",
             f"aggregateValue {aggregate} but the intervalReads add up to {total}",
         )
-
-
-def _out_of_range(number: int | Decimal) -> bool:
-    return number != 0 and abs(Decimal(number).adjusted()) > _MAX_EXPONENT
 
 
 def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterator[Diagnostic]:
@@ -268,14 +484,25 @@ def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterat
 
 
 def _check_order(reads: list[Json]) -> Iterator[Diagnostic]:
-    last: tuple[str, date] | None = None
+    """The standard: reads "sorted by NMI in ascending order followed by readStartDate in
+    descending order". So one service point's reads stand together, newest first."""
+    last: tuple[str, date | None] | None = None
+    done: set[str] = set()  # service points whose reads have ended
     for index, read in enumerate(reads):
         if not isinstance(read, dict):
             continue
         point, start = read.get("servicePointId"), _date(read.get("readStartDate"))
-        if not isinstance(point, str) or start is None:
+        if not isinstance(point, str):
             continue
-        if last is not None and last[0] == point and start > last[1]:
+        if last is not None and last[0] != point:
+            done.add(last[0])
+            if point in done:
+                yield _problem(
+                    f"$.data.reads[{index}].servicePointId",
+                    "CDR-E016",
+                    f"{_json(point)} appeared before, with other service points between",
+                )
+        elif last is not None and start is not None and last[1] is not None and start > last[1]:
             yield _problem(
                 f"$.data.reads[{index}].readStartDate",
                 "CDR-E009",
@@ -284,9 +511,43 @@ def _check_order(reads: list[Json]) -> Iterator[Diagnostic]:
         last = (point, start)
 
 
-def _check_meta(meta: dict[str, Json], listed: int) -> Iterator[Diagnostic]:
+def _check_uris(links: dict[str, Json]) -> Iterator[Diagnostic]:
+    for name, link in links.items():
+        if isinstance(link, str) and not _URI.fullmatch(link):
+            yield _problem(
+                f"$.links.{name}", "CDR-E018", f"{_json(link)} is not an absolute URI (URIString)"
+            )
+
+
+def _query(links: dict[str, Json], name: str) -> int | None:
+    """The positive integer ``name`` in the query of ``links.self``, or None."""
+    self_link = links.get("self")
+    if not isinstance(self_link, str):
+        return None
+    try:
+        [text] = parse_qs(urlsplit(self_link).query).get(name, ["x"])
+    except ValueError:
+        return None
+    return int(text) if text.isdigit() and 0 < int(text) < 10**9 else None
+
+
+def _check_page(meta: dict[str, Json], links: dict[str, Json], listed: int) -> Iterator[Diagnostic]:
+    """meta against the reads listed and the page ``links.self`` asked for (the standard's
+    pagination: page from 1, page-size 25 by default and at most 1000)."""
+    size = _query(links, "page-size")
+    limit = min(size or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    if listed > limit:
+        yield _problem(
+            "$.data.reads",
+            "CDR-E019",
+            f"{listed:,} reads on one page; the page size is at most {limit:,}",
+        )
     records, pages = meta.get("totalRecords"), meta.get("totalPages")
     if not (isinstance(records, int) and isinstance(pages, int)):
+        return
+    if records < 0 or pages < 0:
+        field = "totalRecords" if records < 0 else "totalPages"
+        yield _problem(f"$.meta.{field}", "CDR-E010", f"{field} is negative")
         return
     if listed > records:
         yield _problem(
@@ -294,13 +555,32 @@ def _check_meta(meta: dict[str, Json], listed: int) -> Iterator[Diagnostic]:
             "CDR-E010",
             f"{listed} reads listed but totalRecords is {records}",
         )
-    if (records == 0) != (pages == 0) or pages > records:
+    # Without an explicit page-size only the bounds are sure: 1 to 1000 records a page.
+    fewest, most = ((-(-records // size),) * 2) if size else (-(-records // MAX_PAGE_SIZE), records)
+    if (records == 0) != (pages == 0) or not fewest <= pages <= most:
+        per = f" of {size} records a page" if size else ""
         yield _problem(
-            "$.meta.totalPages", "CDR-E010", f"totalPages {pages} with totalRecords {records}"
+            "$.meta.totalPages", "CDR-E010", f"totalPages {pages} with totalRecords {records}{per}"
         )
-    elif pages == 1 and listed < records:
+        return  # which links a page needs depends on a page count that is wrong
+    if pages == 1 and listed < records:
         yield _problem(
             "$.meta.totalRecords",
             "CDR-E010",
             f"the only page lists {listed} reads but totalRecords is {records}",
         )
+    yield from _check_links(links, _query(links, "page") or 1, pages)
+
+
+def _check_links(links: dict[str, Json], page: int, pages: int) -> Iterator[Diagnostic]:
+    """The standard: first and prev are "mandatory if this response is not the first page",
+    next and last "mandatory if this response is not the last page"."""
+    needed = [*(("first", "prev") if page > 1 else ()), *(("next", "last") if page < pages else ())]
+    for name in needed:
+        if name not in links:
+            place = "not the first" if name in ("first", "prev") else "not the last"
+            yield _problem(
+                f"$.links.{name}",
+                "CDR-E017",
+                f"links.{name} is absent on page {page} of {pages} ({place} page)",
+            )

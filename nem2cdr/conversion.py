@@ -25,6 +25,7 @@ from nem2cdr.fields import stamp
 from nem2cdr.model import BasicRead, IntervalDay, QualitySpan
 from nem2cdr.pages import (
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     check_page,
     check_page_size,
     links,
@@ -50,6 +51,12 @@ from nem2cdr.usage import (
 _SECOND_HALF = 1 << 40
 _PAGE_NAME = re.compile(r"page-[0-9]{4,}\.json")
 OnProgress = Callable[[float], None]
+# One response may hold at most a page of 1,000 reads (the standard's largest page size).
+_TOO_MANY = (
+    "{total:,} records do not fit one standard response (at most {most:,} reads): "
+    "ask for one page (--page N, --page-size), every page (--all-pages DIR) or one read a "
+    "line (--jsonl); --whole-file writes a non-standard dump of them all"
+)
 
 
 @dataclass
@@ -70,6 +77,7 @@ def convert(
     page_size: int | None = None,
     all_pages: str | os.PathLike[str] | None = None,
     jsonl: bool = False,
+    whole_file: bool = False,
     strict: bool = False,
     keep_going: bool = False,
     on_progress: OnProgress | None = None,
@@ -83,8 +91,14 @@ def convert(
 
     Errors and warnings are in the result's ``diagnostics``. With errors, nothing is
     written and ``ok`` is False, unless ``keep_going`` (then the good records are written).
+    Without ``page``, ``page_size`` or ``all_pages`` one response holds every record, which
+    the standard allows only up to 1,000 reads: past that it raises ``OptionsError`` naming
+    the choices, unless ``jsonl`` (no response) or ``whole_file`` (a non-standard dump, which
+    ``check`` rejects).
+
     Raises ``PageError`` for a page that does not exist or a page size over 1000, and
-    ``OptionsError`` for ``page`` or ``jsonl`` with ``all_pages`` and for an output that is
+    ``OptionsError`` for ``page`` or ``jsonl`` with ``all_pages``, for ``whole_file`` with a
+    paging option, for a whole response past 1,000 reads (above) and for an output that is
     the input.
     """
     if page is not None and all_pages is not None:
@@ -95,6 +109,8 @@ def convert(
         raise OptionsError(f"the output {target_name(out)} is the input file")
     options = options or ConvertOptions()
     paged = page is not None or page_size is not None or all_pages is not None
+    if whole_file and paged:
+        raise OptionsError("a whole-file dump has no pages: it takes no page options")
     size = page_size or DEFAULT_PAGE_SIZE
     if paged:
         check_page_size(size)  # before the work; the page itself once the total is known
@@ -105,6 +121,8 @@ def convert(
             return ConvertResult(False, total, 0, [], found)
         query = _query(options)
         if not paged:
+            if total > MAX_PAGE_SIZE and not (jsonl or whole_file):
+                raise OptionsError(_TOO_MANY.format(total=total, most=MAX_PAGE_SIZE))
             pages = 1 if total else 0
             meta = MetaPaginated(total_records=total, total_pages=pages)
             page_links = links(options.base_url, query, None, None, pages)
@@ -126,13 +144,18 @@ def convert(
                 if all_pages is not None and staging is not None:
                     target = _page_path(staging, number, pages)
                 bodies = spool.bodies(skip=(number - 1) * size, limit=size)
-                with opened(target) as stream:
-                    if jsonl:
-                        _write_lines(stream, bodies)
-                    else:
-                        meta = MetaPaginated(total_records=total, total_pages=pages)
-                        page_links = links(options.base_url, query, number, size, pages)
-                        write_response(stream, bodies, page_links, meta)
+                try:
+                    with opened(target) as stream:
+                        if jsonl:
+                            _write_lines(stream, bodies)
+                        else:
+                            meta = MetaPaginated(total_records=total, total_pages=pages)
+                            page_links = links(options.base_url, query, number, size, pages)
+                            write_response(stream, bodies, page_links, meta)
+                except OSError as exc:
+                    if all_pages is not None:  # name the page, not the hidden staging file
+                        exc.filename = os.fspath(_page_path(all_pages, number, pages))
+                    raise
                 if all_pages is not None:
                     target = _page_path(all_pages, number, pages)
                 written.append(target_name(target))

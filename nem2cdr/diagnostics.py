@@ -66,9 +66,16 @@ CODES: dict[str, str] = {
     "CDR-E007": "readQualities ranges overlap",
     "CDR-E008": "invalid date, or readEndDate before readStartDate",
     "CDR-E009": "reads of one service point not in readStartDate descending order",
-    "CDR-E010": "meta does not add up",
+    "CDR-E010": "meta does not add up (negative, or pages against records and page size)",
     "CDR-E011": "a number too large or too small to add up exactly (|exponent| > 100)",
     "CDR-E012": "the file cannot be read",
+    "CDR-E013": "an object holds the same key twice",
+    "CDR-E014": "servicePointId is not ASCII (an ASCIIString)",
+    "CDR-E015": "readIntervalLength is not a positive number of minutes",
+    "CDR-E016": "one service point's reads are not together",
+    "CDR-E017": "links lacks first/prev (not the first page) or next/last (not the last page)",
+    "CDR-E018": "a link is not an absolute URI (URIString)",
+    "CDR-E019": "more reads on one page than its page size (at most 1,000)",
 }
 
 # Keep at most this many diagnostics of each severity in memory; the rest are counted. A garbage

@@ -476,10 +476,11 @@ class _MemberParser:
             self.lineno,
             text,
         )
-        # The 14 digits as they stand are the stamp; 12 digits (or spaces) need building.
+        # 14 digits as they stand are the stamp; 12 digits, or spaces around, need building
+        # (int() would take " 202401020300 " as a 12-digit number, older than any 14-digit one).
         if update is None:
             update_stamp = 0
-        elif len(update_raw) == 14:
+        elif len(update_raw) == 14 and update_raw.isdigit():
             update_stamp = int(update_raw)
         else:
             update_stamp = stamp(update)

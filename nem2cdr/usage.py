@@ -7,6 +7,8 @@ negated without ever writing ``-0``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Iterable
 from datetime import date
@@ -28,6 +30,7 @@ from nem2cdr.model import BasicRead, IntervalDay, QualitySpan
 
 # The namespace of the default, deterministic servicePointId: uuid5(namespace, NMI).
 DEFAULT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/nem2cdr/servicePointId")
+MIN_SECRET = 16
 DEFAULT_BASE_URL = "https://data.holder.example/cds-au/v1/energy/electricity/servicepoints/usage"
 
 QUALITY_BY_FLAG: dict[str, Quality] = {
@@ -52,6 +55,9 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
     newest_date: date | None = None
     service_point_id: Literal["uuid", "nmi"] = "uuid"
     namespace: uuid.UUID = DEFAULT_NAMESPACE
+    # Per data recipient: servicePointId = HMAC-SHA256(id_secret, NMI) as a UUID, so two
+    # recipients given different secrets cannot link their ids (nor anyone without it the NMI).
+    id_secret: bytes | None = None
     export_sign: Literal["negative", "as-is"] = "negative"
     controlled_load: frozenset[str] = frozenset()  # suffixes or register ids
     base_url: str = DEFAULT_BASE_URL
@@ -60,10 +66,19 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
         oldest, newest = self.oldest_date, self.newest_date
         if oldest is not None and newest is not None and oldest > newest:
             raise OptionsError(f"the oldest date {oldest} is after the newest date {newest}")
+        if self.id_secret is not None:
+            if self.service_point_id == "nmi":
+                raise OptionsError("an id secret shapes UUIDs: it means nothing with the NMI as id")
+            if self.namespace != DEFAULT_NAMESPACE:
+                raise OptionsError("an id secret replaces the namespace: give one or the other")
+            if len(self.id_secret) < MIN_SECRET:
+                # NMIs are few enough to try them all: only a secret nobody can guess hides them.
+                raise OptionsError(f"the id secret must be at least {MIN_SECRET} bytes")
 
 
 class OptionsError(ValueError):
-    """Arguments that contradict each other: the caller's mistake, found before any work."""
+    """Arguments that contradict each other or the input (a whole response past 1,000 reads):
+    the caller's mistake, found before anything is written."""
 
 
 class ConversionError(ValueError):
@@ -73,7 +88,19 @@ class ConversionError(ValueError):
 def service_point_id(nmi: str, options: ConvertOptions) -> str:
     if options.service_point_id == "nmi":
         return nmi
+    if options.id_secret is not None:
+        return _keyed_id(nmi, options.id_secret)
     return _uuid_of(nmi, options.namespace)
+
+
+@lru_cache(maxsize=65536)
+def _keyed_id(nmi: str, secret: bytes) -> str:
+    """HMAC-SHA256 of the NMI under ``secret``, its first 128 bits as a UUID version 8 (RFC
+    9562's custom layout: version and variant bits set, the rest from the hash)."""
+    digest = bytearray(hmac.new(secret, nmi.encode(), hashlib.sha256).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(digest)))
 
 
 @lru_cache(maxsize=65536)

@@ -373,14 +373,7 @@ def test_48_values_of_15_minutes_are_e004() -> None:
     assert broken(quarter) == [("CDR-E004", f"{INTERVAL0}.intervalReads")]
 
 
-@pytest.mark.parametrize(
-    "length",
-    [
-        7,
-        0,
-        -30,
-    ],
-)
+@pytest.mark.parametrize("length", [7, 11, 2000])
 def test_an_interval_length_that_does_not_divide_the_day_is_e004(length: int) -> None:
     def odd(payload: dict[str, Json]) -> None:
         reads(payload)[0]["intervalRead"]["readIntervalLength"] = length
@@ -632,9 +625,10 @@ def test_the_only_page_lists_every_record() -> None:
 
 
 def test_each_check_code_has_a_test_here() -> None:
-    tested = set(re.findall(r"CDR-E\d{3}", Path(__file__).read_text("utf-8")))
+    here = Path(__file__).parent.glob("test_check*.py")
+    tested = {code for path in here for code in re.findall(r"CDR-E\d{3}", path.read_text("utf-8"))}
     assert set(CHECKS) <= tested
-    assert sorted(CHECKS) == [f"CDR-E{n:03d}" for n in range(1, 13)]
+    assert sorted(CHECKS) == [f"CDR-E{n:03d}" for n in range(1, 20)]
 
 
 def test_problems_on_several_reads_are_all_reported() -> None:

@@ -78,7 +78,7 @@ def test_a_dash_reads_standard_input(tmp_path: Path) -> None:
     done = runner.invoke(cli, ["experiments", "--only", "00", "--format", "csv", "-"], input=data)
     assert done.exit_code == 0, done.output
     assert done.stdout.splitlines()[1].startswith("00,baseline,yes,ok,")
-    converted = runner.invoke(cli, ["convert", "-q", "-"], input=data)
+    converted = runner.invoke(cli, ["convert", "-q", "--page", "1", "-"], input=data)
     assert converted.exit_code == 0
     checked = runner.invoke(cli, ["check", "-"], input=converted.stdout_bytes)
     assert (checked.exit_code, checked.stdout) == (0, "ok -\n")
@@ -106,7 +106,7 @@ def _stops_reading_early(args: list[str]) -> subprocess.CompletedProcess[bytes]:
     "args",
     [
         ["convert", "-q", "--jsonl", "--interval-reads", "FULL", SAMPLE],
-        ["convert", "-q", "--interval-reads", "FULL", SAMPLE],
+        ["convert", "-q", "--whole-file", "--interval-reads", "FULL", SAMPLE],
         ["generate", "--nmis", "3", "-o", "-"],
         ["generate", "--nmis", "3", "--zip", "-o", "-"],
     ],

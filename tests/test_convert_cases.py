@@ -232,7 +232,7 @@ def test_the_same_input_gives_the_same_bytes(tmp_path: Path) -> None:
     outputs = []
     for run in range(2):
         target = tmp_path / f"run{run}.json"
-        nem2cdr.convert(sample, target, ConvertOptions(interval_reads="FULL"))
+        nem2cdr.convert(sample, target, ConvertOptions(interval_reads="FULL"), whole_file=True)
         outputs.append(target.read_bytes())
     assert outputs[0] == outputs[1]
     assert len(outputs[0]) > 1_000_000
@@ -341,7 +341,7 @@ def test_progress_is_reported_as_a_rising_fraction(tmp_path: Path) -> None:
     with source.open("wb") as out:
         generate(out, nmis=3, days=400, interval=30, seed=4)
     seen: list[float] = []
-    result = nem2cdr.convert(source, tmp_path / "out.json", on_progress=seen.append)
+    result = nem2cdr.convert(source, tmp_path / "out.jsonl", jsonl=True, on_progress=seen.append)
     assert result.ok and result.total_records > 2000
     assert seen and seen == sorted(seen)
     assert seen[0] > 0 and seen[-1] <= 1

@@ -203,13 +203,27 @@ def generate(
 )
 @click.option("--jsonl", is_flag=True, help="One EnergyUsageRead per line, no envelope.")
 @click.option(
+    "--whole-file",
+    is_flag=True,
+    help="NON-STANDARD: one response holding every record even past 1,000 reads "
+    "(a dump, not a CDR response: check rejects it).",
+)
+@click.option(
     "--service-point-id",
     type=click.Choice(["uuid", "nmi"]),
     default="uuid",
     show_default=True,
-    help="A deterministic UUID of the NMI, or the NMI itself (as AEMO's API).",
+    help="A deterministic UUID of the NMI, or the NMI itself (as AEMO's API; not for real "
+    "responses, whose ids must carry no meaning).",
 )
 @click.option("--namespace", type=click.UUID, help="Namespace of the servicePointId UUIDs.")
+@click.option(
+    "--id-secret",
+    envvar="NEM2CDR_ID_SECRET",
+    metavar="SECRET",
+    help="servicePointId per data recipient: a keyed hash (HMAC-SHA256) of the NMI as a UUID; "
+    "one secret per recipient, at least 16 bytes (better from $NEM2CDR_ID_SECRET).",
+)
 @click.option(
     "--export-sign",
     type=click.Choice(["negative", "as-is"]),
@@ -241,8 +255,10 @@ def convert(
     page_size: int | None,
     all_pages: str | None,
     jsonl: bool,
+    whole_file: bool,
     service_point_id: str,
     namespace: uuid.UUID | None,
+    id_secret: str | None,
     export_sign: str,
     controlled_load: str | None,
     base_url: str | None,
@@ -253,8 +269,10 @@ def convert(
 ) -> None:
     """Write CDR EnergyUsageListResponse JSON from a NEM12/NEM13 file.
 
-    Without --page/--page-size one response holds every record; with them, exactly that
-    page (meta and links as the standard says). Records are in the standard's order (NMI, then
+    Without --page/--page-size one response holds every record, as long as they fit one
+    standard page (1,000 reads); past that it is a usage error that names --page,
+    --all-pages and --jsonl (or the non-standard --whole-file). With them, exactly that page
+    (meta and links as the standard says). Records are in the standard's order (NMI, then
     readStartDate descending, then registerSuffix). A file with errors writes nothing and exits
     1, unless --keep-going. The same input and options always give the same bytes. A large
     plain .csv is converted on two cores (its halves in two processes, merged) unless
@@ -277,6 +295,7 @@ def convert(
             newest_date=newest_date.date() if newest_date else None,
             service_point_id=service_point_id,  # type: ignore[arg-type]
             namespace=namespace or DEFAULT_NAMESPACE,
+            id_secret=id_secret.encode() if id_secret is not None else None,
             export_sign=export_sign,  # type: ignore[arg-type]
             controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
             base_url=base_url or DEFAULT_BASE_URL,
@@ -293,6 +312,7 @@ def convert(
                 page_size=page_size,
                 all_pages=all_pages,
                 jsonl=jsonl,
+                whole_file=whole_file,
                 strict=strict,
                 keep_going=keep_going,
                 on_progress=on_progress,
@@ -330,7 +350,7 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     """
     reports = []
     for name in files:
-        source = sys.stdin.buffer.read() if name == "-" else name
+        source = sys.stdin.buffer if name == "-" else name
         reports.append(nem2cdr.CheckReport(name, nem2cdr.check(source)))
     if output_format == "json":
         print_json(reports)

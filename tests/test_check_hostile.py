@@ -1,0 +1,135 @@
+"""Hostile input to ``nem2cdr check``: one line each, exit 1, bounded memory and time.
+
+A real process (the installed command) under a 1 GiB address-space limit and a time limit, so
+that a check that reads without end or holds too much fails here instead of on a user's machine.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import nem2cdr
+from tests.test_check import encode, valid
+
+NEM2CDR = str(Path(sys.executable).parent / "nem2cdr")
+LIMIT = 1 << 30
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
+
+
+def check_cli(*args: str, stdin: int | None = None) -> tuple[int, list[str]]:
+    done = subprocess.run(
+        [NEM2CDR, "check", *args],
+        stdin=stdin,
+        capture_output=True,
+        timeout=60,
+        preexec_fn=_limited,
+    )
+    assert b"Traceback" not in done.stdout + done.stderr
+    return done.returncode, done.stdout.decode().splitlines()
+
+
+def response_with(aggregate: bytes) -> bytes:
+    return encode(valid()).replace(b'"aggregateValue": 12.5', b'"aggregateValue": ' + aggregate)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (response_with(b"1e99999999999999999999"), "beyond any range"),
+        (b"[" * 1_000_000 + b"]" * 1_000_000, "nested too deeply"),
+        (b'{"data": "\xff\xfe"}', "utf-8"),
+        (b"\x00" * 1000, "starts with the byte 0x00"),
+    ],
+    ids=["huge-exponent", "deep-nesting", "invalid-utf8", "nul-bytes"],
+)
+def test_hostile_bytes_are_one_e001_line(data: bytes, words: str, tmp_path: Path) -> None:
+    [problem] = nem2cdr.check(data)
+    assert (problem.code, problem.where) == ("CDR-E001", "$")
+    assert words in problem.message
+    path = tmp_path / "hostile.json"
+    path.write_bytes(data)
+    code, lines = check_cli(str(path))
+    assert code == 1
+    assert lines[1:] == [f"  CDR-E001 $: {problem.message}"]
+
+
+def test_dev_zero_is_refused_at_its_first_byte() -> None:
+    code, lines = check_cli("/dev/zero")
+    assert (code, lines) == (1, ["FAILED /dev/zero: 1 problems", lines[1]])
+    assert "0x00" in lines[1]
+    with open("/dev/zero", "rb") as zero:
+        code, lines = check_cli("-", stdin=zero.fileno())
+    assert code == 1 and "0x00" in lines[1]
+
+
+def test_a_folder_is_one_e012_line(tmp_path: Path) -> None:
+    code, lines = check_cli(str(tmp_path))
+    assert code == 1
+    assert lines[1] == f"  CDR-E012 $: cannot read {tmp_path}: Is a directory"
+
+
+def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        fifo.write_bytes(encode(valid()))
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    code, lines = check_cli(str(fifo))
+    writer.join()
+    assert (code, lines) == (0, [f"ok {fifo}"])
+
+
+def test_endless_whitespace_stops_at_the_size_limit(tmp_path: Path) -> None:
+    # 300 MB of spaces after "[": a response past what check holds, refused in bounded memory.
+    path = tmp_path / "spaces.json"
+    with path.open("wb") as out:
+        out.write(b"[")
+        out.truncate(300 << 20)
+    path.write_bytes(b"[" + b" " * (300 << 20))
+    code, lines = check_cli(str(path))
+    assert code == 1
+    assert "larger than 256 MiB" in lines[1]
+
+
+def test_a_huge_string_is_one_short_line(tmp_path: Path) -> None:
+    payload = valid()
+    payload["data"]["reads"][0]["servicePointId"] = "ü" * 25_000_000
+    path = tmp_path / "huge.json"
+    path.write_bytes(encode(payload))
+    code, lines = check_cli(str(path))
+    assert code == 1
+    assert lines[1].startswith("  CDR-E014 $.data.reads[0].servicePointId: ")
+    assert max(map(len, lines)) < 400
+
+
+def test_json_lines_are_read_a_line_at_a_time(tmp_path: Path) -> None:
+    # 20,000 reads (~4 MB, many read chunks) as JSON Lines: every line checked, in its order.
+    line = encode(valid()["data"]["reads"][2]) + b"\n"
+    path = tmp_path / "reads.jsonl"
+    with path.open("wb") as out:
+        out.write(line * 19_999 + b"{}\n")
+    code, lines = check_cli(str(path))
+    assert code == 1
+    assert lines[1].startswith("  CDR-E002 $[19999]: ")
+
+
+def test_an_overlong_json_line_is_one_problem() -> None:
+    from nem2cdr import checking
+
+    line = encode(valid()["data"]["reads"][2])
+    data = line + b"\n" + b'{"x": "' + b"y" * (checking._MAX_LINE + 10) + b'"}\n' + line + b"\n"
+    found = nem2cdr.check(data)
+    assert [(p.code, p.where) for p in found] == [("CDR-E001", "$[1]")]
