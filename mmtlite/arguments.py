@@ -114,3 +114,9 @@ def day(value: object, name: str, option: str | None = None) -> date | None:
     if not isinstance(value, date):
         raise BadArgument(f"{name} must be a date, not {value!r}", option)
     return value
+
+
+def printable(path: str | os.PathLike[str]) -> str:
+    """A path for a one-line message: as it is, or quoted with its control characters shown."""
+    name = os.fspath(path)
+    return name if name.isprintable() else repr(name)

@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from mmtlite import ledger
-from mmtlite.arguments import DASH
+from mmtlite.arguments import DASH, printable
 from mmtlite.categories import STAMP_FORMAT, Category
 from mmtlite.errors import Exists, MmtliteError
 from mmtlite.fileformat import ParsedFile, file_name, parse, peek_header, write
@@ -103,18 +103,19 @@ def _wrap(
         else:
             data = Path(rows_file).read_bytes()
     except OSError as exc:
-        raise WrapError(f"{rows_file}: cannot read the rows: {exc.strerror or exc}") from exc
+        why = exc.strerror or exc
+        raise WrapError(f"{printable(rows_file)}: cannot read the rows: {why}") from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise WrapError(
-            f"{rows_file}: not UTF-8 (byte 0x{data[exc.start]:02X} at line {line}): save it as "
-            "UTF-8"
+            f"{printable(rows_file)}: not UTF-8 (byte 0x{data[exc.start]:02X} at line {line}): "
+            "save it as UTF-8"
         ) from exc
     rows = _rows(text, spec, action)
     if not rows:
-        raise WrapError(f"{rows_file}: no rows to wrap")
+        raise WrapError(f"{printable(rows_file)}: no rows to wrap")
     number = sequence if sequence is not None else next_sequence(place, spec)
     name = file_name(spec.name, place.env, created)
     content = _write(spec, place.env, number, created, rows)

@@ -266,3 +266,9 @@ def test_an_interrupted_set_leaves_no_file_and_no_temporary(tmp_path: Path) -> N
     with pytest.raises(KeyboardInterrupt):
         write_set(files(), folder)  # type: ignore[arg-type]
     assert list(folder.iterdir()) == []
+
+
+def test_a_path_with_a_newline_is_named_on_one_line(db: Database) -> None:
+    with pytest.raises(mmtlite.MmtliteError) as raised:
+        db.wrap("MANEXCL", "rows\nfile.csv")
+    assert "\n" not in str(raised.value) and "'rows\\nfile.csv'" in str(raised.value)
