@@ -13,6 +13,9 @@ from typing import Any
 
 import click
 
+# Exit codes, the same for both tools (docs/cli.md): 2 is click's usage error.
+INPUT_ERRORS = 1
+BUSY = 3  # mmtlite: another writer holds the environment
 INTERNAL_ERROR = 4
 # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C.
 INTERRUPTED = 130
@@ -62,3 +65,8 @@ def run_guarded(command: Callable[..., object], prog: str) -> None:
             err=True,
         )
         sys.exit(INTERNAL_ERROR)
+
+
+def given(context: click.Context, name: str) -> bool:
+    """Whether the option ``name`` was given (on the command line or by the environment)."""
+    return context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT

@@ -30,29 +30,12 @@ from mmtlite.paths import ENVS
 from mmtlite.results import run_report
 from nem2cdr.atomic import STDOUT
 from nem2cdr_cli import mmtlite_render as render
-from nem2cdr_cli.errors import Group, run_guarded
-from nem2cdr_cli.output import print_json
+from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, given, run_guarded
+from nem2cdr_cli.output import format_option, print_json
 from nem2cdr_cli.progress import files_bar, wanted
 
-INPUT_ERRORS = 1
-BUSY = 3
-
-_FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for scripts.",
-)
-_TABULAR_FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-    help="table for people, json or csv for scripts.",
-)
+_FORMAT = format_option("json")
+_TABULAR_FORMAT = format_option("json", "csv")
 
 _HOME_HELP = "Folder of the databases and landing folders [default: $MMTLITE_HOME, else ./mmt]."
 _ENV_HELP = "Environment (one database each); files for another one are refused."
@@ -468,8 +451,7 @@ def report(context: click.Context, output_format: str, html_file: str | None) ->
     settings = context.find_object(Settings)
     assert settings is not None
     page_only = html_file == STDOUT
-    given = context.get_parameter_source("output_format") == click.core.ParameterSource.COMMANDLINE
-    if page_only and given:
+    if page_only and given(context, "output_format"):
         raise click.UsageError("--html - writes the page to stdout: it cannot go with --format")
     made = _call(lambda: settings.db.report(html=html_file))
     if page_only:

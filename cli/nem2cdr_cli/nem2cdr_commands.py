@@ -13,8 +13,8 @@ import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
 from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
-from nem2cdr_cli.errors import Group, run_guarded
-from nem2cdr_cli.output import console, print_json
+from nem2cdr_cli.errors import INPUT_ERRORS, Group, given, run_guarded
+from nem2cdr_cli.output import console, format_option, print_json
 from nem2cdr_cli.progress import file_bar, stages_bar, wanted
 from nem2cdr_cli.render import (
     print_check,
@@ -23,15 +23,7 @@ from nem2cdr_cli.render import (
     print_validation,
 )
 
-INPUT_ERRORS = 1
-FORMAT_OPTION = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for scripts (nothing else on stdout).",
-)
+FORMAT_OPTION = format_option("json")
 
 
 class WorkersType(click.ParamType[Workers]):
@@ -282,7 +274,7 @@ def convert(
     Example:
       nem2cdr convert --interval-reads FULL data.zip -o usage.json
     """
-    if all_pages is not None and _given(click.get_current_context(), "output"):
+    if all_pages is not None and given(click.get_current_context(), "output"):
         raise click.UsageError("--all-pages writes its own files: it takes no -o/--output")
     if namespace is not None and service_point_id == "nmi":
         raise click.UsageError(
@@ -485,11 +477,6 @@ def experiments_command(
         )
     if result.failed:
         sys.exit(INPUT_ERRORS)
-
-
-def _given(ctx: click.Context, name: str) -> bool:
-    """Whether the user gave option ``name`` (not left it at its default)."""
-    return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
 
 def main() -> None:

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
 import msgspec
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 _json = msgspec.json.Encoder()
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def console(stderr: bool = False) -> Console:
@@ -50,3 +53,16 @@ def escape(text: str) -> str:
 def print_json(value: object) -> None:
     sys.stdout.buffer.write(msgspec.json.format(_json.encode(value), indent=2) + b"\n")
     sys.stdout.flush()
+
+
+def format_option(*scripted: str) -> Callable[[F], F]:
+    """``--format``: ``table`` for people (the default), or one of ``scripted`` for scripts
+    (then nothing else goes to stdout)."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", *scripted]),
+        default="table",
+        show_default=True,
+        help=f"table for people, {' or '.join(scripted)} for scripts (nothing else on stdout).",
+    )
