@@ -12,7 +12,6 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -133,35 +132,17 @@ def convert(
                     write_response(stream, spool.bodies(), page_links, meta)
             return ConvertResult(True, total, pages, [target_name(out)], found)
         pages = page_count(total, size)
-        wanted = range(1, max(pages, 1) + 1) if all_pages is not None else [page or 1]
-        for number in wanted:
+        page_of = _PageWriter(spool, options, query, size, total, pages)
+        if all_pages is None:
+            check_page(page or 1, size, total)
+            with opened(out) as stream:
+                page_of.write(stream, page or 1, jsonl)
+            return ConvertResult(True, total, pages, [target_name(out)], found)
+        numbers = range(1, max(pages, 1) + 1)
+        for number in numbers:
             check_page(number, size, total)
-        written = []
-        # Every page is written into a hidden folder first: Ctrl-C adds no page to all_pages.
-        with staged_folder(all_pages) if all_pages is not None else nullcontext() as staging:
-            for number in wanted:
-                target: Target = out
-                if all_pages is not None and staging is not None:
-                    target = _page_path(staging, number, pages)
-                bodies = spool.bodies(skip=(number - 1) * size, limit=size)
-                try:
-                    with opened(target) as stream:
-                        if jsonl:
-                            _write_lines(stream, bodies)
-                        else:
-                            meta = MetaPaginated(total_records=total, total_pages=pages)
-                            page_links = links(options.base_url, query, number, size, pages)
-                            write_response(stream, bodies, page_links, meta)
-                except OSError as exc:
-                    if all_pages is not None:  # name the page, not the hidden staging file
-                        exc.filename = os.fspath(_page_path(all_pages, number, pages))
-                    raise
-                if all_pages is not None:
-                    target = _page_path(all_pages, number, pages)
-                written.append(target_name(target))
-        if all_pages is not None:
-            _remove_stale_pages(Path(all_pages), {Path(name).name for name in written})
-        return ConvertResult(True, total, pages, written, found)
+        written = _write_all_pages(Path(all_pages), numbers, page_of)
+        return ConvertResult(True, total, pages, [os.fspath(path) for path in written], found)
     finally:
         spool.close()
 
@@ -323,6 +304,43 @@ def _query(options: ConvertOptions) -> dict[str, str]:
 def _write_lines(stream: BinaryIO, bodies: Iterator[bytes]) -> None:
     for body in bodies:
         stream.write(body + b"\n")
+
+
+@dataclass(frozen=True)
+class _PageWriter:
+    """Writes page ``number`` of a paged response (or its reads as JSON Lines)."""
+
+    spool: Spool
+    options: ConvertOptions
+    query: dict[str, str]
+    size: int
+    total: int
+    pages: int
+
+    def write(self, stream: BinaryIO, number: int, jsonl: bool = False) -> None:
+        bodies = self.spool.bodies(skip=(number - 1) * self.size, limit=self.size)
+        if jsonl:
+            _write_lines(stream, bodies)
+            return
+        meta = MetaPaginated(total_records=self.total, total_pages=self.pages)
+        page_links = links(self.options.base_url, self.query, number, self.size, self.pages)
+        write_response(stream, bodies, page_links, meta)
+
+
+def _write_all_pages(folder: Path, numbers: range, page_of: _PageWriter) -> list[Path]:
+    """Every page into a hidden staging folder, moved into ``folder`` at the end: Ctrl-C or a
+    full disk adds no page to it. Pages an earlier run left there are then removed."""
+    paths = [_page_path(folder, number, page_of.pages) for number in numbers]
+    with staged_folder(folder) as staging:
+        for number, path in zip(numbers, paths, strict=True):
+            try:
+                with open(staging / path.name, "wb", buffering=1 << 20) as stream:
+                    page_of.write(stream, number)
+            except OSError as exc:
+                exc.filename = os.fspath(path)  # the page, not the hidden staging file
+                raise
+    _remove_stale_pages(folder, {path.name for path in paths})
+    return paths
 
 
 def _remove_stale_pages(folder: Path, kept: set[str]) -> None:

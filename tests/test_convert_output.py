@@ -6,8 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import nem2cdr
-from nem2cdr import conversion, targets
+from nem2cdr import conversion
 from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import nem12, row_300
 
@@ -64,19 +62,20 @@ def test_all_pages_on_a_full_disk_removes_its_pages_and_names_the_page(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The disk fills while the third page is written: no space, as a full file system says.
-    real_opened = targets.opened
+    real_write = conversion._PageWriter.write
     calls = 0
 
-    @contextmanager
-    def filling(target: targets.Target) -> Iterator[BinaryIO]:
+    def filling(
+        self: conversion._PageWriter, stream: BinaryIO, number: int, jsonl: bool = False
+    ) -> None:
         nonlocal calls
         calls += 1
-        with real_opened(target) as stream:
-            if calls == 3:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            yield stream
+        if calls == 3:
+            stream.write(b"half a page")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_write(self, stream, number, jsonl)
 
-    monkeypatch.setattr(conversion, "opened", filling)
+    monkeypatch.setattr(conversion._PageWriter, "write", filling)
     folder = tmp_path / "pages"
     result = CliRunner().invoke(
         cli, ["convert", "-q", str(source), "--all-pages", str(folder), "--page-size", "2"]
