@@ -300,7 +300,6 @@ def test_keep_superseded_flags_the_replaced_days(tmp_path: Path) -> None:
 
 def test_the_commands_usage_errors(tmp_path: Path) -> None:
     sample = str(CORPUS / "unzipped" / sorted(p.name for p in (CORPUS / "unzipped").iterdir())[0])
-    assert export(sample, "--to", "parquet").exit_code == 2  # Parquet needs a file
     assert export("-", "--to", "csv").exit_code == 2  # read twice: no standard input
     assert export(sample, "--to", "json").exit_code == 2
 
@@ -313,7 +312,7 @@ def test_polars_and_pandas_frames_hold_the_same_rows(tmp_path: Path) -> None:
     assert frame["value"].to_list() == table.column("value").to_pylist()
     pandas_frame = nem2cdr.to_pandas(path)
     assert list(pandas_frame["value"]) == table.column("value").to_pylist()
-    assert str(pandas_frame["interval_start"].dt.tz) == "UTC+10:00"
+    assert pandas_frame["interval_start"][0].utcoffset() == timedelta(hours=10)
 
 
 def test_record_batches_are_bounded(tmp_path: Path) -> None:

@@ -61,16 +61,14 @@ def export(
     """Write the inputs' interval data (and NEM13 reads) to ``out`` as ``to`` in ``shape``.
 
     Superseded days are left out, or kept and flagged (a ``superseded`` column) with
-    ``keep_superseded``. Raises ``OptionsError`` for Parquet on standard output or for
-    standard output when the inputs hold both NEM12 and NEM13 data (two tables), ``OSError``
+    ``keep_superseded``. Raises ``OptionsError`` for standard output when the inputs hold both
+    NEM12 and NEM13 data (two tables), ``OSError``
     when a file cannot be written, ``MissingExtra`` without pyarrow, ``DecimalTooWide`` when
     the inputs' decimals need more than 38 digits.
     """
     need("pyarrow", "arrow")
     if to not in FORMATS:
         raise OptionsError(f"cannot export to {to!r}: choose from {', '.join(FORMATS)}")
-    if to == "parquet" and os.fspath(out) == STDOUT:
-        raise OptionsError("Parquet ends with an index at the file's start: give a file, not -")
     inputs = as_list(sources)
     try:
         found, options = surveyed(
