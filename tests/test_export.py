@@ -350,3 +350,34 @@ def test_without_pyarrow_the_command_says_so_in_one_line() -> None:
     assert done.stderr == (
         "nem2cdr export: this needs pyarrow, which is not installed: pip install 'nem2cdr[arrow]'\n"
     )
+
+
+@pytest.mark.slow
+def test_two_processes_write_what_one_writes(tmp_path: Path) -> None:
+    source = tmp_path / "big.csv"
+    nem2cdr.generate(source, nmis=6, days=365, interval=5, seed=3)
+    assert source.stat().st_size > 4 << 20  # big enough to be read in halves
+    # The same day twice, one copy in each half: the later copy wins across the halves too.
+    with open(source, "rb") as whole:
+        lines = whole.read().split(b"\r\n")
+    first_day = next(line for line in lines if line.startswith(b"300,"))
+    stream = lines[1]
+    lines[-2:-2] = [stream, first_day.replace(b"0.", b"1.", 1)]
+    source.write_bytes(b"\r\n".join(lines))
+    for workers in ("1", "2"):
+        result = export(
+            str(source),
+            "--to",
+            "parquet",
+            "-o",
+            str(tmp_path / f"{workers}.pq"),
+            "--workers",
+            workers,
+            "--shape",
+            "daily",
+        )
+        assert result.exit_code == 0, result.output
+        assert "NEM12-W011" in result.output
+    one, two = pq.read_table(tmp_path / "1.pq"), pq.read_table(tmp_path / "2.pq")
+    assert one.equals(two)
+    assert one.num_rows == nem2cdr.validate(source).stats.days - 1

@@ -359,6 +359,7 @@ def convert(
     is_flag=True,
     help="Export the good records even when a file has errors (they are still reported).",
 )
+@WORKERS_OPTION
 def export_command(
     files: tuple[str, ...],
     to: str,
@@ -367,6 +368,7 @@ def export_command(
     keep_superseded: bool,
     strict: bool,
     keep_going: bool,
+    workers: Workers,
 ) -> None:
     """Write the interval data of NEM12/NEM13 files as a CSV or Parquet table.
 
@@ -393,6 +395,7 @@ def export_command(
             keep_superseded=keep_superseded,
             keep_going=keep_going,
             strict=strict,
+            workers=workers,
         )
     except OptionsError as exc:
         raise click.UsageError(str(exc)) from exc
