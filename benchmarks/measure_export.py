@@ -68,11 +68,19 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("*.csv")):
 
 
 def _line(name: str, measured: Measured, baseline: Measured | None) -> str:
+    """Wall time and CPU time (the machine may be shared: CPU time is what load changes
+    least), each with its ratio to the baseline's, and peak RSS."""
     if measured.returncode:
         return f"  {name:44} failed (exit {measured.returncode}): {measured.stderr[-300:]}"
-    ratio = f"{measured.seconds / baseline.seconds:6.1f}x" if baseline else "      "
+    wall, cpu = measured.seconds, measured.cpu_seconds
+    ratios = (
+        f"{wall / baseline.seconds:6.1f}x {cpu / baseline.cpu_seconds:6.1f}x"
+        if baseline
+        else " " * 15
+    )
     return (
-        f"  {name:44} {measured.seconds:8.1f} s {ratio}  peak RSS {measured.peak_rss_mb:7.0f} MiB"
+        f"  {name:46} wall {wall:7.1f} s  CPU {cpu:7.1f} s  {ratios}  "
+        f"peak RSS {measured.peak_rss_mb:6.0f} MiB"
     )
 
 
