@@ -227,22 +227,13 @@ def duplicated(tmp_path: Path) -> tuple[Path, Path]:
     """Two files that give the same day: the second with a later UpdateDateTime for one day,
     the same UpdateDateTime for another."""
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
-    first.write_bytes(
-        nem12(
-            STREAM_30,
-            row_300("20240101", ",".join(["1"] * 48), "A,,,20240102030000,"),
-            row_300("20240102", ",".join(["2"] * 48), "A,,,20240103030000,"),
-            row_300("20240103", ",".join(["3"] * 48), "A,,,20240105030000,"),
-        )
-    )
-    second.write_bytes(
-        nem12(
-            STREAM_30,
-            row_300("20240101", ",".join(["10"] * 48), "A,,,20240109030000,"),
-            row_300("20240102", ",".join(["20"] * 48), "A,,,20240103030000,"),
-            row_300("20240103", ",".join(["30"] * 48), "A,,,20240104030000,"),
-        )
-    )
+    # Each interval of day d is d x scale; the UpdateDateTime of days 1-3 is on these days.
+    for path, scale, updated in ((first, 1, (2, 3, 5)), (second, 10, (9, 3, 4))):
+        rows = [
+            row_300(f"2024010{day}", ",".join([str(day * scale)] * 48), f"A,,,2024010{on}030000,")
+            for day, on in zip((1, 2, 3), updated, strict=True)
+        ]
+        path.write_bytes(nem12(STREAM_30, *rows))
     return first, second
 
 

@@ -339,7 +339,7 @@ def convert(
     default="-",
     show_default=True,
     type=click.Path(dir_okay=False, allow_dash=True),
-    help="Where to write the table ('-' for standard output: CSV only).",
+    help="Where to write the table ('-' for standard output).",
 )
 @click.option(
     "--shape",
