@@ -169,7 +169,7 @@ class _Plan:
         with ExitStack() as stack:
             files = {
                 table: stack.enter_context(
-                    pa.ipc.new_file(
+                    pa.ipc.new_stream(
                         str(folder / table), schema(table, self.options), options=compressed
                     )
                 )
@@ -180,13 +180,12 @@ class _Plan:
         return True
 
     def spilled(self, folder: Path) -> Iterator[tuple[Shape, Any]]:
-        """The child's batches back, a batch at a time (the files are memory-mapped)."""
+        """The child's batches back, a batch at a time: read, not memory-mapped, whose pages
+        would stay in this process's memory until the end."""
         pa = need("pyarrow", "arrow")
         for table in self.tables:
-            with pa.memory_map(str(folder / table)) as source:
-                reader = pa.ipc.open_file(source)
-                for index in range(reader.num_record_batches):
-                    yield table, reader.get_batch(index)
+            with pa.OSFile(str(folder / table)) as source:
+                yield from ((table, batch) for batch in pa.ipc.open_stream(source))
 
 
 class _Writer:
