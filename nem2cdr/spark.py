@@ -69,13 +69,16 @@ def read_nem12(
     keep_going: bool = False,
     strict: bool = False,
     resolve_duplicates: bool = True,
+    partitions: int | None = None,
 ) -> DataFrame:
     """A DataFrame of table ``shape`` (``long``, ``daily``, ``accumulation``) of the files.
 
     ``paths`` is what ``spark.read.load`` takes: files, folders, globs. Raises
     ``ExportError`` (on the driver, before the rows are built) when a file has errors,
     unless ``keep_going``; ``values="text"`` gives each value as the file's text (a string
-    column), as the CSV export does.
+    column), as the CSV export does. Spark packs small files into one task up to
+    ``spark.sql.files.maxPartitionBytes``: ``partitions`` spreads the files over that many
+    tasks instead (their bytes are shuffled once to get there).
     """
     need("pyspark", "spark")
     from pyspark.sql import functions as F
@@ -83,6 +86,8 @@ def read_nem12(
 
     where = paths if isinstance(paths, str) else list(paths)
     files = spark.read.format("binaryFile").load(where).select("path", "content")
+    if partitions is not None:
+        files = files.repartition(partitions, "path")
     found = files.mapInArrow(_surveying(strict), _SURVEY).collect()
     digits = Digits(
         max((row.whole for row in found), default=1), max((row.places for row in found), default=0)

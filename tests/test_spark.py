@@ -71,7 +71,9 @@ def exported(paths: list[Path], shape: str = "long") -> list[dict[str, Any]]:
 def test_read_nem12_over_the_corpus_equals_export_row_for_row(spark: SparkSession) -> None:
     nem12_files = [path for path in GOOD if "nem13" not in path.parts]
     # Sample packs repeat NMIs across files: each file is compared with its own export.
-    df = read_nem12(spark, [str(path) for path in nem12_files], resolve_duplicates=False)
+    df = read_nem12(
+        spark, [str(path) for path in nem12_files], resolve_duplicates=False, partitions=4
+    )
     got, want = rows(df), exported(nem12_files)
     assert len(got) == len(want) > 100_000
     assert got == want  # decimals compare as numbers, times as instants
