@@ -113,18 +113,23 @@ def one_nmi_files(source: Path, folder: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize(
-    ("source", "interval_reads", "page_size"),
+    ("source", "shape", "interval_reads", "page_size"),
     [
-        (SAMPLE, "FULL", 40),
-        (CORPUS / "Example_NEM12_ManyNMIs.zip", "MIN_30", 3),
-        (CORPUS / "nem12" / "NEM12#Scenario06#ETSAMDP#NEMMCO.zip", "FULL", 2),
+        (SAMPLE, "long", "FULL", 40),
+        (CORPUS / "Example_NEM12_ManyNMIs.zip", "long", "MIN_30", 3),
+        (CORPUS / "nem12" / "NEM12#Scenario06#ETSAMDP#NEMMCO.zip", "daily", "FULL", 2),
     ],
-    ids=["sample-full", "many-nmis-min30", "mixed-scales-full"],
+    ids=["sample-full", "many-nmis-min30", "mixed-scales-daily-full"],
 )
 def test_to_cdr_equals_convert_byte_for_byte(
-    spark: SparkSession, tmp_path: Path, source: Path, interval_reads: str, page_size: int
+    spark: SparkSession,
+    tmp_path: Path,
+    source: Path,
+    shape: str,
+    interval_reads: str,
+    page_size: int,
 ) -> None:
-    frame = read_nem12(spark, str(source), values="text")
+    frame = read_nem12(spark, str(source), shape, values="text")  # type: ignore[arg-type]
     pages = to_cdr(frame, interval_reads=interval_reads, page_size=page_size)  # type: ignore[arg-type]
     got = {(r.servicePointId, r.page): r.payload.encode() for r in pages.collect()}
     want = {}
