@@ -45,6 +45,7 @@ from mmtlite.arguments import (
     whole,
 )
 from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND, STAMP_FORMAT, Category
+from mmtlite.db import explaining, integrity
 from mmtlite.errors import BadArgument, Exists
 from mmtlite.fileformat import file_name, parse, write
 from mmtlite.findings import LoggedFinding
@@ -66,7 +67,9 @@ def open(home_folder: PathLike | None = None, env: Env = "build") -> Database:
     """The environment ``env`` under ``home_folder`` (default ``$MMTLITE_HOME``, else
     ``./mmt``). Nothing is created until a method needs it."""
     folder = optional_path(home_folder, "home_folder", "--home")
-    return Database(Place(home(folder), choice(env, "env", ENVS, "--env")))
+    # PROD, as every file says it, is prod.
+    named = env.lower() if isinstance(env, str) else env
+    return Database(Place(home(folder), choice(named, "env", ENVS, "--env")))
 
 
 class Database:
@@ -89,7 +92,7 @@ class Database:
 
     def init(self) -> list[Path]:
         """Create the database and every landing folder; the folders."""
-        with self._connection():
+        with self._connection(create=True):
             pass
         return create_folders(self.place)
 
@@ -177,7 +180,8 @@ class Database:
         fail = share(fail, "fail", "--fail")
         seed = whole(seed, "seed", -(2**63), option="--seed")
         when = moment(when, "when") or datetime.now()
-        with self._connection() as connection:
+        simulate.check_env(self.place)  # before the database is opened, or created
+        with self._connection(create=True) as connection:
             return simulate.respond(
                 connection, self.place, system, tranche_id, when=when, fail=fail, seed=seed
             )
@@ -316,11 +320,20 @@ class Database:
             )
         return chosen
 
+    def check(self) -> list[str]:
+        """What SQLite's full integrity check finds in the database (at most 100 lines);
+        empty when it is sound."""
+        with self._connection() as connection:
+            return integrity(connection)
+
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        connection = connect(self.database)
+    def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        """The database (it must exist unless ``create``); an ``sqlite3`` error inside is a
+        ``SchemaError`` naming it."""
+        connection = connect(self.database, create=create)
         try:
-            yield connection
+            with explaining(self.database):
+                yield connection
         finally:
             connection.close()
 

@@ -34,7 +34,7 @@ from mmtlite.activity import (
 from mmtlite.applying import MassDelete, apply, reject_unknown_codes
 from mmtlite.categories import CATEGORIES, INBOUND
 from mmtlite.codes import C_BUDGET, C_OUTBOUND, C_UNREADABLE
-from mmtlite.db import transaction
+from mmtlite.db import explaining, transaction
 from mmtlite.errors import BadArgument
 from mmtlite.fileformat import ParsedFile, parse, peek_header, read_bytes
 from mmtlite.findings import Finding
@@ -165,8 +165,8 @@ def _run(
     only_new: bool = False,
     on_file: OnFile | None = None,
 ) -> RunResult:
-    with WriterLock(place.lock, command):
-        connection = connect(place.database)
+    with WriterLock(place.lock, command), explaining(place.database):
+        connection = connect(place.database, check=True)
         try:
             aborted = activity.mark_aborted(connection)
             run_id = activity.start_run(connection, command)

@@ -46,6 +46,12 @@ class Answer(msgspec.Struct):
     failed: int
 
 
+def check_env(place: Place) -> None:
+    """``SimulateError`` in prod: a made-up answer must not reach it."""
+    if place.env == "prod":
+        raise SimulateError("respond makes up answers: never in prod")
+
+
 def respond(
     connection: sqlite3.Connection,
     place: Place,
@@ -57,8 +63,7 @@ def respond(
     seed: int = 0,
 ) -> Answer:
     """Write ``system``'s answer to its last file of ``tranche_id`` into its inbound folder."""
-    if place.env == "prod":
-        raise SimulateError("respond makes up answers: never in prod")
+    check_env(place)
     sent = connection.execute(
         "SELECT name, folder FROM outbound WHERE category = ? AND tranche_id = ? "
         "ORDER BY outbound_id DESC LIMIT 1",
