@@ -116,7 +116,7 @@ class Database:
         ``force`` lets a known sequence gap or a mass delete through; ``budget`` is the bad
         rows a file may have and still load, a ``Budget`` or the CLI's text (``"50"``,
         ``"0.5%"``; default: none for the control lists, 1% for the others); ``max_delete``
-        the share (0 to 1) of a list a complete file may remove."""
+        the share (0 to 1) of a list a file may remove (by ALL or REMOVE)."""
         names = input_paths(paths)
         options = _options(force, budget, max_delete, on_file)
         return loader.load(self.place, names, options, on_file)

@@ -69,7 +69,7 @@ CODES: dict[str, str] = {
     C_REPLAY: "the sequence is older than the last one loaded (a replay)",
     C_GAP: "the sequence skips one or more files (a gap; --force if they will never come)",
     C_BUDGET: "more bad rows than the error budget allows",
-    C_MASS_DELETE: "a complete (ALL) list would remove more than the allowed share",
+    C_MASS_DELETE: "a file would remove more than the allowed share of its list (ALL or REMOVE)",
     C_OUTBOUND: "an outbound category: mmtlite writes these files, it does not load them",
     R_COLUMN_COUNT: "wrong number of columns",
     R_BLANK_KEY: "blank key",

@@ -97,7 +97,7 @@ DEFAULT_BUDGET = Budget(share=0.01, floor=10)
 class Options(msgspec.Struct, frozen=True):
     force: bool = False  # let a known gap or a mass delete through
     budget: Budget | None = None  # None: the defaults above
-    max_delete: float = 0.2  # share of a list a complete (ALL) file may remove
+    max_delete: float = 0.2  # share of a list a file may remove (ALL or REMOVE)
 
 
 class FileResult(msgspec.Struct):

@@ -201,7 +201,7 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
             callback=_a_number,
             metavar="PCT",
-            help="Share of a list a complete (ALL) file may remove without --force.",
+            help="Share of a list a file may remove (by ALL or REMOVE) without --force.",
         ),
         _FORMAT,
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
