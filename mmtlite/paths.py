@@ -48,13 +48,19 @@ class Place:
         return self.root / f"mmt_{self.env}.lock"
 
     @property
+    def numbering_lock(self) -> Path:
+        """Held while an inbound file is given its sequence and name, and written (``wrap``,
+        ``respond``): apart from the writer lock, so a wrap never makes a load busy."""
+        return self.root / f"mmt_{self.env}.inbound.lock"
+
+    @property
     def own_files(self) -> tuple[Path, ...]:
-        """The database, its journals and the lock: no output may be written over them."""
+        """The database, its journals and the locks: no output may be written over them."""
         database = self.database
         journals = (
             database.with_name(f"{database.name}{end}") for end in ("-wal", "-shm", "-journal")
         )
-        return (database, *journals, self.lock)
+        return (database, *journals, self.lock, self.numbering_lock)
 
     def folder(self, system: str, category: str, direction: Literal["inbound", "outbound"]) -> Path:
         if system not in SYSTEMS:

@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("activity", "ledger", "generator"),
     ("rules",),
     ("migrations", "applying", "responses"),
+    ("numbering",),
     ("loader", "wrap", "outbound"),
     ("tranches", "simulate"),
     ("reports", "results"),
