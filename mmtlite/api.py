@@ -108,6 +108,7 @@ class Database:
         force: bool = False,
         budget: Budget | str | None = None,
         max_delete: float = 0.2,
+        max_size: int = loader.MAX_SIZE,
         on_file: loader.OnFile | None = None,
     ) -> RunResult:
         """Load ``paths`` (one path, or a list) in category and sequence order, each file in
@@ -116,9 +117,10 @@ class Database:
         ``force`` lets a known sequence gap or a mass delete through; ``budget`` is the bad
         rows a file may have and still load, a ``Budget`` or the CLI's text (``"50"``,
         ``"0.5%"``; default: none for the control lists, 1% for the others); ``max_delete``
-        the share (0 to 1) of a list a file may remove (by ALL or REMOVE)."""
+        the share (0 to 1) of a list a file may remove (by ALL or REMOVE); ``max_size`` the
+        bytes a file may have (a bigger one is refused unread)."""
         names = input_paths(paths)
-        options = _options(force, budget, max_delete, on_file)
+        options = _options(force, budget, max_delete, max_size, on_file)
         return loader.load(self.place, names, options, on_file)
 
     def ingest(
@@ -127,10 +129,13 @@ class Database:
         force: bool = False,
         budget: Budget | str | None = None,
         max_delete: float = 0.2,
+        max_size: int = loader.MAX_SIZE,
         on_file: loader.OnFile | None = None,
     ) -> RunResult:
-        """Load every new file of the inbound folders (options as ``load``)."""
-        return loader.ingest(self.place, _options(force, budget, max_delete, on_file), on_file)
+        """Load every new file of the inbound folders (options as ``load``); publish the
+        outbound files a crash left hidden."""
+        options = _options(force, budget, max_delete, max_size, on_file)
+        return loader.ingest(self.place, options, on_file)
 
     def status(self) -> reports.Status:
         """Meters by status, every status listed."""
@@ -345,7 +350,9 @@ def _inbound(category: object) -> Category:
     return spec
 
 
-def _options(force: object, budget: object, max_delete: object, on_file: object) -> loader.Options:
+def _options(
+    force: object, budget: object, max_delete: object, max_size: object, on_file: object
+) -> loader.Options:
     """A load's options, checked before the lock is taken or a run logged."""
     if on_file is not None and not callable(on_file):
         raise BadArgument(f"on_file must be a function or None, not {on_file!r}")
@@ -357,4 +364,5 @@ def _options(force: object, budget: object, max_delete: object, on_file: object)
         force=flag(force, "force"),
         budget=budget,
         max_delete=share(max_delete, "max_delete", "--max-delete"),
+        max_size=whole(max_size, "max_size", 0, option="--max-size"),
     )

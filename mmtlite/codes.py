@@ -49,7 +49,7 @@ R_NOT_IN_TRANCHE = "MMT-R011"
 R_NOTHING_SENT = "MMT-R012"
 
 CODES: dict[str, str] = {
-    C_UNREADABLE: "the file cannot be read (missing, a folder, no permission)",
+    C_UNREADABLE: "the file cannot be read (missing, not a regular file, no permission, too big)",
     C_NAME: "the name is not <CATEGORY>_<ENV>_<YYYYMMDDHHMMSS>.<csv|txt>",
     C_EMPTY: "the file is empty",
     C_ENCODING: "the file is not UTF-8",

@@ -23,7 +23,7 @@ from mmtlite.arguments import MAX_SEQUENCE, SQLITE_MAX
 from mmtlite.categories import ACTIONS, INBOUND
 from mmtlite.errors import BadArgument
 from mmtlite.generator import MAX_METERS
-from mmtlite.loader import OnFile
+from mmtlite.loader import MAX_SIZE, OnFile
 from mmtlite.lock import Busy
 from mmtlite.migration_report import rows as report_rows
 from mmtlite.paths import ENVS
@@ -203,6 +203,14 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
             metavar="PCT",
             help="Share of a list a file may remove (by ALL or REMOVE) without --force.",
         ),
+        click.option(
+            "--max-size",
+            type=click.IntRange(0, SQLITE_MAX >> 20),
+            default=MAX_SIZE >> 20,
+            show_default=True,
+            metavar="MB",
+            help="A bigger file (in MiB) is refused without being read.",
+        ),
         _FORMAT,
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
     ]
@@ -266,6 +274,7 @@ def _options(given: dict[str, Any]) -> dict[str, Any]:
         "force": given["force"],
         "budget": given["error_budget"],
         "max_delete": given["max_delete"] / 100,
+        "max_size": given["max_size"] << 20,
     }
 
 
