@@ -290,6 +290,22 @@ def _report_run(run: Callable[[OnFile | None], RunResult], given: dict[str, Any]
 
 
 @_command
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.pass_obj
+def set_aside(settings: Settings, files: tuple[str, ...]) -> None:
+    """Move refused FILES out of their inbound folder into rejected/ beside it, where ingest
+    never looks: a file that will never load stops being tried (and logged) on every ingest.
+    Each move is logged once. Moving a file back into inbound/ makes ingest try it again.
+
+    \b
+    Example:
+      mmtlite set-aside mmt/mmt/system_data_build/manexcl/inbound/MANEXCL_BUILD_20240105093000.csv
+    """
+    for moved in _call(lambda: settings.db.set_aside(files)):
+        click.echo(f"set aside {moved.file}: moved to {moved.moved_to}")
+
+
+@_command
 @_FORMAT
 @click.pass_obj
 def status(settings: Settings, output_format: str) -> None:
