@@ -8,6 +8,7 @@ busy (another load holds the environment), 4 internal error.
 from __future__ import annotations
 
 import csv
+import errno
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from mmtlite.paths import ENVS
 from mmtlite.results import run_report
 from nem2cdr.atomic import STDOUT
 from nem2cdr_cli import mmtlite_render as render
-from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, given, run_guarded
+from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, _discard_stdout, given, run_guarded
 from nem2cdr_cli.output import format_option, print_json
 from nem2cdr_cli.progress import files_bar, wanted
 
@@ -83,7 +84,25 @@ def _command(function: Callable[..., Any]) -> click.Command:
     return cli.command()(_global_options(function))
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(Group):
+    """``Group``, and a full disk or a failing device under stdout (``> /dev/full``) said in one
+    line, exit 1: the output is lost, not the command's work, and it is no internal error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in _OUTPUT_LOST:
+                raise
+            _discard_stdout()  # the interpreter's last flush would fail again
+            click.echo(f"mmtlite: cannot write the output: {exc.strerror or exc}", err=True)
+            ctx.exit(INPUT_ERRORS)
+
+
+_OUTPUT_LOST = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(mmtlite.__version__, prog_name="mmtlite")
 @click.option("--home", type=click.Path(file_okay=False), help=_HOME_HELP)
 @click.option(
