@@ -7,7 +7,6 @@ busy (another load holds the environment), 4 internal error.
 
 from __future__ import annotations
 
-import csv
 import errno
 import sqlite3
 import sys
@@ -486,8 +485,14 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
     help="Also write the report as one self-contained HTML page with charts (- for stdout: "
     "then the page is the only output).",
 )
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="Every column, each as wide as its cells (the table: else it fits the terminal, 80 "
+    "columns when redirected, with long cells folded, never cut).",
+)
 @click.pass_context
-def report(context: click.Context, output_format: str, html_file: str | None) -> None:
+def report(context: click.Context, output_format: str, html_file: str | None, wide: bool) -> None:
     """Where the migration stands: meters by status, exclusions and holds by reason (each
     meter once, under its first cause, with the share that comes from a site-mate), conflicts
     (tranche meters the lists would now exclude), and each tranche's progress (the DCC's, CS's
@@ -509,11 +514,9 @@ def report(context: click.Context, output_format: str, html_file: str | None) ->
     if output_format == "json":
         print_json(made)
     elif output_format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(("section", "group", "measure", "value"))
-        writer.writerows(report_rows(made))
+        render.write_csv(("section", "group", "measure", "value"), report_rows(made))
     else:
-        render.print_report(made)
+        render.print_report(made, wide)
         if html_file is not None:
             click.echo(f"HTML report: {html_file}", err=True)
 
