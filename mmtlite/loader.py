@@ -41,7 +41,7 @@ from mmtlite.fileformat import ParsedFile, parse, peek_header, read_bytes
 from mmtlite.findings import Finding
 from mmtlite.lock import WriterLock
 from mmtlite.migrations import connect
-from mmtlite.paths import PassedOver, Place, inbound_entries, is_utf8, shown
+from mmtlite.paths import NOT_UTF8, PassedOver, Place, inbound_entries, is_utf8, shown
 from mmtlite.responses import check_responses
 from mmtlite.schema import list_table
 
@@ -156,8 +156,7 @@ def load(
     """
     names = [os.fspath(path) for path in paths]
     # A name that is not UTF-8 can be neither logged nor shown: said, and the rest loads.
-    passed = [PassedOver(shown(name), "its name is not UTF-8: rename it") for name in names]
-    passed = [over for name, over in zip(names, passed, strict=True) if not is_utf8(name)]
+    passed = [PassedOver(shown(name), NOT_UTF8) for name in names if not is_utf8(name)]
     names = [name for name in names if is_utf8(name)]
     return _run(place, "load", names, options or Options(), on_file=on_file, passed_over=passed)
 

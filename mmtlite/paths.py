@@ -84,6 +84,9 @@ def create_folders(place: Place) -> list[Path]:
     return folders
 
 
+NOT_UTF8 = "its name is not UTF-8: rename it"
+
+
 class PassedOver(msgspec.Struct):
     """An entry of an inbound folder (or a path given) that is no file to load: said by name,
     left where it is, and the rest loads."""
@@ -121,7 +124,7 @@ def inbound_entries(place: Place) -> tuple[list[Path], list[PassedOver]]:
 def why_not_a_file(path: Path) -> str:
     """Why ``path`` is no file to load ("" when it is one, or cannot be told without reading)."""
     if not is_utf8(path):
-        return "its name is not UTF-8: rename it"
+        return NOT_UTF8
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -229,3 +231,25 @@ def test_a_full_disk_is_told_as_such_not_as_a_failed_rollback(tmp_path: Path) ->
     line = str(explained(database, raised.value))
     assert line.startswith(f"{database}: the disk is full: what was being written was rolled")
     assert "rollback" not in line
+
+
+@pytest.mark.slow
+def test_a_database_being_created_is_never_seen_empty(tmp_path: Path) -> None:
+    # A new database is built beside and linked into place whole: the readers and writers
+    # racing its creation see no database, or a whole one, never SQLite's empty first file.
+    home = tmp_path / "mmt"
+    mmtlite_command = str(Path(sys.executable).parent / "mmtlite")
+    commands = [["init"], ["status"]] * 6
+    children = [
+        subprocess.Popen(
+            [mmtlite_command, "--home", str(home), *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for command in commands
+    ]
+    said = [child.communicate(timeout=120)[0].decode() for child in children]
+    for command, child, output in zip(commands, children, said, strict=True):
+        assert "0 bytes" not in output and "damaged" not in output, output
+        assert child.returncode == 0 or "does not exist" in output, (command, output)
+    assert [path.name for path in home.glob(".*")] == []
