@@ -25,7 +25,15 @@ from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import Experiment, NotApplicable
 from nem2cdr_experiments.codecs import ONE_CALL_LIMIT, Codec, Sizes
 from nem2cdr_experiments.cost import Cost, CostModel, CpuCost, cost, cpu_cost
-from nem2cdr_experiments.data import DayRead, InMemory, OnProgress, Parts, Totals, UsageData
+from nem2cdr_experiments.data import (
+    DayRead,
+    InMemory,
+    OnProgress,
+    Parts,
+    Prepared,
+    Totals,
+    UsageData,
+)
 
 PAGE_SIZES = (25, 1000)
 
@@ -176,15 +184,40 @@ def measure(
         streams = [
             stack.enter_context(_Stream.opened(e, totals, codecs, out_dir)) for e in experiments
         ]
+        needed = {name for e in experiments for use in e.prepared for name in _CHARGED[use]}
         for part in parts.parts():
             if len(first) < max(PAGE_SIZES):
                 first += part.reads[: max(PAGE_SIZES) - len(first)]
+            prepared = _prepare(part, needed)
             for stream in streams:
-                stream.add(part)
+                stream.add(part, prepared)
             if progress is not None:
                 progress(len(part.reads))
         opening = UsageData(totals.source, first)
         return [stream.result(opening) for stream in streams]
+
+
+# What computing each shared value costs an experiment that uses it: ``aggregate`` needs
+# ``places`` (its decimal places) first.
+_CHARGED: dict[Prepared, tuple[Prepared, ...]] = {
+    "places": ("places",),
+    "aggregate": ("places", "aggregate"),
+    "signed_text": ("signed_text",),
+}
+PrepareTimes = dict[Prepared, tuple[float, float]]  # wall and CPU seconds per value
+
+
+def _prepare(part: UsageData, names: set[Prepared]) -> PrepareTimes:
+    """Compute the reads' shared derived values once for every experiment of the pass (in
+    ``_CHARGED``'s order, so each is timed alone); the time each took."""
+    times: PrepareTimes = {}
+    for name in _CHARGED:
+        if name in names:
+            start, cpu = time.perf_counter(), time.process_time()
+            for read in part.reads:
+                getattr(read, name)  # a cached_property: computed now, kept on the read
+            times[name] = (time.perf_counter() - start, time.process_time() - cpu)
+    return times
 
 
 class _Stream:
@@ -230,10 +263,16 @@ class _Stream:
         if self.out is not None:
             self.out.write(piece)
 
-    def add(self, part: UsageData) -> None:
+    def add(self, part: UsageData, prepared: PrepareTimes) -> None:
+        """Encode, write and prove ``part``; ``prepared`` is what its reads' shared values cost
+        (``_prepare``): the experiment is charged for those it uses."""
         if self.broken:
             return
         experiment = self.experiment
+        for name in {name for use in experiment.prepared for name in _CHARGED[use]}:
+            seconds, cpu = prepared[name]
+            self.encode_seconds += seconds
+            self.encode_cpu += cpu
         start, cpu = time.perf_counter(), time.process_time()
         try:
             records = experiment.encode_part(part)

@@ -145,6 +145,7 @@ class CompatShape(Experiment):
     """One of 00-07 as the 2022 script wrote it (lossy: three significant figures)."""
 
     lossless = False
+    prepared = ()  # its numbers are the script's own (%.15g, a floating sum)
     seed: ClassVar[int] = 0
     base: ClassVar[Experiment]  # the experiment it stands in for (id, name)
     write: ClassVar[Callable[[Writer, UsageData], list[bytes]]]
