@@ -354,7 +354,9 @@ def check(files: tuple[str, ...], output_format: str) -> None:
 
 @cli.command(name="experiments")
 @click.argument("file", type=click.Path(allow_dash=True))
-@click.option("--only", metavar="ID,...", help="Run only these experiments (ids or names).")
+@click.option(
+    "--only", metavar="ID,...", help="Run only these experiments (ids, names or ranges: 00-07)."
+)
 @click.option(
     "--codecs",
     default="default",

@@ -62,6 +62,9 @@ class Result(msgspec.Struct):
     roundtrip_problem: str | None = None
     not_applicable: str | None = None  # why the experiment cannot encode this file: no sizes
     cpu: CpuCost | None = None  # CPU per response and cores at the model's request rate
+    # --thread-compat only: the gzip change against 00 the 2022 thread published (None: the
+    # sources do not give it; see thread_compat.PUBLISHED_GZIP_CHANGE)
+    published_gzip_change: float | None = None
 
 
 class Run(msgspec.Struct, omit_defaults=True):
