@@ -410,7 +410,7 @@ class _Reads:
             found = _read_findings(read.text, path)
         except ValueError as exc:
             raise _NotAResponse(
-                _problem("$", "CDR-E001", f"not JSON: {exc} (in {path}, at byte {read.offset:,})")
+                _problem("$", "CDR-E001", f"not JSON: {exc} (in {path}{_from_byte(read)})")
             ) from None
         if found.repeated:
             self.repeated.append(found.repeated)
@@ -418,6 +418,12 @@ class _Reads:
         self.rules.extend(found.rules)
         self.order.add(self.count, found.order)
         self.count += 1
+
+
+def _from_byte(read: Read) -> str:
+    if read.exact:
+        return f", at byte {read.offset:,}"
+    return f", in the reads from byte {read.offset:,}"
 
 
 def _check_response(head: bytes, stream: Readable) -> list[Diagnostic]:
