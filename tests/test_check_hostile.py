@@ -93,7 +93,7 @@ def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
 
 
 def test_endless_whitespace_stops_at_the_size_limit(tmp_path: Path) -> None:
-    # 300 MB of spaces after "[": a response past what check holds, refused in bounded memory.
+    # 300 MB of spaces after "[": a value past what check holds, refused in bounded memory.
     path = tmp_path / "spaces.json"
     with path.open("wb") as out:
         out.write(b"[")
@@ -101,12 +101,13 @@ def test_endless_whitespace_stops_at_the_size_limit(tmp_path: Path) -> None:
     path.write_bytes(b"[" + b" " * (300 << 20))
     code, lines = check_cli(str(path))
     assert code == 1
-    assert "larger than 256 MiB" in lines[1]
+    assert "a value larger than 64 MiB is not checked" in lines[1]
 
 
 def test_a_huge_string_is_one_short_line(tmp_path: Path) -> None:
     payload = valid()
-    payload["data"]["reads"][0]["servicePointId"] = "ü" * 25_000_000
+    # 60 MB as JSON (\u00fc each): one read just under the 64 MiB a read may take.
+    payload["data"]["reads"][0]["servicePointId"] = "ü" * 10_000_000
     path = tmp_path / "huge.json"
     path.write_bytes(encode(payload))
     code, lines = check_cli(str(path))
