@@ -10,18 +10,22 @@ import sqlite3
 from pathlib import Path
 
 from mmtlite import schema
-from mmtlite.db import SchemaError, open_file, transaction
+from mmtlite.db import SchemaError, explained, open_file, quick_check, transaction
 from mmtlite.rules import evaluate
 
 
-def connect(database: Path) -> sqlite3.Connection:
-    """Open (and on first use create) the database; autocommit, transactions are explicit."""
-    connection = open_file(database)
+def connect(database: Path, *, create: bool = True, check: bool = False) -> sqlite3.Connection:
+    """Open the database (created on first use with ``create``, else it must exist);
+    autocommit, transactions are explicit. ``check``: SQLite's quick check of every page
+    first (the writers that change lists or tranches; ``db`` says what it costs)."""
+    connection = open_file(database, create=create)
     try:
         _ensure_schema(connection, database)
-    except sqlite3.DatabaseError as exc:
+        if check:
+            quick_check(connection, database)
+    except sqlite3.Error as exc:
         connection.close()
-        raise SchemaError(f"{database} cannot be used: {exc}") from exc
+        raise explained(database, exc) from None
     except BaseException:
         connection.close()
         raise

@@ -23,7 +23,7 @@ from mmtlite.arguments import MAX_SEQUENCE, SQLITE_MAX
 from mmtlite.categories import ACTIONS, INBOUND
 from mmtlite.errors import BadArgument
 from mmtlite.generator import MAX_METERS
-from mmtlite.loader import OnFile
+from mmtlite.loader import MAX_SIZE, OnFile
 from mmtlite.lock import Busy
 from mmtlite.migration_report import rows as report_rows
 from mmtlite.paths import ENVS
@@ -62,7 +62,7 @@ def _global_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """``--home`` and ``--env`` after the subcommand too (``mmtlite status --env sogl``)."""
     function = click.option(
         "--env",
-        type=click.Choice(ENVS),
+        type=click.Choice(ENVS, case_sensitive=False),
         expose_value=False,
         callback=_override,
         is_eager=True,
@@ -86,7 +86,13 @@ def _command(function: Callable[..., Any]) -> click.Command:
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(mmtlite.__version__, prog_name="mmtlite")
 @click.option("--home", type=click.Path(file_okay=False), help=_HOME_HELP)
-@click.option("--env", type=click.Choice(ENVS), default="build", show_default=True, help=_ENV_HELP)
+@click.option(
+    "--env",
+    type=click.Choice(ENVS, case_sensitive=False),
+    default="build",
+    show_default=True,
+    help=_ENV_HELP,
+)
 @click.pass_context
 def cli(context: click.Context, home: str | None, env: str) -> None:
     """mmtlite: a SQLite meter migration tool. Loads inbound lists exactly once (ADD, REMOVE,
@@ -118,7 +124,7 @@ def _refusals() -> Iterator[None]:
     except Busy as exc:
         click.echo(f"mmtlite: busy: {exc}", err=True)
         sys.exit(BUSY)
-    except (MmtliteError, sqlite3.OperationalError) as exc:
+    except (MmtliteError, sqlite3.Error) as exc:
         click.echo(f"mmtlite: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
     except OSError as exc:  # said with its path, without Python's [Errno n]
@@ -195,7 +201,15 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
             callback=_a_number,
             metavar="PCT",
-            help="Share of a list a complete (ALL) file may remove without --force.",
+            help="Share of a list a file may remove (by ALL or REMOVE) without --force.",
+        ),
+        click.option(
+            "--max-size",
+            type=click.IntRange(0, SQLITE_MAX >> 20),
+            default=MAX_SIZE >> 20,
+            show_default=True,
+            metavar="MB",
+            help="A bigger file (in MiB) is refused without being read.",
         ),
         _FORMAT,
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
@@ -260,6 +274,7 @@ def _options(given: dict[str, Any]) -> dict[str, Any]:
         "force": given["force"],
         "budget": given["error_budget"],
         "max_delete": given["max_delete"] / 100,
+        "max_size": given["max_size"] << 20,
     }
 
 
@@ -575,6 +590,27 @@ def wrap(
             f"{wrapped.path} ({len(wrapped.checked.rows):,} rows, sequence "
             f"{wrapped.checked.sequence})"
         )
+
+
+@_command
+@click.pass_obj
+def check_db(settings: Settings) -> None:
+    """Check every page and index entry of the environment's database (SQLite's integrity
+    check: seconds at a million meters). Exit 1 if it is damaged: restore it from a backup.
+
+    \b
+    Example:
+      mmtlite --env prod check-db
+    """
+    db = settings.db
+    found = _call(db.check)
+    if not found:
+        click.echo(f"ok {db.database}: the integrity check found nothing wrong")
+        return
+    click.echo(f"mmtlite: {db.database} is damaged: restore it from a backup", err=True)
+    for line in found:
+        click.echo(f"  {line}", err=True)
+    sys.exit(INPUT_ERRORS)
 
 
 @_command

@@ -84,9 +84,13 @@ def print_run(result: RunResult) -> None:
                 f"  ... {len(file.errors) - SHOWN_ERRORS:,} more: mmtlite errors --load "
                 f"{file.load_id}"
             )
+    for passed in result.passed_over:
+        out.print(f"[yellow]passed over[/] {escape(passed.path)}: {escape(passed.why)}")
+    for path in result.published:
+        out.print(f"published {escape(path)} (left hidden by a crash)")
     if result.already_loaded:
         out.print(f"{result.already_loaded} files in the inbound folders were loaded before")
-    if not result.files and not result.already_loaded:
+    if not result.files and not result.already_loaded and not result.passed_over:
         out.print("nothing to load")
 
 
