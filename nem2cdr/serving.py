@@ -338,7 +338,7 @@ class Answerer:
         out = io.BytesIO()
         write_page(
             out,
-            _bodies(records, options),
+            encoded_records(records, options),
             base_url,
             link_query(options),
             query.page,
@@ -348,7 +348,7 @@ class Answerer:
         return out.getvalue()
 
 
-def _bodies(records: Iterator[Record], options: ConvertOptions) -> Iterator[bytes]:
+def encoded_records(records: Iterator[Record], options: ConvertOptions) -> Iterator[bytes]:
     """Each record as convert encodes it."""
     encode = ENCODER.encode
     for record in records:
