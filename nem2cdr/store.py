@@ -272,7 +272,9 @@ def _row(record: Record, position: int) -> _Row | None:
             _stamp(record.update_datetime),
             position,
             _INTERVAL,
-            _ENCODE(record),
+            # The file's own text holds the values exactly (the reader kept it only then):
+            # the floats are not stored twice, which halves the store.
+            _ENCODE(msgspec.structs.replace(record, values=[]) if record.values_text else record),
         )
     dates = basic_dates(record)
     if dates is None:  # convert cannot carry it either (NEM12-E040)
@@ -307,6 +309,7 @@ class Selection(NamedTuple):
 
 _DECODE_INTERVAL = msgspec.msgpack.Decoder(IntervalDay).decode
 _DECODE_BASIC = msgspec.msgpack.Decoder(BasicRead).decode
+_DECODE_VALUES = msgspec.json.Decoder(list[float]).decode
 
 
 class Store:
@@ -351,7 +354,16 @@ class Store:
             (*parameters, limit, skip),
         )
         for kind, body in rows:
-            yield _DECODE_INTERVAL(body) if kind == _INTERVAL else _DECODE_BASIC(body)
+            if kind == _BASIC:
+                yield _DECODE_BASIC(body)
+                continue
+            day = _DECODE_INTERVAL(body)
+            if not day.values:
+                # The text's decimals are a JSON array in brackets (the reader keeps only plain
+                # unsigned decimals), and msgspec reads each as the float the reader made of it
+                # (correctly rounded), twice as fast as float() on each.
+                day.values = _DECODE_VALUES(b"[" + day.values_text + b"]")
+            yield day
 
 
 def _where(selection: Selection) -> tuple[str, tuple[object, ...]]:
