@@ -3,7 +3,8 @@ and a bounded cache of pages already encoded.
 
 ``Accept-Encoding`` is read as RFC 9110 says: each coding with an optional ``q`` weight, ``*``
 for any coding not named, ``identity`` acceptable unless refused. The highest weight wins; on
-a tie the smaller, faster coding is preferred (zstd, then br, then gzip, then identity).
+a tie the smaller, faster coding is preferred (zstd, then br, then gzip, then identity), and
+identity not named comes after every coding that is.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import zstandard
 
 Coding = Literal["zstd", "br", "gzip", "identity"]
 PREFERENCE: tuple[Coding, ...] = ("zstd", "br", "gzip", "identity")
+_LAST_RESORT = 1e-9  # the weight of identity when the header does not name it
 _WEIGHT_DIGITS = 5  # "q=0.123" at most: RFC 9110's qvalue has three decimals
 
 
@@ -54,7 +56,8 @@ def choose(accept_encoding: str | None) -> Coding:
     for coding in PREFERENCE:
         weight = weights.get(coding, anything)
         if weight is None:
-            weight = 1.0 if coding == "identity" else 0.0
+            # Not named: identity stays acceptable (RFC 9110), below any coding named.
+            weight = _LAST_RESORT if coding == "identity" else 0.0
         if weight > best_weight:
             best, best_weight = coding, weight
     return best
