@@ -42,6 +42,7 @@ FORMAT = 1  # bumped when the tables change: an older store is rebuilt
 _POSITION_SHIFT = 40  # a record's position: file ordinal << 40 | its sequence in the file
 _BATCH = 2000  # rows per executemany
 _INTERVAL, _BASIC = 0, 1
+_FOLDER_SUFFIXES = (".csv", ".zip")
 
 _SCHEMA = f"""
 PRAGMA application_id = {APPLICATION_ID};
@@ -105,8 +106,9 @@ class LoadResult:
 
 
 def input_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Each input as files: a folder stands for every file under it that is not hidden (no
-    name part starting with "."), in name order. Raises ``StoreError`` for a missing input."""
+    """Each input as files: a folder stands for the .csv and .zip files under it (any case;
+    AEMO's file names end so) that are not hidden (no name part starting with "."), in name
+    order; a file named is read whatever its name. Raises ``StoreError`` for a missing input."""
     files: list[Path] = []
     for given in inputs:
         path = Path(given)
@@ -114,7 +116,11 @@ def input_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
             inside = sorted(
                 (p for p in path.rglob("*") if p.is_file()), key=lambda p: p.relative_to(path)
             )
-            files.extend(p for p in inside if not _hidden(p.relative_to(path)))
+            files.extend(
+                p
+                for p in inside
+                if p.suffix.lower() in _FOLDER_SUFFIXES and not _hidden(p.relative_to(path))
+            )
         elif path.is_file():
             files.append(path)
         else:

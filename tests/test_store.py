@@ -109,17 +109,21 @@ def test_duplicates_in_one_file_resolve_as_convert_resolves_them(tmp_path: Path)
     assert store_bodies(tmp_path / "store.sqlite") == convert_bodies(source)
 
 
-def test_folders_give_their_files_in_name_order_without_hidden_ones(tmp_path: Path) -> None:
+def test_folders_give_their_csv_and_zip_files_in_name_order_without_hidden_ones(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
     (folder / ".hidden").mkdir()
-    for name in ("b.csv", "sub/a.csv", ".skip.csv", ".hidden/c.csv", "a.zip"):
+    names = ("b.csv", "sub/a.CSV", ".skip.csv", ".hidden/c.csv", "a.zip", "README.md")
+    for name in names:
         (folder / name).write_bytes(b"")
     assert [p.relative_to(folder).as_posix() for p in input_files([folder])] == [
         "a.zip",
         "b.csv",
-        "sub/a.csv",
+        "sub/a.CSV",
     ]
+    assert input_files([folder / "README.md"]) == [folder / "README.md"]  # named: read
     with pytest.raises(StoreError, match="no such file or folder"):
         input_files([tmp_path / "missing"])
 
