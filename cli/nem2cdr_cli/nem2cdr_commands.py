@@ -519,12 +519,22 @@ def experiments_command(
     type=click.Path(dir_okay=False),
     help="The store's SQLite file  [default: one per set of inputs, in ~/.cache/nem2cdr].",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="ADDRESS",
+    help="Address to listen on (the default: this machine only).",
+)
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port."
+)
 @click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="The date the default newest-date is (for reproducible answers)  [default: the date].",
+    metavar="YYYY-MM-DD",
+    help="The date the default newest-date is (for reproducible answers)  "
+    "[default: the server's date].",
 )
 @click.option(
     "--token",
@@ -534,9 +544,15 @@ def experiments_command(
     "$NEM2CDR_SERVE_TOKEN.",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="Processes.")
-@click.option("--gzip-level", default=6, show_default=True, type=click.IntRange(1, 9))
-@click.option("--br-level", default=5, show_default=True, type=click.IntRange(0, 11))
-@click.option("--zstd-level", default=3, show_default=True, type=click.IntRange(1, 22))
+@click.option(
+    "--gzip-level", default=6, show_default=True, type=click.IntRange(1, 9), help="gzip level."
+)
+@click.option(
+    "--br-level", default=5, show_default=True, type=click.IntRange(0, 11), help="Brotli level."
+)
+@click.option(
+    "--zstd-level", default=3, show_default=True, type=click.IntRange(1, 22), help="zstd level."
+)
 @click.option(
     "--cache-mb",
     default=64,
@@ -565,7 +581,8 @@ def serve(
     controlled_load: str | None,
     access_log: bool,
 ) -> None:
-    """Serve the CDR electricity usage endpoints from NEM12/NEM13 files, zips and folders.
+    """Serve the CDR electricity usage endpoints from NEM12/NEM13 files, zips and folders
+    (a folder: its .csv and .zip files).
 
     The files are read once into a SQLite store (--store); a restart with the same files
     (path, size, modification time) reuses it without reading them, files added at the end
@@ -573,7 +590,8 @@ def serve(
     convert keeps. The data holder's routes (GET .../servicepoints/{id}/usage, GET and POST
     .../servicepoints/usage) and AEMO's secondary-holder routes (under /secondary, where the
     id is the NMI) answer each page with the bytes convert writes for the same query and
-    --base-url, compressed as Accept-Encoding asks (zstd, br, gzip). Stop with Ctrl-C.
+    --base-url, compressed as Accept-Encoding asks (zstd, br, gzip). Files with errors add
+    their good records. Stop with Ctrl-C.
 
     \b
     Example:
