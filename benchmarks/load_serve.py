@@ -31,8 +31,6 @@ import gzip
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +48,7 @@ from benchmarks.files import bench_file
 from benchmarks.process import code_version, nem2cdr_executable, run_measured
 from nem2cdr.generator import generate
 from nem2cdr.usage import ConvertOptions, service_point_id
+from tests.serve_helpers import serving
 
 MODES = ("NONE", "MIN_30", "FULL")
 CODINGS = ("identity", "gzip", "br", "zstd")
@@ -89,37 +88,13 @@ class Cell:
         return statistics.median(run.cpu_per_response for run in self.runs)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def server(path: Path, store: Path, workers: int, cache_mb: int) -> Iterator[tuple[str, int]]:
     """A ``nem2cdr serve`` process answering on a free port: (its URL, its process id)."""
-    executable = nem2cdr_executable() or "nem2cdr"
-    port = free_port()
-    arguments = ["--port", str(port), "--today", "2024-12-31", "--workers", str(workers)]
-    arguments += ["--store", str(store), "--cache-mb", str(cache_mb)]
-    process = subprocess.Popen(
-        [executable, "serve", str(path), *arguments],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(1200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    arguments = ["--today", "2024-12-31", "--workers", str(workers), "--cache-mb", str(cache_mb)]
+    with serving([path], store, *arguments) as running:
         time.sleep(1.0)  # every worker up, not only the first
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        yield running.url, running.process.pid
 
 
 def cpu_seconds(root: int) -> float:
