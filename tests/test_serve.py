@@ -341,6 +341,14 @@ def test_each_bad_request_gets_the_standard_s_error(
     assert "x-fapi-interaction-id" in response.headers
 
 
+def test_a_method_a_route_does_not_take_is_refused_in_the_standard_s_shape(
+    server: Server,
+) -> None:
+    with server.client() as client:
+        response = client.delete(f"{HOLDER}/usage", headers=HEADERS)
+    assert (response.status_code, codes(response)) == (405, [f"{ALL}Field/Invalid"])
+
+
 def test_a_parameter_given_twice_is_refused(server: Server) -> None:
     with server.client() as client:
         response = client.get(f"{HOLDER}/usage?page=1&page=2", headers=HEADERS)
