@@ -1,0 +1,105 @@
+"""The server's parts without a server: Accept-Encoding, the codings, the page cache, the
+query and version rules."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+
+import brotli
+import pytest
+import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nem2cdr.encodings import PREFERENCE, Encoder, Levels, PageCache, choose
+from nem2cdr.serving import Refused, negotiate_version, parse_query
+
+
+@given(st.text(max_size=80))
+def test_any_accept_encoding_gives_a_served_coding(header: str) -> None:
+    assert choose(header) in PREFERENCE
+
+
+@given(st.lists(st.sampled_from(["zstd", "br", "gzip", "identity"]), min_size=1, unique=True))
+def test_the_highest_weight_wins_whatever_the_order(codings: list[str]) -> None:
+    weights = {coding: f"0.{index + 1}" for index, coding in enumerate(codings)}
+    header = ", ".join(f"{coding};q={weight}" for coding, weight in weights.items())
+    assert choose(header) == codings[-1]
+
+
+def test_refusing_identity_and_everything_still_answers_identity() -> None:
+    assert choose("identity;q=0, *;q=0") == "identity"
+    assert choose("gzip;q=0") == "identity"
+    assert choose("GZIP") == "gzip"
+    assert choose("x-gzip") == "gzip"
+
+
+@given(st.binary(max_size=5000), st.sampled_from(PREFERENCE))
+def test_each_coding_decodes_to_its_input(data: bytes, coding: str) -> None:
+    encoded = Encoder(Levels()).encode(data, coding)  # type: ignore[arg-type]
+    if coding == "gzip":
+        encoded = gzip.decompress(encoded)
+    elif coding == "br":
+        encoded = bytes(brotli.decompress(encoded))
+    elif coding == "zstd":
+        encoded = zstandard.ZstdDecompressor().decompress(encoded)
+    assert encoded == data
+
+
+def test_levels_change_the_bytes_and_are_checked() -> None:
+    data = b'{"intervalReads":[0.125,0.5,1.75]}' * 500
+    fast, small = Encoder(Levels(gzip=1, br=0, zstd=1)), Encoder(Levels(gzip=9, br=11, zstd=19))
+    for coding in ("gzip", "br", "zstd"):
+        smaller = small.encode(data, coding)
+        assert len(smaller) <= len(fast.encode(data, coding))
+    with pytest.raises(ValueError, match="gzip level"):
+        Levels(gzip=10)
+
+
+def test_the_cache_keeps_the_recent_pages_within_its_limit() -> None:
+    cache = PageCache(limit=3 * (1000 + 512))
+    for key in "abc":
+        cache.put(key, bytes(1000))
+    assert cache.get("a") is not None  # a is now the most recent
+    cache.put("d", bytes(1000))
+    assert cache.get("b") is None and cache.get("a") is not None
+    assert len(cache) == 3 and cache.size <= cache.limit
+    cache.put("huge", bytes(10_000))  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and len(cache) == 3
+    assert PageCache(0).get("a") is None
+
+
+TODAY = date(2024, 2, 29)
+
+
+def test_dates_default_to_24_months_before_today() -> None:
+    query = parse_query([], TODAY)
+    assert (query.oldest, query.newest) == (date(2022, 2, 28), TODAY)
+    assert (query.mode, query.page, query.page_size) == ("NONE", 1, 25)
+    query = parse_query([("newest-date", "2023-06-30"), ("other", "x")], TODAY)
+    assert (query.oldest, query.newest) == (date(2021, 6, 30), date(2023, 6, 30))
+
+
+@given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12)), max_size=5))
+def test_any_query_is_parsed_or_refused_with_400(parameters: list[tuple[str, str]]) -> None:
+    try:
+        query = parse_query(parameters, TODAY)
+    except Refused as refused:
+        assert refused.status == 400
+        assert len(refused.problems) == 1
+    else:
+        assert 1 <= query.page_size <= 1000 and query.oldest <= query.newest
+
+
+@pytest.mark.parametrize(
+    ("x_v", "x_min_v", "answer"),
+    [("1", None, 1), ("5", "1", 1), ("5", "2", 406), ("2", "2", 406), (None, None, 400)],
+)
+def test_version_negotiation(x_v: str | None, x_min_v: str | None, answer: int) -> None:
+    if answer == 1:
+        assert negotiate_version(x_v, x_min_v) == 1
+        return
+    with pytest.raises(Refused) as refused:
+        negotiate_version(x_v, x_min_v)
+    assert refused.value.status == answer
