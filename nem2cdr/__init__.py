@@ -13,6 +13,8 @@ The public surface is small, one function per command::
     nem2cdr.check("usage.json")                 # [] when the payload is valid
     nem2cdr.generate("big.csv", nmis=100, days=365, interval=5)
     nem2cdr.write("copy.csv", days)             # IntervalDays back out as a NEM12 file
+    nem2cdr.export(["a.zip", "b.csv"], "intervals.parquet", to="parquet")
+    nem2cdr.to_arrow("a.zip")                   # record batches; to_polars, to_pandas
 
 ``nem2cdr_experiments.run(...)`` is ``nem2cdr experiments``.
 """
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from nem2cdr.checking import CheckReport, check
     from nem2cdr.conversion import ConvertResult, convert
     from nem2cdr.diagnostics import CODES, Diagnostics
+    from nem2cdr.export import ExportResult, export
+    from nem2cdr.frames import ExportError, to_arrow, to_pandas, to_polars
     from nem2cdr.generator import generate
     from nem2cdr.model import (
         B2BDetail,
@@ -54,6 +58,9 @@ _LAZY = {
     "CODES": "nem2cdr.diagnostics",
     "Diagnostics": "nem2cdr.diagnostics",
     "generate": "nem2cdr.generator",
+    "export": "nem2cdr.export",
+    "ExportResult": "nem2cdr.export",
+    **dict.fromkeys(["ExportError", "to_arrow", "to_pandas", "to_polars"], "nem2cdr.frames"),
     **dict.fromkeys(
         [
             "B2BDetail",
@@ -99,6 +106,8 @@ __all__ = [
     "ConvertResult",
     "Diagnostic",
     "Diagnostics",
+    "ExportError",
+    "ExportResult",
     "Header",
     "IntervalDay",
     "QualitySpan",
@@ -109,8 +118,12 @@ __all__ = [
     "ValidationReport",
     "check",
     "convert",
+    "export",
     "generate",
     "read",
+    "to_arrow",
+    "to_pandas",
+    "to_polars",
     "validate",
     "write",
 ]

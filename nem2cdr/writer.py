@@ -156,8 +156,10 @@ def _day_lines(day: IntervalDay, count: int) -> list[str]:
             f"{day.stream.nmi} {day.date}: {len(day.values)} values, "
             f"the {day.stream.interval_length}-minute stream needs {count}"
         )
+    # The file's own decimals when the day has them (read with keep_text): "1.500" stays.
+    values = day.values_text.decode() + "," if day.values_text else None
     lines = [
-        f"300,{_date8(day.date)},{_format_interval_values(day.values)}"
+        f"300,{_date8(day.date)},{values or _format_interval_values(day.values)}"
         f"{day.quality_method},{_code(day.reason_code)},{_text(day.reason_description)},"
         f"{_datetime14(day.update_datetime)},{_datetime14(day.msats_load_datetime)}"
     ]

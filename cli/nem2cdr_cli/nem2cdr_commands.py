@@ -361,6 +361,90 @@ def convert(
         sys.exit(INPUT_ERRORS)
 
 
+@cli.command(name="export")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--to", "to", required=True, type=click.Choice(["csv", "parquet"]), help="The table format."
+)
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Where to write the table ('-' for standard output: CSV only).",
+)
+@click.option(
+    "--shape",
+    type=click.Choice(["long", "daily"]),
+    default="long",
+    show_default=True,
+    help="A row per interval, or a row per NMI, suffix and day with the values as a list.",
+)
+@click.option(
+    "--keep-superseded",
+    is_flag=True,
+    help="Keep days a later copy replaces, flagged in a 'superseded' column.",
+)
+@click.option("--strict", is_flag=True, help="Treat every tolerated deviation as an error.")
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Export the good records even when a file has errors (they are still reported).",
+)
+def export_command(
+    files: tuple[str, ...],
+    to: str,
+    output: str,
+    shape: str,
+    keep_superseded: bool,
+    strict: bool,
+    keep_going: bool,
+) -> None:
+    """Write the interval data of NEM12/NEM13 files as a CSV or Parquet table.
+
+    The files are read as one input: a day given twice is kept once (the later
+    UpdateDateTime, then the later copy, as convert decides). Values are exactly the file's:
+    its text in CSV, decimals in Parquet; times are the NEM's, UTC+10:00. NEM13 reads go to a
+    table of their own, beside the output as NAME-accumulation.EXT when there is interval
+    data too. Files with errors export nothing and exit 1, unless --keep-going.
+
+    \b
+    Example:
+      nem2cdr export --to parquet data/*.zip -o intervals.parquet
+    """
+    from nem2cdr.tables import DecimalTooWide, MissingExtra
+
+    if "-" in files:
+        raise click.UsageError("export reads its files twice: standard input cannot be one")
+    try:
+        result = nem2cdr.export(
+            list(files),
+            output,
+            to=to,  # type: ignore[arg-type]
+            shape=shape,  # type: ignore[arg-type]
+            keep_superseded=keep_superseded,
+            keep_going=keep_going,
+            strict=strict,
+        )
+    except OptionsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except (MissingExtra, DecimalTooWide) as exc:
+        click.echo(f"nem2cdr export: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    except BrokenPipeError:
+        raise  # a reader that stopped early (`| head`): the group ends quietly
+    except OSError as exc:
+        click.echo(
+            f"nem2cdr export: cannot write {exc.filename or output}: {exc.strerror}", err=True
+        )
+        sys.exit(INPUT_ERRORS)
+    print_diagnostics_summary(result.diagnostics)
+    if not result.ok:
+        click.echo("nem2cdr export: the files have errors; nothing written", err=True)
+        sys.exit(INPUT_ERRORS)
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @FORMAT_OPTION
