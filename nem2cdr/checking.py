@@ -127,8 +127,8 @@ def check(
 
     ``payload`` is the JSON itself (bytes), the path of a file holding it, or an open binary
     stream (standard input). Each finding names ``name`` as its file: by default the path, or
-    "-" for bytes or a stream. JSON Lines are read line by line; a response is held whole, up
-    to 256 MiB.
+    "-" for bytes or a stream. Both are streamed: a response one read at a time, JSON Lines a
+    line at a time (a read or a line may take up to 64 MiB).
     """
     file = "-" if name is None else name
     if name is None and isinstance(payload, (str, os.PathLike)):
@@ -211,7 +211,9 @@ class _Replay:
         data = self.stream.read(size)
         if self.kept is not None:
             self.size += len(data)
-            self.kept = None if self.size > _MAX_LINE else [*self.kept, data]
+            self.kept.append(data)
+            if self.size > _MAX_LINE:
+                self.kept = None
         return data
 
     def again(self) -> tuple[bytes, BinaryIO] | None:
