@@ -86,7 +86,8 @@ if (name === "EnergyUsageRead") {
 @dataclass
 class Row:
     name: str
-    seconds: float
+    seconds: float  # median wall time
+    cpu_seconds: float  # median user + system time
     peak_rss_mib: float
     said: str
 
@@ -141,6 +142,7 @@ def _measure(name: str, argv: list[str], runs: int) -> Row:
     return Row(
         name,
         median([m.seconds for m in done]),
+        median([m.cpu_seconds for m in done]),
         max(m.peak_rss_mb for m in done),
         said[0][:60] if said else "",
     )
@@ -160,16 +162,19 @@ def measure(payload: Path, read_only: bool, runs: int, previous: bool, ajv: Path
         rows.append(_measure("Ajv", ["node", str(ajv), str(payload), str(SCHEMA), schema], runs))
     if previous and not read_only:
         rows.append(_measure("whole-document check", [python, "-c", _PREVIOUS, str(payload)], 1))
-    base = rows[1].seconds
-    peer = rows[3].seconds if ajv is not None else None
+    base, peer = rows[1], (rows[3] if ajv is not None else None)
     print(f"\n{payload.name} ({payload.stat().st_size / MB:.1f} MB), median of {runs}")
-    print(f"{'':22} {'s':>7} {'x json.load':>11} {'x Ajv':>6} {'peak RSS':>9}  said")
+    print(
+        f"{'':20} {'wall s':>7} {'x json.load':>11} {'x Ajv':>6}   {'CPU s':>6} "
+        f"{'x json.load':>11} {'x Ajv':>6} {'peak RSS':>9}  said"
+    )
     for row in rows:
-        against_ajv = f"{row.seconds / peer:6.2f}" if peer else f"{'-':>6}"
-        print(
-            f"{row.name:22} {row.seconds:7.2f} {row.seconds / base:11.2f} {against_ajv} "
-            f"{row.peak_rss_mib:5.0f} MiB  {row.said}"
-        )
+        cells = []
+        for attribute in ("seconds", "cpu_seconds"):
+            mine: float = getattr(row, attribute)
+            against_ajv = f"{mine / getattr(peer, attribute):6.2f}" if peer else f"{'-':>6}"
+            cells.append(f"{mine:7.2f} {mine / getattr(base, attribute):11.2f} {against_ajv}")
+        print(f"{row.name:20} {cells[0]}   {cells[1]} {row.peak_rss_mib:5.0f} MiB  {row.said}")
 
 
 def main() -> None:
