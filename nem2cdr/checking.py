@@ -281,8 +281,7 @@ def _loads(text: bytes) -> tuple[Json, bool]:
             repeated.append(found)
         return found
 
-    if text.count(b",") > _MAX_MEMBERS:
-        raise ValueError(f"more than {_MAX_MEMBERS:,} values in one read or envelope")
+    _bounded(text)
     try:
         document = json.loads(
             text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=hook
@@ -292,6 +291,12 @@ def _loads(text: bytes) -> tuple[Json, bool]:
     except InvalidOperation:  # an exponent past what any decimal can hold
         raise ValueError("a number is beyond any range (its exponent)") from None
     return document, bool(repeated)
+
+
+def _bounded(text: bytes) -> None:
+    """Refuse what would take more memory decoded than check may use (commas count values)."""
+    if text.count(b",") > _MAX_MEMBERS:
+        raise ValueError(f"more than {_MAX_MEMBERS:,} values in one read or envelope")
 
 
 def _refuse_constant(name: str) -> Json:
@@ -339,6 +344,7 @@ def _read_findings(text: bytes, path: str) -> _ReadFindings:
 
     Most reads have none: the fast path decodes them typed and confirms that. A read it cannot
     confirm is decoded exactly (Decimals, nulls dropped, repeated keys noted) and judged."""
+    _bounded(text)
     plain = plain_read(text)
     if plain is not None and _confirmed(plain, path):
         return _ReadFindings([], [], [], _order_key(plain.value))

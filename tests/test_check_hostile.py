@@ -134,3 +134,13 @@ def test_an_overlong_json_line_is_one_problem() -> None:
     data = line + b"\n" + b'{"x": "' + b"y" * (checking._MAX_LINE + 10) + b'"}\n' + line + b"\n"
     found = nem2cdr.check(data)
     assert [(p.code, p.where) for p in found] == [("CDR-E001", "$[1]")]
+
+
+def test_a_read_of_too_many_values_is_one_problem_not_gigabytes() -> None:
+    # 600,000 values: as Decimals past the memory check may use, so refused before decoding.
+    payload = valid()
+    payload["data"]["reads"][1]["intervalRead"]["intervalReads"] = [0] * 600_000
+    [problem] = nem2cdr.check(encode(payload))
+    assert (problem.code, problem.where) == ("CDR-E001", "$")
+    assert "more than 500,000 values in one read" in problem.message
+    assert "$.data.reads[1]" in problem.message
