@@ -144,3 +144,18 @@ def test_a_read_of_too_many_values_is_one_problem_not_gigabytes() -> None:
     assert (problem.code, problem.where) == ("CDR-E001", "$")
     assert "more than 500,000 values in one read" in problem.message
     assert "$.data.reads[1]" in problem.message
+
+
+def test_json_broken_in_the_middle_is_one_line_naming_the_read_and_byte(tmp_path: Path) -> None:
+    # 5,000 reads (several buffers of the scanner); read 4,000 loses a comma.
+    read = encode(valid()["data"]["reads"][2])
+    broken = read.replace(b'"registerSuffix"', b' "registerSuffix"').replace(b", ", b" ", 1)
+    reads = [read] * 4000 + [broken] + [read] * 999
+    text = b'{"data": {"reads": [' + b", ".join(reads) + b"]}}"
+    path = tmp_path / "broken.json"
+    path.write_bytes(text)
+    code, lines = check_cli(str(path))
+    assert code == 1
+    offset = text.index(broken)
+    assert lines[1].startswith("  CDR-E001 $: not JSON: ")
+    assert lines[1].endswith(f"(in $.data.reads[4000], at byte {offset:,})")
