@@ -127,8 +127,8 @@ def check(
 
     ``payload`` is the JSON itself (bytes), the path of a file holding it, or an open binary
     stream (standard input). Each finding names ``name`` as its file: by default the path, or
-    "-" for bytes or a stream. JSON Lines are read line by line; a response is held whole, up
-    to 256 MiB.
+    "-" for bytes or a stream. Both are streamed: a response one read at a time, JSON Lines a
+    line at a time (a read or a line may take up to 64 MiB).
     """
     file = "-" if name is None else name
     if name is None and isinstance(payload, (str, os.PathLike)):
@@ -211,7 +211,9 @@ class _Replay:
         data = self.stream.read(size)
         if self.kept is not None:
             self.size += len(data)
-            self.kept = None if self.size > _MAX_LINE else [*self.kept, data]
+            self.kept.append(data)
+            if self.size > _MAX_LINE:
+                self.kept = None
         return data
 
     def again(self) -> tuple[bytes, BinaryIO] | None:
@@ -279,8 +281,7 @@ def _loads(text: bytes) -> tuple[Json, bool]:
             repeated.append(found)
         return found
 
-    if text.count(b",") > _MAX_MEMBERS:
-        raise ValueError(f"more than {_MAX_MEMBERS:,} values in one read or envelope")
+    _bounded(text)
     try:
         document = json.loads(
             text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=hook
@@ -290,6 +291,12 @@ def _loads(text: bytes) -> tuple[Json, bool]:
     except InvalidOperation:  # an exponent past what any decimal can hold
         raise ValueError("a number is beyond any range (its exponent)") from None
     return document, bool(repeated)
+
+
+def _bounded(text: bytes) -> None:
+    """Refuse what would take more memory decoded than check may use (commas count values)."""
+    if text.count(b",") > _MAX_MEMBERS:
+        raise ValueError(f"more than {_MAX_MEMBERS:,} values in one read or envelope")
 
 
 def _refuse_constant(name: str) -> Json:
@@ -337,6 +344,7 @@ def _read_findings(text: bytes, path: str) -> _ReadFindings:
 
     Most reads have none: the fast path decodes them typed and confirms that. A read it cannot
     confirm is decoded exactly (Decimals, nulls dropped, repeated keys noted) and judged."""
+    _bounded(text)
     plain = plain_read(text)
     if plain is not None and _confirmed(plain, path):
         return _ReadFindings([], [], [], _order_key(plain.value))

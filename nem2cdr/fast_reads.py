@@ -52,7 +52,6 @@ class _Read(msgspec.Struct, forbid_unknown_fields=True):
 _DECODE_READ = msgspec.json.Decoder(_Read).decode
 _DECODE_ANY = msgspec.json.Decoder().decode
 _DECODE_FLOATS = msgspec.json.Decoder(list[float]).decode
-_NOT_PLAIN = object()
 
 
 class PlainRead(msgspec.Struct):
@@ -71,56 +70,47 @@ def plain_read(text: bytes) -> PlainRead | None:
         read = _DECODE_READ(text)
     except (msgspec.DecodeError, RecursionError):
         return None
-    keys = 0
-    value: dict[str, Any] = {}
-    for name in read.__struct_fields__:
-        member = getattr(read, name)
-        if member is UNSET:
-            continue
-        keys += 1
-        if name == "intervalRead" and member is not None:
-            member, inner = _interval(member)
-            keys += inner
-        elif isinstance(member, (dict, list)):
-            inner = _keys(member)
-            if inner < 0:
-                return None
-            keys += inner
-        if member is _NOT_PLAIN:
-            return None
-        if member is not None:
-            value[name] = member
-    if keys != len(_KEY_END.findall(text)):
-        return None  # a key held twice (the decoder kept the last)
+    plain = _plain(read)
+    if plain is None or plain[1] != len(_KEY_END.findall(text)):
+        return None  # a key held twice (the decoder kept the last), or for the exact path
     interval = read.intervalRead
     if isinstance(interval, _Interval):
-        return PlainRead(value, _text(interval.intervalReads), _text(interval.aggregateValue))
-    return PlainRead(value, None, None)
+        return PlainRead(plain[0], _text(interval.intervalReads), _text(interval.aggregateValue))
+    return PlainRead(plain[0], None, None)
 
 
 def _text(raw: msgspec.Raw | UnsetType) -> bytes | None:
     return None if raw is UNSET else bytes(raw)
 
 
-def _interval(interval: _Interval) -> tuple[Any, int]:
-    """The intervalRead as a plain dict and how many keys it and its members hold."""
+def _plain(struct: _Read | _Interval) -> tuple[dict[str, Any], int] | None:
+    """``struct`` as a plain dict without its null members, and how many keys it and its
+    members held; None when a member is for the exact path to judge."""
     keys = 0
     value: dict[str, Any] = {}
-    for name in interval.__struct_fields__:
-        member = getattr(interval, name)
+    for name in struct.__struct_fields__:
+        member = getattr(struct, name)
         if member is UNSET:
             continue
         keys += 1
-        if name in ("intervalReads", "aggregateValue"):
+        if isinstance(member, _Interval):
+            inner = _plain(member)
+            if inner is None:
+                return None
+            member, more = inner
+            keys += more
+            value[name] = member
+            continue
+        if isinstance(member, msgspec.Raw):
             try:
                 member = (_DECODE_FLOATS if name == "intervalReads" else _DECODE_ANY)(member)
             except msgspec.DecodeError:  # not numbers, or too large for a float
-                return _NOT_PLAIN, 0
-        elif isinstance(member, (dict, list)):
-            inner = _keys(member)
-            if inner < 0:
-                return _NOT_PLAIN, 0
-            keys += inner
+                return None
+        if isinstance(member, (dict, list)) and name != "intervalReads":  # floats: no keys
+            more = _keys(member)
+            if more < 0:
+                return None
+            keys += more
         if member is not None:
             value[name] = member
     return value, keys

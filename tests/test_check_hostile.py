@@ -134,3 +134,28 @@ def test_an_overlong_json_line_is_one_problem() -> None:
     data = line + b"\n" + b'{"x": "' + b"y" * (checking._MAX_LINE + 10) + b'"}\n' + line + b"\n"
     found = nem2cdr.check(data)
     assert [(p.code, p.where) for p in found] == [("CDR-E001", "$[1]")]
+
+
+def test_a_read_of_too_many_values_is_one_problem_not_gigabytes() -> None:
+    # 600,000 values: as Decimals past the memory check may use, so refused before decoding.
+    payload = valid()
+    payload["data"]["reads"][1]["intervalRead"]["intervalReads"] = [0] * 600_000
+    [problem] = nem2cdr.check(encode(payload))
+    assert (problem.code, problem.where) == ("CDR-E001", "$")
+    assert "more than 500,000 values in one read" in problem.message
+    assert "$.data.reads[1]" in problem.message
+
+
+def test_json_broken_in_the_middle_is_one_line_naming_the_read_and_byte(tmp_path: Path) -> None:
+    # 5,000 reads (several buffers of the scanner); read 4,000 loses a comma.
+    read = encode(valid()["data"]["reads"][2])
+    broken = read.replace(b'"registerSuffix"', b' "registerSuffix"').replace(b", ", b" ", 1)
+    reads = [read] * 4000 + [broken] + [read] * 999
+    text = b'{"data": {"reads": [' + b", ".join(reads) + b"]}}"
+    path = tmp_path / "broken.json"
+    path.write_bytes(text)
+    code, lines = check_cli(str(path))
+    assert code == 1
+    offset = text.index(broken)
+    assert lines[1].startswith("  CDR-E001 $: not JSON: ")
+    assert lines[1].endswith(f"(in $.data.reads[4000], at byte {offset:,})")
