@@ -36,7 +36,13 @@ from nem2cdr.encodings import Coding, Encoder, Levels, PageCache, choose
 from nem2cdr.model import IntervalDay, Record
 from nem2cdr.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageError, check_page, write_page
 from nem2cdr.store import Selection, Store
-from nem2cdr.usage import ConvertOptions, basic_record, interval_record, service_point_id
+from nem2cdr.usage import (
+    DEFAULT_NAMESPACE,
+    ConvertOptions,
+    basic_record,
+    interval_record,
+    service_point_id,
+)
 
 PREFIX = "/cds-au/v1"
 HOLDER = "/energy/electricity/servicepoints"
@@ -239,7 +245,9 @@ class Answerer:
         self.nmis = frozenset(nmis)
         # The data holder's ids, as convert writes them; AEMO's are the NMIs themselves.
         self.by_id = {service_point_id(nmi, options.convert): nmi for nmi in nmis}
-        self.secondary_options = msgspec.structs.replace(options.convert, service_point_id="nmi")
+        self.secondary_options = msgspec.structs.replace(
+            options.convert, service_point_id="nmi", id_secret=None, namespace=DEFAULT_NAMESPACE
+        )
         self.encoder = Encoder(options.levels)
         self.cache = PageCache(options.cache_bytes)
 
