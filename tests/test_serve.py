@@ -22,14 +22,12 @@ import httpx
 import msgspec
 import pytest
 import zstandard
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nem2cdr
 from nem2cdr.generator import generate_days
 from nem2cdr.usage import ConvertOptions, service_point_id
-from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import CORPUS
 from tests.serve_helpers import HOLDER, SECONDARY, Server, serving
 
@@ -532,13 +530,3 @@ def test_a_restart_reuses_the_store(data: Data, tmp_path: Path) -> None:
         with serving([data.folder], store, *ARGUMENTS) as running:
             pass
     assert "reused, 4 files" in running.log.read_text()
-
-
-def test_serve_refuses_a_store_that_is_not_one_in_one_line(data: Data, tmp_path: Path) -> None:
-    other = tmp_path / "notes.txt"
-    other.write_text("my notes " * 20)
-    result = CliRunner().invoke(cli, ["serve", str(data.folder), "--store", str(other)])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1].startswith("nem2cdr serve: ")
-    assert "not a nem2cdr store" in result.output
-    assert other.read_text() == "my notes " * 20

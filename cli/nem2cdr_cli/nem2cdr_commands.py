@@ -513,7 +513,7 @@ def experiments_command(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--store",
     type=click.Path(dir_okay=False),
