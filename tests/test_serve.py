@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nem2cdr
+from nem2cdr.checking import _validator
 from nem2cdr.generator import generate_days
 from nem2cdr.usage import ConvertOptions, service_point_id
 from tests.helpers import CORPUS
@@ -337,6 +338,8 @@ def test_each_bad_request_gets_the_standard_s_error(
     assert (response.status_code, codes(response)) == (status, [code])
     assert response.json()["errors"][0]["detail"]
     assert "x-fapi-interaction-id" in response.headers
+    for schema in ("ResponseErrorListV2", "PrimaryResponseErrorListV1"):
+        assert _validator(schema).is_valid(response.json())
 
 
 def test_a_method_a_route_does_not_take_is_refused_in_the_standard_s_shape(
