@@ -17,6 +17,7 @@ import hmac
 import io
 import os
 import re
+import socket
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -441,6 +442,15 @@ def app_from_environment() -> Starlette:
     if text is None:
         raise RuntimeError(f"{_ENVIRONMENT} is not set: start the server with nem2cdr serve")
     return create_app(msgspec.json.decode(text, type=ServeOptions))
+
+
+def check_address(host: str, port: int) -> None:
+    """Raises ``OSError`` when ``host:port`` cannot be listened on (in use, not this
+    machine's), before anything is read; the server binds it again when it starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        probe.bind((host, port))
 
 
 def run(

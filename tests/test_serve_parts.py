@@ -4,6 +4,7 @@ query and version rules."""
 from __future__ import annotations
 
 import gzip
+import socket
 from datetime import date
 from pathlib import Path
 
@@ -138,3 +139,17 @@ def test_serve_refuses_contradicting_id_options_before_reading(tmp_path: Path) -
     assert result.exit_code == 2
     assert "id secret" in result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_serve_names_an_address_it_cannot_listen_on_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        arguments = ["serve", str(SAMPLE), "--store", str(tmp_path / "s"), "--port", str(port)]
+        result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"nem2cdr serve: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert not (tmp_path / "s").exists()  # refused before reading anything
