@@ -17,7 +17,10 @@ Secondary Request" endpoints) and within 4,500 ms (AEMO as secondary holder); th
 thread's 300 requests a second need at the measured CPU per response. Goals (the issue): FULL
 + gzip, one register, p95 within 1,500 ms at no less than half the compression-bound rate
 (cores / the in-process time to gzip one such response, measured in this run); and the same
-request repeated with the page cache on: at least 1,000 requests a second.
+request repeated with the page cache on: at least 1,000 requests a second. On a machine
+shared with other work the measured rates are what the server got of it; "cores / CPU" (the
+cores divided by the server's CPU time per response) is what the cores would serve alone, and
+the compression bound is taken in CPU time too, so their ratio does not depend on the load.
 
 Then the store: building it from the 95 MB ``big`` file against ``nem2cdr convert --jsonl`` of
 the same file (goal: at most 1.5 times), and a restart that reuses it (goal: under 1 s).
@@ -53,7 +56,8 @@ from tests.serve_helpers import serving
 MODES = ("NONE", "MIN_30", "FULL")
 CODINGS = ("identity", "gzip", "br", "zstd")
 NFR_SECONDS = (1.5, 4.5)
-THREAD_RATE = 300  # requests a second, the 2022 thread's figure
+THREAD_RATE = 300
+CORES = os.cpu_count() or 1  # requests a second, the 2022 thread's figure
 WARM_GOAL = 1000
 BUILD_GOAL, RESTART_GOAL = 1.5, 1.0
 LUA = Path(__file__).with_name("serve_headers.lua")
@@ -188,14 +192,15 @@ def print_cell(cell: Cell) -> None:
 
 
 def compression_bound(page: bytes) -> tuple[float, float]:
-    """(seconds to gzip ``page`` at level 6 in process, cores / that time)."""
+    """(CPU seconds to gzip ``page`` at level 6 in process, cores / that time). CPU time, not
+    wall time: on a shared machine the wall time also counts the other processes' turns."""
     times = []
     for _ in range(7):
-        start = time.perf_counter()
+        start = time.process_time()
         gzip.compress(page, 6, mtime=0)
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     seconds = statistics.median(times)
-    return seconds, (os.cpu_count() or 1) / seconds
+    return seconds, CORES / seconds
 
 
 def warm_rate(path: Path, folder: Path, workers: int, seconds: int) -> float:
@@ -263,14 +268,15 @@ def report(
     print()
     print(
         "| registers | interval-reads | coding | bytes/response | CPU ms/response "
-        "| best rate, p95 <= 1.5 s | p95 <= 4.5 s | cores for 300/s |"
+        "| best rate, p95 <= 1.5 s | p95 <= 4.5 s | cores / CPU | cores for 300/s |"
     )
-    print("|---|---|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for cell in cells:
         print(
             f"| {cell.shape} | {cell.mode} | {cell.coding} | {cell.body_bytes:,} "
             f"| {cell.cpu * 1000:.1f} | {cell.best_within(NFR_SECONDS[0]):.1f}/s "
-            f"| {cell.best_within(NFR_SECONDS[1]):.1f}/s | {cell.cpu * THREAD_RATE:.1f} |"
+            f"| {cell.best_within(NFR_SECONDS[1]):.1f}/s | {CORES / cell.cpu:.0f}/s "
+            f"| {cell.cpu * THREAD_RATE:.1f} |"
         )
     goal = next(c for c in cells if (c.shape, c.mode, c.coding) == ("one", "FULL", "gzip"))
     held = goal.best_within(NFR_SECONDS[0])
@@ -280,6 +286,11 @@ def report(
         f"{gzip_seconds * 1000:.1f} ms; compression-bound rate {bound:.1f}/s; "
         f"FULL+gzip held {held:.1f}/s with p95 <= 1.5 s = {held / bound:.2f} of it "
         f"(goal >= 0.50: {'met' if held >= bound / 2 else 'NOT met'})"
+    )
+    capacity = CORES / goal.cpu
+    print(
+        f"by CPU time (what the cores do alone): FULL+gzip costs {goal.cpu * 1000:.1f} ms a "
+        f"response, {capacity:.1f}/s on {CORES} cores = {capacity / bound:.2f} of the bound"
     )
     print(
         f"page cache warm, FULL+gzip repeated: {warm:.0f}/s "

@@ -17,6 +17,7 @@ import hmac
 import io
 import os
 import re
+import socket
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,7 +37,13 @@ from nem2cdr.encodings import Coding, Encoder, Levels, PageCache, choose
 from nem2cdr.model import IntervalDay, Record
 from nem2cdr.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageError, check_page, write_page
 from nem2cdr.store import Selection, Store
-from nem2cdr.usage import ConvertOptions, basic_record, interval_record, service_point_id
+from nem2cdr.usage import (
+    DEFAULT_NAMESPACE,
+    ConvertOptions,
+    basic_record,
+    interval_record,
+    service_point_id,
+)
 
 PREFIX = "/cds-au/v1"
 HOLDER = "/energy/electricity/servicepoints"
@@ -239,7 +246,9 @@ class Answerer:
         self.nmis = frozenset(nmis)
         # The data holder's ids, as convert writes them; AEMO's are the NMIs themselves.
         self.by_id = {service_point_id(nmi, options.convert): nmi for nmi in nmis}
-        self.secondary_options = msgspec.structs.replace(options.convert, service_point_id="nmi")
+        self.secondary_options = msgspec.structs.replace(
+            options.convert, service_point_id="nmi", id_secret=None, namespace=DEFAULT_NAMESPACE
+        )
         self.encoder = Encoder(options.levels)
         self.cache = PageCache(options.cache_bytes)
 
@@ -433,6 +442,15 @@ def app_from_environment() -> Starlette:
     if text is None:
         raise RuntimeError(f"{_ENVIRONMENT} is not set: start the server with nem2cdr serve")
     return create_app(msgspec.json.decode(text, type=ServeOptions))
+
+
+def check_address(host: str, port: int) -> None:
+    """Raises ``OSError`` when ``host:port`` cannot be listened on (in use, not this
+    machine's), before anything is read; the server binds it again when it starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        probe.bind((host, port))
 
 
 def run(

@@ -22,14 +22,13 @@ import httpx
 import msgspec
 import pytest
 import zstandard
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nem2cdr
+from nem2cdr.checking import _validator
 from nem2cdr.generator import generate_days
 from nem2cdr.usage import ConvertOptions, service_point_id
-from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import CORPUS
 from tests.serve_helpers import HOLDER, SECONDARY, Server, serving
 
@@ -339,6 +338,8 @@ def test_each_bad_request_gets_the_standard_s_error(
     assert (response.status_code, codes(response)) == (status, [code])
     assert response.json()["errors"][0]["detail"]
     assert "x-fapi-interaction-id" in response.headers
+    for schema in ("ResponseErrorListV2", "PrimaryResponseErrorListV1"):
+        assert _validator(schema).is_valid(response.json())
 
 
 def test_a_method_a_route_does_not_take_is_refused_in_the_standard_s_shape(
@@ -430,6 +431,9 @@ def test_each_coding_decodes_to_the_identity_bytes(
         assert len(response.content) < len(plain.content) / 3
 
 
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30).map(
+    str.strip
+)
 _QUERY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 
 
@@ -457,15 +461,19 @@ _QUERY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), m
             max_leaves=8,
         ).map(lambda value: json.dumps(value).encode()),
     ),
-    x_v=st.one_of(st.none(), _QUERY_TEXT.filter(lambda t: t.isascii() and t.isprintable())),
+    x_v=st.one_of(st.none(), _HEADER_TEXT),
+    accept=st.one_of(st.none(), _HEADER_TEXT),
 )
 def test_fuzzed_queries_and_bodies_get_an_answer_never_a_crash(
     server: Server,
     query: list[tuple[str, str | int | float | bool | None]],
     body: bytes,
     x_v: str | None,
+    accept: str | None,
 ) -> None:
     headers = {"x-v": x_v} if x_v is not None else {}
+    if accept is not None:
+        headers["accept-encoding"] = accept
     with server.client() as client:
         for response in (
             client.get(f"{HOLDER}/usage", params=query, headers=headers),
@@ -481,22 +489,42 @@ def test_fuzzed_queries_and_bodies_get_an_answer_never_a_crash(
 def test_a_token_is_required_when_set_and_workers_share_the_store(
     data: Data, tmp_path: Path
 ) -> None:
-    arguments = (*ARGUMENTS, "--token", "s3cret-token", "--workers", "2")
+    secret = "a-recipient-secret-0123"
+    arguments = (*ARGUMENTS, "--token", "s3cret-token", "--workers", "2", "--cache-mb", "0")
     store = tmp_path / "store.sqlite"
-    with serving([data.folder], store, *arguments) as running, running.client() as client:
+    keyed = service_point_id(data.nmis[0], ConvertOptions(id_secret=secret.encode()))
+    allowed = {**HEADERS, "authorization": "Bearer s3cret-token"}
+    query = params("FULL", date(2024, 1, 1), TODAY, 1, 10)
+    with (
+        serving([data.folder], store, *arguments, "--id-secret", secret) as running,
+        running.client() as client,
+    ):
         refused = client.get(f"{HOLDER}/usage", headers=HEADERS)
         wrong = client.get(f"{HOLDER}/usage", headers={**HEADERS, "authorization": "Bearer nope"})
-        answers = [
-            client.get(
-                f"{HOLDER}/usage", headers={**HEADERS, "authorization": "Bearer s3cret-token"}
-            )
-            for _ in range(6)
-        ]
+        answers = [client.get(f"{HOLDER}/usage", headers=allowed) for _ in range(6)]
+        one = client.get(f"{HOLDER}/{keyed}/usage", params=query, headers=allowed)
+        plain_id = client.get(f"{HOLDER}/{holder_id(data.nmis[0])}/usage", headers=allowed)
+        secondary = client.get(
+            f"{SECONDARY}/{data.nmis[0]}/usage", headers={**SDH_HEADERS, **allowed}
+        )
     assert refused.status_code == wrong.status_code == 401
     assert refused.headers["www-authenticate"] == "Bearer"
     assert codes(refused) == [f"{ALL}Authorisation/Unauthorized"]
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
+    # --id-secret shapes the ids as convert's does: the keyed id answers, the plain one is unknown.
+    options = ConvertOptions(
+        controlled_load=frozenset({"E2"}),
+        id_secret=secret.encode(),
+        interval_reads="FULL",
+        oldest_date=date(2024, 1, 1),
+        newest_date=TODAY,
+        base_url=f"{running.url}{HOLDER}/{keyed}/usage",
+    )
+    assert one.content == data.convert(data.nmis[:1], options, 1, 10)
+    assert plain_id.status_code == 404
+    # AEMO's routes speak NMIs whatever the data holder's ids are.
+    assert secondary.json()["data"]["reads"][0]["servicePointId"] == data.nmis[0]
 
 
 def test_a_restart_reuses_the_store(data: Data, tmp_path: Path) -> None:
@@ -505,13 +533,3 @@ def test_a_restart_reuses_the_store(data: Data, tmp_path: Path) -> None:
         with serving([data.folder], store, *ARGUMENTS) as running:
             pass
     assert "reused, 4 files" in running.log.read_text()
-
-
-def test_serve_refuses_a_store_that_is_not_one_in_one_line(data: Data, tmp_path: Path) -> None:
-    other = tmp_path / "notes.txt"
-    other.write_text("my notes " * 20)
-    result = CliRunner().invoke(cli, ["serve", str(data.folder), "--store", str(other)])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1].startswith("nem2cdr serve: ")
-    assert "not a nem2cdr store" in result.output
-    assert other.read_text() == "my notes " * 20

@@ -4,16 +4,20 @@ query and version rules."""
 from __future__ import annotations
 
 import gzip
+import socket
 from datetime import date
+from pathlib import Path
 
 import brotli
 import pytest
 import zstandard
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nem2cdr.encodings import PREFERENCE, Encoder, Levels, PageCache, choose
 from nem2cdr.serving import Refused, negotiate_version, parse_query
+from nem2cdr_cli.nem2cdr_commands import cli
 
 
 @given(st.text(max_size=80))
@@ -103,3 +107,49 @@ def test_version_negotiation(x_v: str | None, x_min_v: str | None, answer: int) 
     with pytest.raises(Refused) as refused:
         negotiate_version(x_v, x_min_v)
     assert refused.value.status == answer
+
+
+SAMPLE = Path(__file__).parent.parent / "samples"
+
+
+def test_serve_refuses_a_store_that_is_not_one_in_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes " * 20)
+    result = CliRunner().invoke(cli, ["serve", str(SAMPLE), "--store", str(other)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"nem2cdr serve: {other}: not a nem2cdr store (file is not a database); it is left alone"
+    ]
+    assert other.read_text() == "my notes " * 20
+
+
+def test_serve_names_a_missing_input_in_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    result = CliRunner().invoke(cli, ["serve", str(missing), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"nem2cdr serve: {missing}: no such file or folder"
+    assert not (tmp_path / "s").exists()
+
+
+def test_serve_refuses_contradicting_id_options_before_reading(tmp_path: Path) -> None:
+    arguments = ["serve", str(SAMPLE), "--store", str(tmp_path / "s")]
+    result = CliRunner().invoke(
+        cli, [*arguments, "--service-point-id", "nmi", "--id-secret", "x" * 16]
+    )
+    assert result.exit_code == 2
+    assert "id secret" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_serve_names_an_address_it_cannot_listen_on_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        arguments = ["serve", str(SAMPLE), "--store", str(tmp_path / "s"), "--port", str(port)]
+        result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"nem2cdr serve: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert not (tmp_path / "s").exists()  # refused before reading anything

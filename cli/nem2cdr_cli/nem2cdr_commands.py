@@ -599,7 +599,7 @@ def experiments_command(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--store",
     type=click.Path(dir_okay=False),
@@ -613,7 +613,7 @@ def experiments_command(
     help="Address to listen on (the default: this machine only).",
 )
 @click.option(
-    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port."
+    "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port."
 )
 @click.option(
     "--today",
@@ -685,9 +685,16 @@ def serve(
     """
     from nem2cdr import store as stores
     from nem2cdr.encodings import Levels
-    from nem2cdr.serving import ServeOptions, run
+    from nem2cdr.serving import ServeOptions, check_address, run
 
     ids = id_settings(service_point_id, namespace, id_secret, export_sign, controlled_load)
+    try:
+        check_address(host, port)
+    except OSError as exc:
+        click.echo(
+            f"nem2cdr serve: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True
+        )
+        sys.exit(INPUT_ERRORS)
     path = store or stores.default_path(paths)
     try:
         loaded = stores.load(
