@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from nem2cdr.checking import CheckReport, check
     from nem2cdr.conversion import ConvertResult, convert
     from nem2cdr.diagnostics import CODES, Diagnostics
-    from nem2cdr.export import ExportResult, export
+    from nem2cdr.exporting import ExportResult, export
     from nem2cdr.frames import ExportError, to_arrow, to_pandas, to_polars
     from nem2cdr.generator import generate
     from nem2cdr.model import (
@@ -58,8 +58,8 @@ _LAZY = {
     "CODES": "nem2cdr.diagnostics",
     "Diagnostics": "nem2cdr.diagnostics",
     "generate": "nem2cdr.generator",
-    "export": "nem2cdr.export",
-    "ExportResult": "nem2cdr.export",
+    "export": "nem2cdr.exporting",
+    "ExportResult": "nem2cdr.exporting",
     **dict.fromkeys(["ExportError", "to_arrow", "to_pandas", "to_polars"], "nem2cdr.frames"),
     **dict.fromkeys(
         [

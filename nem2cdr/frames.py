@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.sources import Source
-from nem2cdr.survey import Survey, second_read, survey
+from nem2cdr.survey import Input, Survey, second_read, survey
 from nem2cdr.tables import BATCH_ROWS, Options, Shape, batches, check_width, need, schema
 
 Sources = Source | Sequence[Source]
@@ -42,7 +42,7 @@ def as_list(sources: Sources) -> list[Source]:
 
 
 def surveyed(
-    sources: list[Source], *, strict: bool, keep_going: bool, keep_superseded: bool
+    sources: Sequence[Input], *, strict: bool, keep_going: bool, keep_superseded: bool
 ) -> tuple[Survey, Options]:
     """The first read, and the tables' options from it; ``ExportError`` when the inputs have
     errors and ``keep_going`` is not given."""

@@ -23,7 +23,7 @@ from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.fields import stamp
 from nem2cdr.latest import Copy, wins
 from nem2cdr.model import BasicRead, IntervalDay
-from nem2cdr.reader import Reader
+from nem2cdr.reader import Part, Reader
 from nem2cdr.seen_days import SeenDays
 from nem2cdr.sources import Source, source_name
 from nem2cdr.writer import format_value
@@ -48,6 +48,10 @@ class Digits:
             self.whole += 1
 
 
+# An input: a source, or a part of a plain file that another process reads the rest of.
+Input = Source | tuple[Source, Part]
+
+
 @dataclass
 class Survey:
     """What the first read found in all the inputs together."""
@@ -58,6 +62,7 @@ class Survey:
     days: int = 0
     basic_reads: int = 0
     files: list[str] = field(default_factory=list)
+    firsts: list[int] = field(default_factory=list)  # the first record number of each input
 
 
 def value_text(day: IntervalDay) -> bytes:
@@ -71,7 +76,13 @@ def basic_numbers(read: BasicRead) -> list[float | None]:
     return [read.previous_register_read, read.current_register_read, read.quantity]
 
 
-def survey(sources: Sequence[Source], *, strict: bool = False) -> Survey:
+def _reader(item: Input, strict: bool) -> Reader:
+    source, part = item if isinstance(item, tuple) else (item, None)
+    rewind(source)
+    return Reader(source, strict=strict, keep_text=True, part=part)
+
+
+def survey(sources: Sequence[Input], *, strict: bool = False) -> Survey:
     """Read ``sources`` through once, in order, as one input (see the module's docstring).
 
     A day given twice (in one file or in two) is decided by ``nem2cdr.latest.wins``, the rule
@@ -80,11 +91,10 @@ def survey(sources: Sequence[Source], *, strict: bool = False) -> Survey:
     found = Diagnostics(strict=strict)
     result = Survey(found)
     seen = SeenDays()
-    firsts: list[int] = []  # the first record number of each file
+    firsts = result.firsts
     number = 0
     for source in sources:
-        rewind(source)
-        reader = Reader(source, strict=strict, keep_text=True)
+        reader = _reader(source, strict)
         firsts.append(number + 1)
         result.files.append(reader.name)
         for record in reader:
@@ -100,7 +110,7 @@ def survey(sources: Sequence[Source], *, strict: bool = False) -> Survey:
                 later = wins(Copy(update, number), Copy(earlier.update, earlier.line))
                 result.superseded.add(earlier.line if later else number)
                 other = bisect.bisect_right(firsts, earlier.line) - 1
-                if other != len(firsts) - 1:  # within one file the reader has said so
+                if other != len(firsts) - 1:  # within one input the reader has said so
                     _report_across(reader, record, result.files[other], later)
             else:
                 result.basic_reads += 1
@@ -135,14 +145,19 @@ class Located(NamedTuple):
 
 
 def second_read(
-    sources: Sequence[Source], found: Survey, *, strict: bool = False, keep_superseded: bool = False
+    sources: Sequence[Input],
+    found: Survey,
+    *,
+    strict: bool = False,
+    keep_superseded: bool = False,
+    first: int = 0,
+    last: int | None = None,
 ) -> Iterator[Located]:
-    """The records of ``sources`` again, numbered as ``survey`` numbered them: superseded days
-    left out, or flagged when ``keep_superseded``."""
-    number = 0
-    for source in sources:
-        rewind(source)
-        reader = Reader(source, strict=strict, keep_text=True)
+    """The records of ``sources[first:last]`` again, numbered as ``survey`` numbered them:
+    superseded days left out, or flagged when ``keep_superseded``."""
+    number = found.firsts[first] - 1 if sources else 0
+    for source in sources[first:last]:
+        reader = _reader(source, strict)
         for record in reader:
             number += 1
             superseded = number in found.superseded

@@ -227,22 +227,13 @@ def duplicated(tmp_path: Path) -> tuple[Path, Path]:
     """Two files that give the same day: the second with a later UpdateDateTime for one day,
     the same UpdateDateTime for another."""
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
-    first.write_bytes(
-        nem12(
-            STREAM_30,
-            row_300("20240101", ",".join(["1"] * 48), "A,,,20240102030000,"),
-            row_300("20240102", ",".join(["2"] * 48), "A,,,20240103030000,"),
-            row_300("20240103", ",".join(["3"] * 48), "A,,,20240105030000,"),
-        )
-    )
-    second.write_bytes(
-        nem12(
-            STREAM_30,
-            row_300("20240101", ",".join(["10"] * 48), "A,,,20240109030000,"),
-            row_300("20240102", ",".join(["20"] * 48), "A,,,20240103030000,"),
-            row_300("20240103", ",".join(["30"] * 48), "A,,,20240104030000,"),
-        )
-    )
+    # Each interval of day d is d x scale; the UpdateDateTime of days 1-3 is on these days.
+    for path, scale, updated in ((first, 1, (2, 3, 5)), (second, 10, (9, 3, 4))):
+        rows = [
+            row_300(f"2024010{day}", ",".join([str(day * scale)] * 48), f"A,,,2024010{on}030000,")
+            for day, on in zip((1, 2, 3), updated, strict=True)
+        ]
+        path.write_bytes(nem12(STREAM_30, *rows))
     return first, second
 
 
@@ -300,7 +291,6 @@ def test_keep_superseded_flags_the_replaced_days(tmp_path: Path) -> None:
 
 def test_the_commands_usage_errors(tmp_path: Path) -> None:
     sample = str(CORPUS / "unzipped" / sorted(p.name for p in (CORPUS / "unzipped").iterdir())[0])
-    assert export(sample, "--to", "parquet").exit_code == 2  # Parquet needs a file
     assert export("-", "--to", "csv").exit_code == 2  # read twice: no standard input
     assert export(sample, "--to", "json").exit_code == 2
 
@@ -313,7 +303,7 @@ def test_polars_and_pandas_frames_hold_the_same_rows(tmp_path: Path) -> None:
     assert frame["value"].to_list() == table.column("value").to_pylist()
     pandas_frame = nem2cdr.to_pandas(path)
     assert list(pandas_frame["value"]) == table.column("value").to_pylist()
-    assert str(pandas_frame["interval_start"].dt.tz) == "UTC+10:00"
+    assert pandas_frame["interval_start"][0].utcoffset() == timedelta(hours=10)
 
 
 def test_record_batches_are_bounded(tmp_path: Path) -> None:
@@ -351,3 +341,34 @@ def test_without_pyarrow_the_command_says_so_in_one_line() -> None:
     assert done.stderr == (
         "nem2cdr export: this needs pyarrow, which is not installed: pip install 'nem2cdr[arrow]'\n"
     )
+
+
+@pytest.mark.slow
+def test_two_processes_write_what_one_writes(tmp_path: Path) -> None:
+    source = tmp_path / "big.csv"
+    nem2cdr.generate(source, nmis=6, days=365, interval=5, seed=3)
+    assert source.stat().st_size > 4 << 20  # big enough to be read in halves
+    # The same day twice, one copy in each half: the later copy wins across the halves too.
+    with open(source, "rb") as whole:
+        lines = whole.read().split(b"\r\n")
+    first_day = next(line for line in lines if line.startswith(b"300,"))
+    stream = lines[1]
+    lines[-2:-2] = [stream, first_day.replace(b"0.", b"1.", 1)]
+    source.write_bytes(b"\r\n".join(lines))
+    for workers in ("1", "2"):
+        result = export(
+            str(source),
+            "--to",
+            "parquet",
+            "-o",
+            str(tmp_path / f"{workers}.pq"),
+            "--workers",
+            workers,
+            "--shape",
+            "daily",
+        )
+        assert result.exit_code == 0, result.output
+        assert "NEM12-W011" in result.output
+    one, two = pq.read_table(tmp_path / "1.pq"), pq.read_table(tmp_path / "2.pq")
+    assert one.equals(two)
+    assert one.num_rows == nem2cdr.validate(source).stats.days - 1

@@ -372,7 +372,7 @@ def convert(
     default="-",
     show_default=True,
     type=click.Path(dir_okay=False, allow_dash=True),
-    help="Where to write the table ('-' for standard output: CSV only).",
+    help="Where to write the table ('-' for standard output).",
 )
 @click.option(
     "--shape",
@@ -392,6 +392,7 @@ def convert(
     is_flag=True,
     help="Export the good records even when a file has errors (they are still reported).",
 )
+@WORKERS_OPTION
 def export_command(
     files: tuple[str, ...],
     to: str,
@@ -400,6 +401,7 @@ def export_command(
     keep_superseded: bool,
     strict: bool,
     keep_going: bool,
+    workers: Workers,
 ) -> None:
     """Write the interval data of NEM12/NEM13 files as a CSV or Parquet table.
 
@@ -426,6 +428,7 @@ def export_command(
             keep_superseded=keep_superseded,
             keep_going=keep_going,
             strict=strict,
+            workers=workers,
         )
     except OptionsError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -15,6 +15,8 @@ the Arrow types: decimals, time-zone-aware timestamps, lists.
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,8 +26,9 @@ from nem2cdr.atomic import STDOUT, atomic_write
 from nem2cdr.diagnostics import Diagnostics
 from nem2cdr.frames import ExportError, Sources, as_list, surveyed
 from nem2cdr.model import IntervalDay
-from nem2cdr.survey import second_read
-from nem2cdr.tables import BATCH_ROWS, Builder, Shape, as_text, need, schema
+from nem2cdr.parallel import Forked, Workers, halves
+from nem2cdr.survey import Input, Survey, second_read
+from nem2cdr.tables import BATCH_ROWS, Builder, Options, Shape, as_text, need, schema
 from nem2cdr.usage import OptionsError
 
 Format = Literal["csv", "parquet"]
@@ -57,24 +60,26 @@ def export(
     keep_going: bool = False,
     strict: bool = False,
     batch_rows: int = BATCH_ROWS,
+    workers: Workers = 1,
 ) -> ExportResult:
     """Write the inputs' interval data (and NEM13 reads) to ``out`` as ``to`` in ``shape``.
 
     Superseded days are left out, or kept and flagged (a ``superseded`` column) with
-    ``keep_superseded``. Raises ``OptionsError`` for Parquet on standard output or for
-    standard output when the inputs hold both NEM12 and NEM13 data (two tables), ``OSError``
+    ``keep_superseded``. Raises ``OptionsError`` for standard output when the inputs hold both
+    NEM12 and NEM13 data (two tables), ``OSError``
     when a file cannot be written, ``MissingExtra`` without pyarrow, ``DecimalTooWide`` when
-    the inputs' decimals need more than 38 digits.
+    the inputs' decimals need more than 38 digits. ``workers`` above 1 (or "auto") lets one
+    big plain file be read in two processes; the output is the same.
     """
     need("pyarrow", "arrow")
     if to not in FORMATS:
         raise OptionsError(f"cannot export to {to!r}: choose from {', '.join(FORMATS)}")
-    if to == "parquet" and os.fspath(out) == STDOUT:
-        raise OptionsError("Parquet ends with an index at the file's start: give a file, not -")
     inputs = as_list(sources)
+    parts = halves(inputs[0], workers) if len(inputs) == 1 else None
+    reads: list[Input] = [(inputs[0], part) for part in parts] if parts else list(inputs)
     try:
         found, options = surveyed(
-            inputs, strict=strict, keep_going=keep_going, keep_superseded=keep_superseded
+            reads, strict=strict, keep_going=keep_going, keep_superseded=keep_superseded
         )
     except ExportError as exc:
         return ExportResult(False, 0, 0, [], exc.diagnostics)
@@ -89,25 +94,30 @@ def export(
         tables["accumulation"] = accumulation_path(out) if tables else os.fspath(out)
     if to == "csv":
         options = replace(options, text_values=True)
-    items = second_read(inputs, found, strict=strict, keep_superseded=keep_superseded)
+    plan = _Plan(reads, found, options, shape, list(tables), strict, keep_superseded, batch_rows)
     counts = dict.fromkeys(tables, 0)
     with ExitStack() as stack:
-        builders: dict[Shape, Builder] = {}
-        writers: dict[Shape, _Writer] = {}
-        for table, path in tables.items():
-            builders[table] = Builder(table, options, batch_rows)
-            stream = stack.enter_context(atomic_write(path))
-            writers[table] = stack.enter_context(
-                closing(_Writer(to, stream, schema(table, options)))
-            )
-        for item in items:
-            table = shape if isinstance(item.record, IntervalDay) else "accumulation"
-            batch = builders[table].add(item)
-            if batch is not None:
+        # A big plain file: a forked child builds the second half's batches into Arrow files
+        # while this process builds and writes the first half's; then it writes the child's.
+        spill = Path(stack.enter_context(tempfile.TemporaryDirectory())) if parts else None
+        child = Forked(lambda: plan.spill(spill)) if spill is not None else None
+        try:
+            writers: dict[Shape, _Writer] = {}
+            for table, path in tables.items():
+                stream = stack.enter_context(atomic_write(path))
+                writers[table] = stack.enter_context(
+                    closing(_Writer(to, stream, schema(table, options)))
+                )
+            for table, batch in plan.batches(0, 1 if parts else None):
                 counts[table] += writers[table].write(batch)
-        for table, builder in builders.items():
-            batch = builder.flush()
-            if batch is not None:
+        except BaseException:
+            if child is not None:
+                child.kill()
+            raise
+        if child is not None and spill is not None:
+            spilled = child.join() is not None
+            later = plan.spilled(spill) if spilled else plan.batches(1, None)
+            for table, batch in later:  # a failed child: this process reads that half too
                 counts[table] += writers[table].write(batch)
     return ExportResult(
         True,
@@ -116,6 +126,66 @@ def export(
         list(tables.values()),
         found.diagnostics,
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the second read makes of the inputs: the batches of each table."""
+
+    reads: list[Input]
+    found: Survey
+    options: Options
+    shape: Shape
+    tables: list[Shape]
+    strict: bool
+    keep_superseded: bool
+    rows: int
+
+    def batches(self, first: int, last: int | None) -> Iterator[tuple[Shape, Any]]:
+        """(table, record batch) of the inputs ``first`` to ``last``, in order."""
+        builders = {table: Builder(table, self.options, self.rows) for table in self.tables}
+        items = second_read(
+            self.reads,
+            self.found,
+            strict=self.strict,
+            keep_superseded=self.keep_superseded,
+            first=first,
+            last=last,
+        )
+        for item in items:
+            table = self.shape if isinstance(item.record, IntervalDay) else "accumulation"
+            batch = builders[table].add(item)
+            if batch is not None:
+                yield table, batch
+        for table, builder in builders.items():
+            batch = builder.flush()
+            if batch is not None:
+                yield table, batch
+
+    def spill(self, folder: Path) -> bool:
+        """(In the child.) The second half's batches into one Arrow file per table."""
+        pa = need("pyarrow", "arrow")
+        compressed = pa.ipc.IpcWriteOptions(compression="lz4")
+        with ExitStack() as stack:
+            files = {
+                table: stack.enter_context(
+                    pa.ipc.new_stream(
+                        str(folder / table), schema(table, self.options), options=compressed
+                    )
+                )
+                for table in self.tables
+            }
+            for table, batch in self.batches(1, None):
+                files[table].write_batch(batch)
+        return True
+
+    def spilled(self, folder: Path) -> Iterator[tuple[Shape, Any]]:
+        """The child's batches back, a batch at a time: read, not memory-mapped, whose pages
+        would stay in this process's memory until the end."""
+        pa = need("pyarrow", "arrow")
+        for table in self.tables:
+            with pa.OSFile(str(folder / table)) as source:
+                yield from ((table, batch) for batch in pa.ipc.open_stream(source))
 
 
 class _Writer:
