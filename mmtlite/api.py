@@ -26,7 +26,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import get_args
 
-from mmtlite import activity, generator, loader, reports, results, simulate, tranches, wrap
+from mmtlite import (
+    activity,
+    generator,
+    loader,
+    reports,
+    results,
+    set_aside,
+    simulate,
+    tranches,
+    wrap,
+)
 from mmtlite.activity import LoadEntry
 from mmtlite.arguments import (
     DASH,
@@ -56,6 +66,7 @@ from mmtlite.migrations import connect
 from mmtlite.paths import ENVS, Env, Place, create_folders, home, is_database_file
 from mmtlite.report_html import write_page
 from mmtlite.results import Template, Validation
+from mmtlite.set_aside import SetAside
 from mmtlite.simulate import Answer
 from mmtlite.tranches import Export, Selection, Target
 from mmtlite.wrap import Wrapped
@@ -136,6 +147,11 @@ class Database:
         outbound files a crash left hidden."""
         options = _options(force, budget, max_delete, max_size, on_file)
         return loader.ingest(self.place, options, on_file)
+
+    def set_aside(self, paths: PathLike | Sequence[PathLike]) -> list[SetAside]:
+        """Move refused files (one path, or a list) out of their inbound folder into
+        ``rejected/`` beside it, where ``ingest`` never looks; each move logged once."""
+        return set_aside.set_aside(self.place, input_paths(paths))
 
     def status(self) -> reports.Status:
         """Meters by status, every status listed."""

@@ -41,6 +41,7 @@ _SIGNATURE = b"SQLite format 3\0"
 _HEADER = 100
 # SQLite's primary result codes (sqlite3.h; not all are in the typing stubs).
 _FULL = 13
+_IOERR = 10
 _CANNOT_WRITE = (3, 8, 14)  # PERM, READONLY, CANTOPEN
 _DAMAGED = (11, 26)  # CORRUPT, NOTADB
 RESTORE = "restore it from a backup (mmtlite check-db tells what is wrong)"
@@ -137,8 +138,14 @@ def explained(database: Path, exc: sqlite3.Error) -> SchemaError:
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
     if code == _FULL or "disk is full" in text:
         return SchemaError(
-            f"{database}: the disk is full: nothing of this command was kept; free some space "
-            "and run it again"
+            f"{database}: the disk is full: what was being written was rolled back (mmtlite "
+            "log shows what was done); free some space and run the command again"
+        )
+    if code == _IOERR:
+        return SchemaError(
+            f"{database}: disk I/O error (a full disk, a file size limit or a failing device): "
+            "what was being written was rolled back (mmtlite log shows what was done); fix the "
+            "cause and run the command again"
         )
     if code in _CANNOT_WRITE or ("readonly" in text or "unable to open" in text):
         return SchemaError(

@@ -227,5 +227,5 @@ def test_a_full_disk_is_told_as_such_not_as_a_failed_rollback(tmp_path: Path) ->
         connection.execute("INSERT INTO t SELECT zeroblob(100000)")
     connection.close()
     line = str(explained(database, raised.value))
-    assert line.startswith(f"{database}: the disk is full")
+    assert line.startswith(f"{database}: the disk is full: what was being written was rolled")
     assert "rollback" not in line

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("rules",),
     ("migrations", "applying", "responses"),
     ("numbering", "outbound"),
-    ("loader", "wrap"),
+    ("loader", "wrap", "set_aside"),
     ("tranches", "simulate"),
     ("reports", "results"),
     ("migration_report",),

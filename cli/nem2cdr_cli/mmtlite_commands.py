@@ -7,7 +7,7 @@ busy (another load holds the environment), 4 internal error.
 
 from __future__ import annotations
 
-import csv
+import errno
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -30,7 +30,7 @@ from mmtlite.paths import ENVS
 from mmtlite.results import run_report
 from nem2cdr.atomic import STDOUT
 from nem2cdr_cli import mmtlite_render as render
-from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, given, run_guarded
+from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, _discard_stdout, given, run_guarded
 from nem2cdr_cli.output import format_option, print_json
 from nem2cdr_cli.progress import files_bar, wanted
 
@@ -83,7 +83,25 @@ def _command(function: Callable[..., Any]) -> click.Command:
     return cli.command()(_global_options(function))
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(Group):
+    """``Group``, and a full disk or a failing device under stdout (``> /dev/full``) said in one
+    line, exit 1: the output is lost, not the command's work, and it is no internal error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in _OUTPUT_LOST:
+                raise
+            _discard_stdout()  # the interpreter's last flush would fail again
+            click.echo(f"mmtlite: cannot write the output: {exc.strerror or exc}", err=True)
+            ctx.exit(INPUT_ERRORS)
+
+
+_OUTPUT_LOST = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(mmtlite.__version__, prog_name="mmtlite")
 @click.option("--home", type=click.Path(file_okay=False), help=_HOME_HELP)
 @click.option(
@@ -290,6 +308,22 @@ def _report_run(run: Callable[[OnFile | None], RunResult], given: dict[str, Any]
 
 
 @_command
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.pass_obj
+def set_aside(settings: Settings, files: tuple[str, ...]) -> None:
+    """Move refused FILES out of their inbound folder into rejected/ beside it, where ingest
+    never looks: a file that will never load stops being tried (and logged) on every ingest.
+    Each move is logged once. Moving a file back into inbound/ makes ingest try it again.
+
+    \b
+    Example:
+      mmtlite set-aside mmt/mmt/system_data_build/manexcl/inbound/MANEXCL_BUILD_20240105093000.csv
+    """
+    for moved in _call(lambda: settings.db.set_aside(files)):
+        click.echo(f"set aside {moved.file}: moved to {moved.moved_to}")
+
+
+@_command
 @_FORMAT
 @click.pass_obj
 def status(settings: Settings, output_format: str) -> None:
@@ -451,8 +485,14 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
     help="Also write the report as one self-contained HTML page with charts (- for stdout: "
     "then the page is the only output).",
 )
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="Every column, each as wide as its cells (the table: else it fits the terminal, 80 "
+    "columns when redirected, with long cells folded, never cut).",
+)
 @click.pass_context
-def report(context: click.Context, output_format: str, html_file: str | None) -> None:
+def report(context: click.Context, output_format: str, html_file: str | None, wide: bool) -> None:
     """Where the migration stands: meters by status, exclusions and holds by reason (each
     meter once, under its first cause, with the share that comes from a site-mate), conflicts
     (tranche meters the lists would now exclude), and each tranche's progress (the DCC's, CS's
@@ -474,11 +514,9 @@ def report(context: click.Context, output_format: str, html_file: str | None) ->
     if output_format == "json":
         print_json(made)
     elif output_format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(("section", "group", "measure", "value"))
-        writer.writerows(report_rows(made))
+        render.write_csv(("section", "group", "measure", "value"), report_rows(made))
     else:
-        render.print_report(made)
+        render.print_report(made, wide)
         if html_file is not None:
             click.echo(f"HTML report: {html_file}", err=True)
 
