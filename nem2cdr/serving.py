@@ -52,6 +52,7 @@ VERSION = 1  # the usage endpoints' x-version, the only one served
 MAX_BODY = 4 << 20  # bytes of a POST body: room for about 100,000 ids
 _ENVIRONMENT = "NEM2CDR_SERVE_OPTIONS"  # how the options reach the worker processes
 _MODES: tuple[IntervalReadsMode, ...] = ("NONE", "MIN_30", "FULL")
+QUERY_PARAMETERS = ("interval-reads", "oldest-date", "newest-date", "page", "page-size")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(r"[0-9]{1,18}")  # int64 holds it: SQLite's OFFSET and LIMIT do too
 _JSON = "application/json"
@@ -166,7 +167,7 @@ def parse_query(parameters: Iterable[tuple[str, str]], today: date) -> Query:
     Parameters it does not name are ignored; one it names given twice is refused."""
     given: dict[str, str] = {}
     for name, value in parameters:
-        if name in ("interval-reads", "oldest-date", "newest-date", "page", "page-size"):
+        if name in QUERY_PARAMETERS:
             if name in given:
                 raise _refuse(400, INVALID_FIELD, f"{name} is given more than once")
             given[name] = value

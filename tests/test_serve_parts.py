@@ -4,8 +4,10 @@ query and version rules."""
 from __future__ import annotations
 
 import gzip
+import json
 import socket
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import brotli
@@ -16,7 +18,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nem2cdr.encodings import PREFERENCE, Encoder, Levels, PageCache, choose
-from nem2cdr.serving import Refused, negotiate_version, parse_query
+from nem2cdr.serving import (
+    ENDPOINTS,
+    PREFIX,
+    QUERY_PARAMETERS,
+    Refused,
+    negotiate_version,
+    parse_query,
+)
 from nem2cdr_cli.nem2cdr_commands import cli
 
 
@@ -153,3 +162,27 @@ def test_serve_names_an_address_it_cannot_listen_on_in_one_line(tmp_path: Path) 
         f"nem2cdr serve: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
     assert not (tmp_path / "s").exists()  # refused before reading anything
+
+
+def test_the_data_holder_routes_are_the_shipped_openapi_s_usage_operations() -> None:
+    document = json.loads((resources.files("nem2cdr") / "schema" / "cds_energy.json").read_text())
+    shipped = {
+        (f"{PREFIX}{path}", method.upper())
+        for path, operations in document["paths"].items()
+        if path.endswith("/usage")
+        for method in operations
+    }
+    served = {(e.path, e.method) for e in ENDPOINTS if not e.secondary}
+    assert served == shipped
+    # Every query parameter the operations name is one the server reads.
+    parameters = document["components"]["parameters"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if not path.endswith("/usage"):
+                continue
+            names = {
+                parameters[ref["$ref"].rsplit("/", 1)[1]]["name"]
+                for ref in operation["parameters"]
+                if parameters[ref["$ref"].rsplit("/", 1)[1]]["in"] == "query"
+            }
+            assert names == set(QUERY_PARAMETERS), (path, method)
