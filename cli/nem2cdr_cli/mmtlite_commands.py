@@ -1,8 +1,9 @@
 """The ``mmtlite`` command: a thin click shell over the ``mmtlite`` library.
 
-Every command opens (and on first use creates) the database of ``--env`` under ``--home``. Exit
-codes (docs/cli.md): 0 done, 1 the input has errors (a file refused or rows rejected), 2 usage, 3
-busy (another load holds the environment), 4 internal error.
+Every command opens the database of ``--env`` under ``--home`` (the writing commands create it on
+first use; the read-only ones never do). Exit codes (docs/cli.md): 0 done, 1 the input has errors
+(a file refused or rows rejected, a damaged or missing database), 2 usage, 3 busy (another load
+holds the environment), 4 internal error.
 """
 
 from __future__ import annotations
@@ -162,8 +163,8 @@ def _call(make: Callable[[], Made]) -> Made:
 @_command
 @click.pass_obj
 def init(settings: Settings) -> None:
-    """Create the environment's database and landing folders (every command also creates the
-    database on first use).
+    """Create the environment's database and landing folders (the writing commands also create
+    the database on first use; the read-only ones never do).
 
     \b
     Example:
