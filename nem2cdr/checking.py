@@ -152,14 +152,17 @@ def _problems(payload: bytes | str | os.PathLike[str] | BinaryIO) -> list[Diagno
 def _check_stream(stream: BinaryIO) -> list[Diagnostic]:
     """Look at the start before reading on: a device of zeros or a binary file is no JSON, and
     JSON Lines are checked line by line in the memory of one line."""
-    head = stream.read(_CHUNK)
-    while head and not head.strip() and len(head) < _MAX_LINE:
-        more = stream.read(_CHUNK)
-        if not more:
-            break
-        head += more
-    if not head.strip() and len(head) < _MAX_LINE:
-        return [_problem("$", "CDR-E001", "empty: no JSON at all")]
+    chunks = [stream.read(_CHUNK)]
+    size = len(chunks[0])
+    # Chunks in a list: adding each to a growing head would copy it over and over.
+    while chunks[-1] and not chunks[-1].strip() and size < _MAX_LINE:
+        chunks.append(stream.read(_CHUNK))
+        size += len(chunks[-1])
+    head = b"".join(chunks)
+    if not head.strip():
+        if size < _MAX_LINE:
+            return [_problem("$", "CDR-E001", "empty: no JSON at all")]
+        return [_problem("$", "CDR-E001", f"only white space in its first {_MAX_LINE >> 20} MiB")]
     start = head.lstrip()[:1]
     if start not in _JSON_STARTS:
         return [_problem("$", "CDR-E001", f"not JSON: it starts with the byte 0x{start[0]:02x}")]

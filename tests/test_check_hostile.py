@@ -6,12 +6,14 @@ that a check that reads without end or holds too much fails here instead of on a
 
 from __future__ import annotations
 
+import io
 import os
 import resource
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import pytest
 
@@ -159,3 +161,21 @@ def test_json_broken_in_the_middle_is_one_line_naming_the_read_and_byte(tmp_path
     offset = text.index(broken)
     assert lines[1].startswith("  CDR-E001 $: not JSON: ")
     assert lines[1].endswith(f"(in $.data.reads[4000], at byte {offset:,})")
+
+
+class _EndlessSpaces(io.RawIOBase):
+    """A stream of white space without end, as ``yes ' ' | nem2cdr check -`` gives."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:] = b" " * len(buffer)
+        return len(buffer)
+
+
+def test_endless_white_space_alone_is_one_line() -> None:
+    # It used to read 64 MiB, copying the head over and over, then end in exit 4 (IndexError).
+    [problem] = nem2cdr.check(cast(BinaryIO, _EndlessSpaces()))
+    assert (problem.code, problem.where) == ("CDR-E001", "$")
+    assert problem.message == "only white space in its first 64 MiB"
