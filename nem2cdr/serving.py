@@ -200,7 +200,10 @@ def _date(given: dict[str, str], name: str) -> date | None:
 
 
 def _two_years_before(day: date) -> date:
-    """The standard's default oldest-date: newest-date minus 24 months (29 February: 28th)."""
+    """The standard's default oldest-date: newest-date minus 24 months (29 February: 28th;
+    the calendar's first day when there is no such date, before year 3)."""
+    if day.year < 3:
+        return date.min
     try:
         return day.replace(year=day.year - 2)
     except ValueError:

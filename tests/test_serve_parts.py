@@ -14,7 +14,7 @@ import brotli
 import pytest
 import zstandard
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from nem2cdr.encodings import PREFERENCE, Encoder, Levels, PageCache, choose
@@ -92,6 +92,16 @@ def test_dates_default_to_24_months_before_today() -> None:
     assert (query.mode, query.page, query.page_size) == ("NONE", 1, 25)
     query = parse_query([("newest-date", "2023-06-30"), ("other", "x")], TODAY)
     assert (query.oldest, query.newest) == (date(2021, 6, 30), date(2023, 6, 30))
+
+
+@given(st.dates())
+@example(date(2, 1, 1))
+@example(date(1, 1, 1))
+@example(date(3, 2, 28))
+def test_any_newest_date_has_a_default_oldest_date(newest: date) -> None:
+    # newest-date=0002-01-01 was a 500: 24 months before it is no date.
+    query = parse_query([("newest-date", newest.isoformat())], TODAY)
+    assert date.min <= query.oldest <= query.newest == newest
 
 
 @given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12)), max_size=5))
