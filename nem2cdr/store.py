@@ -4,7 +4,8 @@
 reading as little as it can: a store built from the same files (same path, size and
 modification time) is reused without reading anything; files appended to the end of the
 inputs are read and added; any other change (a file changed, removed or moved in the order)
-rebuilds the store, so it always holds what a fresh build of the inputs would.
+rebuilds the store, so it always holds what a fresh build of the inputs would. Either way a
+new file is renamed over the old one: a running server keeps the file it opened, unchanged.
 
 Records are kept as they are read (the model, msgpack-encoded), not as JSON: the payload
 depends on the request's ``interval-reads`` and the server's id options, and is made per
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -150,32 +152,29 @@ def load(
     keys = [file_key(file) for file in input_files(inputs)]
     target = Path(path)
     held = _held_files(target)
-    if held is not None and held == keys[: len(held)]:
-        if len(held) == len(keys):
-            return LoadResult(os.fspath(target), "reused", len(keys), [], _count(target))
-        with _connect(target) as connection:
-            found = _add(connection, keys[len(held) :], len(held), strict, on_file)
-        return LoadResult(
-            os.fspath(target),
-            "added",
-            len(keys),
-            [key.path for key in keys[len(held) :]],
-            _count(target),
-            found,
-        )
+    adding = held is not None and held == keys[: len(held)]
+    before = len(held) if held is not None and adding else 0
+    if adding and before == len(keys):
+        return LoadResult(os.fspath(target), "reused", len(keys), [], _count(target))
+    # Both an addition and a build write a new file renamed over the old one: a server
+    # running on the store keeps the file it opened, which never changes under it (its page
+    # cache and its ids stay right).
     temporary = temporary_for(target.resolve())
     temporary.unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if adding:
+            shutil.copyfile(target, temporary)
         with _connect(temporary) as connection:
-            connection.executescript(_SCHEMA)
-            found = _add(connection, keys, 0, strict, on_file)
+            if not adding:
+                connection.executescript(_SCHEMA)
+            found = _add(connection, keys[before:], before, strict, on_file)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-    return LoadResult(
-        os.fspath(target), "built", len(keys), [key.path for key in keys], _count(target), found
-    )
+    action = "added" if adding else "built"
+    read = [key.path for key in keys[before:]]
+    return LoadResult(os.fspath(target), action, len(keys), read, _count(target), found)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

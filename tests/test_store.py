@@ -90,6 +90,23 @@ def test_an_appended_file_is_added_and_equals_a_fresh_build(tmp_path: Path) -> N
     assert load([second, first], grown).action == "built"
 
 
+def test_a_store_open_in_a_server_never_changes_under_it(tmp_path: Path) -> None:
+    # A second server adding files to the store a first one answers from: the first keeps
+    # the records it started with (its cached pages and ids agree with its fresh pages).
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    nem2cdr.generate(first, nmis=2, days=5, seed=1)
+    nem2cdr.generate(second, nmis=2, days=5, seed=2, start=date(2024, 1, 3))
+    path = tmp_path / "store.sqlite"
+    load([first], path)
+    with Store(path) as serving:
+        before = serving.total_records()
+        added = load([first, second], path)
+        assert added.action == "added" and added.records > before
+        assert serving.total_records() == before
+    with Store(path) as restarted:
+        assert restarted.total_records() == added.records
+
+
 def test_across_files_the_later_update_wins_then_the_later_file(tmp_path: Path) -> None:
     early = day_file(tmp_path / "early.csv", "1.5", update="20240105000000")
     late = day_file(tmp_path / "late.csv", "2.5", update="20240101000000")
