@@ -19,7 +19,7 @@ class Measured(NamedTuple):
     returncode: int
     stdout: str
     stderr: str
-    cpu_seconds: float = 0.0  # user + system time of the command (and its children)
+    cpu_seconds: float = 0.0  # user + system time of the command (on a busy machine, fairer)
 
 
 # Measuring from this process would be wrong: a child's ru_maxrss starts at its parent's RSS
@@ -34,7 +34,7 @@ _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 with open(sys.argv[1], "w") as out:
     json.dump({"seconds": seconds, "maxrss_kib": usage.ru_maxrss,
-               "cpu": usage.ru_utime + usage.ru_stime,
+               "cpu_seconds": usage.ru_utime + usage.ru_stime,
                "returncode": os.waitstatus_to_exitcode(status)}, out)
 """
 
@@ -65,7 +65,7 @@ def run_measured(argv: Sequence[str]) -> Measured:
         result["returncode"],
         launched.stdout.decode("utf-8", "replace"),
         err,
-        result["cpu"],
+        result["cpu_seconds"],
     )
 
 

@@ -23,9 +23,11 @@ from mmtlite.generator import GeneratedFile
 from mmtlite.loader import Budget, FileResult, RunResult
 from mmtlite.lock import Busy
 from mmtlite.migration_report import Report
+from mmtlite.paths import PassedOver
 from mmtlite.reports import Status, Story
 from mmtlite.results import EvaluationReport, FileReport, RunReport, Template, Validation
 from mmtlite.rules import Change, Evaluation
+from mmtlite.set_aside import SetAside, SetAsideError
 from mmtlite.simulate import Answer, SimulateError
 from mmtlite.tranches import Export, Selection, TrancheError
 from mmtlite.wrap import WrapError, Wrapped
@@ -50,11 +52,14 @@ __all__ = [
     "LoggedFinding",
     "MmtliteError",
     "OutputError",
+    "PassedOver",
     "Report",
     "RunReport",
     "RunResult",
     "SchemaError",
     "Selection",
+    "SetAside",
+    "SetAsideError",
     "SimulateError",
     "Status",
     "Story",

@@ -26,7 +26,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import get_args
 
-from mmtlite import activity, generator, loader, reports, results, simulate, tranches, wrap
+from mmtlite import (
+    activity,
+    generator,
+    loader,
+    reports,
+    results,
+    set_aside,
+    simulate,
+    tranches,
+    wrap,
+)
 from mmtlite.activity import LoadEntry
 from mmtlite.arguments import (
     DASH,
@@ -45,6 +55,7 @@ from mmtlite.arguments import (
     whole,
 )
 from mmtlite.categories import ACTIONS, CATEGORIES, INBOUND, STAMP_FORMAT, Category
+from mmtlite.db import explaining, integrity
 from mmtlite.errors import BadArgument, Exists
 from mmtlite.fileformat import file_name, parse, write
 from mmtlite.findings import LoggedFinding
@@ -55,6 +66,7 @@ from mmtlite.migrations import connect
 from mmtlite.paths import ENVS, Env, Place, create_folders, home, is_database_file
 from mmtlite.report_html import write_page
 from mmtlite.results import Template, Validation
+from mmtlite.set_aside import SetAside
 from mmtlite.simulate import Answer
 from mmtlite.tranches import Export, Selection, Target
 from mmtlite.wrap import Wrapped
@@ -66,7 +78,9 @@ def open(home_folder: PathLike | None = None, env: Env = "build") -> Database:
     """The environment ``env`` under ``home_folder`` (default ``$MMTLITE_HOME``, else
     ``./mmt``). Nothing is created until a method needs it."""
     folder = optional_path(home_folder, "home_folder", "--home")
-    return Database(Place(home(folder), choice(env, "env", ENVS, "--env")))
+    # PROD, as every file says it, is prod.
+    named = env.lower() if isinstance(env, str) else env
+    return Database(Place(home(folder), choice(named, "env", ENVS, "--env")))
 
 
 class Database:
@@ -89,7 +103,7 @@ class Database:
 
     def init(self) -> list[Path]:
         """Create the database and every landing folder; the folders."""
-        with self._connection():
+        with self._connection(create=True):
             pass
         return create_folders(self.place)
 
@@ -105,6 +119,7 @@ class Database:
         force: bool = False,
         budget: Budget | str | None = None,
         max_delete: float = 0.2,
+        max_size: int = loader.MAX_SIZE,
         on_file: loader.OnFile | None = None,
     ) -> RunResult:
         """Load ``paths`` (one path, or a list) in category and sequence order, each file in
@@ -113,9 +128,10 @@ class Database:
         ``force`` lets a known sequence gap or a mass delete through; ``budget`` is the bad
         rows a file may have and still load, a ``Budget`` or the CLI's text (``"50"``,
         ``"0.5%"``; default: none for the control lists, 1% for the others); ``max_delete``
-        the share (0 to 1) of a list a complete file may remove."""
+        the share (0 to 1) of a list a file may remove (by ALL or REMOVE); ``max_size`` the
+        bytes a file may have (a bigger one is refused unread)."""
         names = input_paths(paths)
-        options = _options(force, budget, max_delete, on_file)
+        options = _options(force, budget, max_delete, max_size, on_file)
         return loader.load(self.place, names, options, on_file)
 
     def ingest(
@@ -124,10 +140,18 @@ class Database:
         force: bool = False,
         budget: Budget | str | None = None,
         max_delete: float = 0.2,
+        max_size: int = loader.MAX_SIZE,
         on_file: loader.OnFile | None = None,
     ) -> RunResult:
-        """Load every new file of the inbound folders (options as ``load``)."""
-        return loader.ingest(self.place, _options(force, budget, max_delete, on_file), on_file)
+        """Load every new file of the inbound folders (options as ``load``); publish the
+        outbound files a crash left hidden."""
+        options = _options(force, budget, max_delete, max_size, on_file)
+        return loader.ingest(self.place, options, on_file)
+
+    def set_aside(self, paths: PathLike | Sequence[PathLike]) -> list[SetAside]:
+        """Move refused files (one path, or a list) out of their inbound folder into
+        ``rejected/`` beside it, where ``ingest`` never looks; each move logged once."""
+        return set_aside.set_aside(self.place, input_paths(paths))
 
     def status(self) -> reports.Status:
         """Meters by status, every status listed."""
@@ -177,7 +201,8 @@ class Database:
         fail = share(fail, "fail", "--fail")
         seed = whole(seed, "seed", -(2**63), option="--seed")
         when = moment(when, "when") or datetime.now()
-        with self._connection() as connection:
+        simulate.check_env(self.place)  # before the database is opened, or created
+        with self._connection(create=True) as connection:
             return simulate.respond(
                 connection, self.place, system, tranche_id, when=when, fail=fail, seed=seed
             )
@@ -316,11 +341,20 @@ class Database:
             )
         return chosen
 
+    def check(self) -> list[str]:
+        """What SQLite's full integrity check finds in the database (at most 100 lines);
+        empty when it is sound."""
+        with self._connection() as connection:
+            return integrity(connection)
+
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        connection = connect(self.database)
+    def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        """The database (it must exist unless ``create``); an ``sqlite3`` error inside is a
+        ``SchemaError`` naming it."""
+        connection = connect(self.database, create=create)
         try:
-            yield connection
+            with explaining(self.database):
+                yield connection
         finally:
             connection.close()
 
@@ -332,7 +366,9 @@ def _inbound(category: object) -> Category:
     return spec
 
 
-def _options(force: object, budget: object, max_delete: object, on_file: object) -> loader.Options:
+def _options(
+    force: object, budget: object, max_delete: object, max_size: object, on_file: object
+) -> loader.Options:
     """A load's options, checked before the lock is taken or a run logged."""
     if on_file is not None and not callable(on_file):
         raise BadArgument(f"on_file must be a function or None, not {on_file!r}")
@@ -344,4 +380,5 @@ def _options(force: object, budget: object, max_delete: object, on_file: object)
         force=flag(force, "force"),
         budget=budget,
         max_delete=share(max_delete, "max_delete", "--max-delete"),
+        max_size=whole(max_size, "max_size", 0, option="--max-size"),
     )

@@ -2,8 +2,9 @@
 
 - ``ALL``: the file is the complete list of its category. Keys absent from it are removed,
   except keys named by the file's rejected rows (a bad row is no reason to delete what is
-  there); keys with other data are changed; new keys added. More than ``max_delete`` of the
-  list removed is refused (``MMT-C021``) unless forced.
+  there); keys with other data are changed; new keys added.
+- Either way, a file that removes more than ``max_delete`` of its list is refused
+  (``MMT-C021``) unless forced.
 - ``ADD`` / ``REMOVE``: the last action per key wins. ``ADD`` of a key already there replaces
   its data (counted as changed, or as nothing when the data is the same); ``REMOVE`` of a key
   not there changes nothing (and is said in the log message).
@@ -30,9 +31,13 @@ from mmtlite.fileformat import ParsedFile, Row, show, the_last_action_per_key
 from mmtlite.findings import Finding
 from mmtlite.schema import list_table
 
+# REMOVE rows any file may carry whatever the share of its list they are (see ``apply``).
+REMOVE_ALLOWANCE = 10
+
 
 class MassDelete(Exception):
-    """An ``ALL`` file would remove more of its list than allowed; the transaction rolls back."""
+    """A file would remove more of its list than allowed (an ``ALL`` file's absent keys or its
+    ``REMOVE`` rows); the transaction rolls back."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -77,19 +82,10 @@ def apply(
             rows = kept
     last = _in_key_order(parsed, rows)
     # A file whose rows were all rejected or withheld is no complete list (nor is an empty one).
-    if parsed.complete and last:
+    complete = parsed.complete and bool(last)
+    if complete:
         adds = last
-        removed = 0
-        if before:
-            removed = table.remove_all_but(last, parsed.rejected_keys)
-            if removed > max_delete * before:
-                share = f"{removed:,} of {before:,} {spec.name} rows ({removed / before:.0%})"
-                if not force:
-                    raise MassDelete(
-                        f"the complete list would remove {share}, more than {max_delete:.0%}: "
-                        "--force if meant"
-                    )
-                notes.append(f"mass delete forced: {share} removed")
+        removed = table.remove_all_but(last, parsed.rejected_keys) if before else 0
     else:
         if spec.has_action:
             adds = [row for row in last if row.action == ADD]
@@ -99,6 +95,19 @@ def apply(
         removed = table.delete(removes)
         if removed < len(removes):
             notes.append(f"{len(removes) - removed:,} REMOVE rows named keys not in the list")
+    # One guard for every way of deleting: a complete list's absent keys and REMOVE rows alike.
+    # REMOVE rows name their keys one by one, so a few of them (a to-do done, one exclusion
+    # lifted in a small list) are routine; a complete list deletes by leaving keys out, and a
+    # file cut short leaves out everything after the cut, so it has no such allowance.
+    allowed = max_delete * before if complete else max(max_delete * before, REMOVE_ALLOWANCE)
+    if before and removed > allowed:
+        share = f"{removed:,} of {before:,} {spec.name} rows ({removed / before:.0%})"
+        if not force:
+            how = "the complete list" if complete else "its REMOVE rows"
+            raise MassDelete(
+                f"{how} would remove {share}, more than {max_delete:.0%}: --force if meant"
+            )
+        notes.append(f"mass delete forced: {share} removed")
     changes = connection.total_changes
     if before - removed:
         table.upsert(adds)

@@ -49,7 +49,7 @@ R_NOT_IN_TRANCHE = "MMT-R011"
 R_NOTHING_SENT = "MMT-R012"
 
 CODES: dict[str, str] = {
-    C_UNREADABLE: "the file cannot be read (missing, a folder, no permission)",
+    C_UNREADABLE: "the file cannot be read (missing, not a regular file, no permission, too big)",
     C_NAME: "the name is not <CATEGORY>_<ENV>_<YYYYMMDDHHMMSS>.<csv|txt>",
     C_EMPTY: "the file is empty",
     C_ENCODING: "the file is not UTF-8",
@@ -69,7 +69,7 @@ CODES: dict[str, str] = {
     C_REPLAY: "the sequence is older than the last one loaded (a replay)",
     C_GAP: "the sequence skips one or more files (a gap; --force if they will never come)",
     C_BUDGET: "more bad rows than the error budget allows",
-    C_MASS_DELETE: "a complete (ALL) list would remove more than the allowed share",
+    C_MASS_DELETE: "a file would remove more than the allowed share of its list (ALL or REMOVE)",
     C_OUTBOUND: "an outbound category: mmtlite writes these files, it does not load them",
     R_COLUMN_COUNT: "wrong number of columns",
     R_BLANK_KEY: "blank key",

@@ -40,8 +40,10 @@ Decisions where docs/mmtlite.md is silent:
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from functools import cache
 from itertools import pairwise, starmap
@@ -229,28 +231,73 @@ def parse(
     return parser.run(parser.split(data))
 
 
-def read_bytes(path: str | os.PathLike[str]) -> bytearray | str:
+def read_bytes(path: str | os.PathLike[str], limit: int | None = None) -> bytearray | str:
     """A file's bytes in a ``bytearray`` that ``parse`` may consume, or why it cannot be read
-    (the message of ``MMT-C001``)."""
-    data = bytearray()
+    (the message of ``MMT-C001``): not a regular file (a folder, a FIFO, a device: opened
+    without blocking and never read), or more than ``limit`` bytes (never read either). The
+    bytes are read into one buffer of the file's size: no copy while reading."""
     try:
-        with open(path, "rb") as file:
-            while chunk := file.read(1 << 22):
-                data += chunk
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except IsADirectoryError:
         return "cannot read the file: it is a folder"
     except OSError as exc:
         return f"cannot read the file: {exc.strerror or exc}"
+    info = os.fstat(fd)
+    why = _not_readable(info, limit)
+    if why:
+        os.close(fd)
+        return why
+    with open(fd, "rb", buffering=0) as file:
+        try:
+            return _read_whole(file, info.st_size, limit)
+        except OSError as exc:
+            return f"cannot read the file: {exc.strerror or exc}"
+
+
+def _not_readable(info: os.stat_result, limit: int | None) -> str:
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        return "cannot read the file: it is a folder"
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (pipe)" if stat.S_ISFIFO(mode) else "a device or a socket"
+        return f"cannot read the file: it is {kind}, not a regular file"
+    if limit is not None and info.st_size > limit:
+        return f"the file is {info.st_size:,} bytes, more than the limit of {limit:,} (--max-size)"
+    return ""
+
+
+def _read_whole(file: io.RawIOBase, size: int, limit: int | None) -> bytearray | str:
+    data = bytearray(size)
+    view = memoryview(data)
+    done = 0
+    while done < size and (got := file.readinto(view[done:])):
+        done += got
+    view.release()
+    if done < size:  # it shrank while being read
+        del data[done:]
+        return data
+    while more := file.read(1 << 22):  # it grew while being read
+        data += more
+        if limit is not None and len(data) > limit:
+            return f"the file grew past the limit of {limit:,} bytes while being read"
     return data
 
 
 def peek_header(path: str) -> tuple[str | None, int | None]:
-    """The category and sequence a file's header claims (checked properly when it loads)."""
+    """The category and sequence a file's header claims (checked properly when it loads); a
+    file that is not a regular one is never read (a FIFO would block)."""
     try:
-        with open(path, "rb") as file:
-            first = file.read(1024).split(b"\n", 1)[0]
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None, None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None, None
+    with open(fd, "rb", buffering=0) as file:
+        try:
+            first = file.read(1024).split(b"\n", 1)[0]
+        except OSError:
+            return None, None
     text = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").rstrip("\r")
     fields = text.split(text[3:4] or "|")
     if len(fields) < 3 or fields[0] != "HDR":

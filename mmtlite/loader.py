@@ -18,11 +18,12 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import PurePath
 
 import msgspec
 
-from mmtlite import activity, ledger, rules
+from mmtlite import activity, ledger, outbound, rules
 from mmtlite.activity import (
     LOADED,
     LOADED_WITH_ERRORS,
@@ -32,15 +33,15 @@ from mmtlite.activity import (
     LoadEntry,
 )
 from mmtlite.applying import MassDelete, apply, reject_unknown_codes
-from mmtlite.categories import CATEGORIES, INBOUND
+from mmtlite.categories import CATEGORIES, INBOUND, STAMP_FORMAT
 from mmtlite.codes import C_BUDGET, C_OUTBOUND, C_UNREADABLE
-from mmtlite.db import transaction
+from mmtlite.db import explaining, transaction
 from mmtlite.errors import BadArgument
 from mmtlite.fileformat import ParsedFile, parse, peek_header, read_bytes
 from mmtlite.findings import Finding
 from mmtlite.lock import WriterLock
 from mmtlite.migrations import connect
-from mmtlite.paths import Place, inbound_files
+from mmtlite.paths import NOT_UTF8, PassedOver, Place, inbound_entries, is_utf8, shown
 from mmtlite.responses import check_responses
 from mmtlite.schema import list_table
 
@@ -59,6 +60,12 @@ LOAD_ORDER = (
     "MDMRESP",
 )
 assert set(LOAD_ORDER) == set(INBOUND)
+
+# A million-meter master list is 74 MB; a file bigger than this is refused before it is read
+# (a stray 2 GB file must not cost gigabytes of memory on every ingest).
+MAX_SIZE = 1 << 30
+# A file stamped more than this ahead of the clock is loaded with a warning.
+FUTURE = timedelta(hours=1)
 
 STORED_ERRORS = 10_000  # per file; a garbage file must not fill the database with its errors
 
@@ -97,7 +104,8 @@ DEFAULT_BUDGET = Budget(share=0.01, floor=10)
 class Options(msgspec.Struct, frozen=True):
     force: bool = False  # let a known gap or a mass delete through
     budget: Budget | None = None  # None: the defaults above
-    max_delete: float = 0.2  # share of a list a complete (ALL) file may remove
+    max_delete: float = 0.2  # share of a list a file may remove (ALL or REMOVE)
+    max_size: int = MAX_SIZE  # bytes: a bigger file is refused unread
 
 
 class FileResult(msgspec.Struct):
@@ -124,10 +132,12 @@ class RunResult(msgspec.Struct):
     aborted: list[LoadEntry]  # entries of dead runs this run marked aborted
     files: list[FileResult]
     already_loaded: int = 0  # ingest: files found whose content is in the ledger
+    passed_over: list[PassedOver] = []  # no files to load: folders, FIFOs, names not UTF-8
+    published: list[str] = []  # ingest: outbound files a crash had left hidden, now in place
 
     @property
     def clean(self) -> bool:
-        return all(result.clean for result in self.files)
+        return not self.passed_over and all(result.clean for result in self.files)
 
 
 # Told before each file: (files done, files in all, the file about to load).
@@ -145,15 +155,28 @@ def load(
     Raises ``lock.Busy`` at once when another writer holds the environment.
     """
     names = [os.fspath(path) for path in paths]
-    return _run(place, "load", names, options or Options(), on_file=on_file)
+    # A name that is not UTF-8 can be neither logged nor shown: said, and the rest loads.
+    passed = [PassedOver(shown(name), NOT_UTF8) for name in names if not is_utf8(name)]
+    names = [name for name in names if is_utf8(name)]
+    return _run(place, "load", names, options or Options(), on_file=on_file, passed_over=passed)
 
 
 def ingest(
     place: Place, options: Options | None = None, on_file: OnFile | None = None
 ) -> RunResult:
-    """Load every new file of the inbound folders of ``place``'s environment."""
-    found = sorted(str(path) for path in inbound_files(place))
-    return _run(place, "ingest", found, options or Options(), only_new=True, on_file=on_file)
+    """Load every new file of the inbound folders of ``place``'s environment (and publish the
+    outbound files a crash left hidden)."""
+    files, passed = inbound_entries(place)
+    found = sorted(str(path) for path in files)
+    return _run(
+        place,
+        "ingest",
+        found,
+        options or Options(),
+        only_new=True,
+        on_file=on_file,
+        passed_over=passed,
+    )
 
 
 def _run(
@@ -164,18 +187,26 @@ def _run(
     *,
     only_new: bool = False,
     on_file: OnFile | None = None,
+    passed_over: list[PassedOver] | None = None,
 ) -> RunResult:
-    with WriterLock(place.lock, command):
-        connection = connect(place.database)
+    with WriterLock(place.lock, command), explaining(place.database):
+        connection = connect(place.database, check=True)
         try:
             aborted = activity.mark_aborted(connection)
+            published = outbound.finish_pending(connection, place) if only_new else []
             run_id = activity.start_run(connection, command)
             loading = _Loading(connection, place, run_id, options)
-            result = RunResult(run_id, aborted, [])
+            result = RunResult(
+                run_id,
+                aborted,
+                [],
+                passed_over=passed_over or [],
+                published=list(map(str, published)),
+            )
             for done, path in enumerate(sorted(paths, key=_order)):
                 if on_file is not None:
                     on_file(done, len(paths), path)
-                content = _read(path)
+                content = _read(path, options.max_size)
                 known = not isinstance(content, str) and ledger.by_content(connection, content[1])
                 if only_new and known:
                     result.already_loaded += 1
@@ -187,10 +218,10 @@ def _run(
             connection.close()
 
 
-def _read(path: str) -> tuple[bytearray, str] | str:
+def _read(path: str, limit: int) -> tuple[bytearray, str] | str:
     """A file's bytes and their SHA-256 (read once: ``ingest`` needs the hash to know what is
     new, the load needs the bytes), or why it cannot be read."""
-    data = read_bytes(path)
+    data = read_bytes(path, limit)
     return data if isinstance(data, str) else (data, hashlib.sha256(data).hexdigest())
 
 
@@ -294,7 +325,8 @@ class _Loading:
                 result.evaluation = _evaluate(
                     self.connection, spec.name, applied.counts, file_id, self.run_id
                 )
-                notes = [*([verdict.forced] if verdict.forced else []), *applied.notes]
+                notes = [*_future(parsed), *([verdict.forced] if verdict.forced else [])]
+                notes += applied.notes
                 if result.evaluation is not None:
                     notes.append(summary(result.evaluation))
                 if errors:
@@ -404,6 +436,21 @@ def summary(evaluation: rules.Evaluation) -> str:
     if evaluation.new_conflicts:
         text += f"; {evaluation.new_conflicts:,} new conflicts in tranches (see mmtlite report)"
     return text
+
+
+def _future(parsed: ParsedFile) -> list[str]:
+    """A warning when the file says it was made later than now: a sender's clock is wrong, or
+    the file was made by hand (it loads: the sequence decides the order, not the stamp)."""
+    stamps = {parsed.created or "", *re.findall(r"_([0-9]{14})\.", PurePath(parsed.file).name)}
+    future = sorted(stamp for stamp in stamps if stamp > _stamp(datetime.now() + FUTURE))
+    if not future:
+        return []
+    shown = datetime.strptime(future[-1], STAMP_FORMAT).strftime("%Y-%m-%d %H:%M:%S")
+    return [f"warning: stamped {shown}, in the future: check the sender's clock"]
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime(STAMP_FORMAT)
 
 
 def _errors(parsed: ParsedFile, more: Iterable[Finding]) -> list[Finding]:

@@ -33,6 +33,7 @@ class ReasonCount(msgspec.Struct):
     direct: int
     via_site: int
     site_share: float  # via_site / meters
+    description: str = ""  # what the code means (EXCLCODE, the to-do's own, or the device's)
 
 
 class Conflict(msgspec.Struct):
@@ -40,6 +41,7 @@ class Conflict(msgspec.Struct):
     reason: str
     code: str
     meters: int
+    description: str = ""
 
 
 class TrancheProgress(msgspec.Struct):
@@ -79,7 +81,35 @@ def report(connection: sqlite3.Connection, env: str) -> Report:
     )
 
 
+# A device cause's code is its dmc_id: what it means is where it is missing from.
+_DEVICE_CAUSES = {
+    "EPCL": "device not on the eligible product list (EPCL)",
+    "DMCT": "device not tested by the DCC (DMCT)",
+}
+
+
+def _descriptions(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """What each (reason, code) means: the EXCLCODE list's description of a code; a to-do
+    code's own description (from the TODO list, when the EXCLCODE list has none)."""
+    codes = dict(connection.execute("SELECT code, description FROM list_exclcode"))
+    todos = dict(
+        connection.execute(
+            "SELECT todo_code, min(description) FROM list_todo WHERE description <> '' "
+            "GROUP BY todo_code"
+        )
+    )
+    described = {("TODO", code): text for code, text in todos.items()}
+    for reason in ("STATUSCHG", "NONCOMM", "MANEXCL", "TODO"):
+        described.update({(reason, code): text for code, text in codes.items()})
+    return described
+
+
+def _description(described: dict[tuple[str, str], str], reason: str, code: str) -> str:
+    return described.get((reason, code)) or _DEVICE_CAUSES.get(reason, "")
+
+
 def _exclusions(connection: sqlite3.Connection) -> list[ReasonCount]:
+    described = _descriptions(connection)
     found: list[ReasonCount] = []
     for state, reason, code, site_wide, meters, via_site in connection.execute(
         """SELECT m.status, m.reason, m.code,
@@ -101,6 +131,7 @@ def _exclusions(connection: sqlite3.Connection) -> list[ReasonCount]:
                 meters - via_site,
                 via_site,
                 round(via_site / meters, 4),
+                _description(described, reason, code),
             )
         )
     # Excluded before held, the biggest first.
@@ -110,9 +141,10 @@ def _exclusions(connection: sqlite3.Connection) -> list[ReasonCount]:
 
 def _conflicts(connection: sqlite3.Connection) -> list[Conflict]:
     marks = ", ".join("?" * len(TRANCHE_STATUSES))
+    described = _descriptions(connection)
     return [
-        Conflict(*row)
-        for row in connection.execute(
+        Conflict(tranche, reason, code, meters, _description(described, reason, code))
+        for tranche, reason, code, meters in connection.execute(
             f"""SELECT t.tranche_id, m.reason, m.code, count(*)
             FROM meters AS m INDEXED BY meters_flagged
             JOIN tranche_meters AS t USING (msn)

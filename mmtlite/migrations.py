@@ -6,26 +6,67 @@ work; below everything that reads or writes the database (they all open it with 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 from mmtlite import schema
-from mmtlite.db import SchemaError, open_file, transaction
+from mmtlite.db import (
+    SchemaError,
+    explained,
+    open_file,
+    quick_check,
+    transaction,
+    usable_home,
+)
 from mmtlite.rules import evaluate
 
 
-def connect(database: Path) -> sqlite3.Connection:
-    """Open (and on first use create) the database; autocommit, transactions are explicit."""
+def connect(database: Path, *, create: bool = True, check: bool = False) -> sqlite3.Connection:
+    """Open the database (created on first use with ``create``, else it must exist);
+    autocommit, transactions are explicit. ``check``: SQLite's quick check of every page
+    first (the writers that change lists or tranches; ``db`` says what it costs)."""
+    if create and not database.exists():
+        _create(database)
     connection = open_file(database)
     try:
         _ensure_schema(connection, database)
-    except sqlite3.DatabaseError as exc:
+        if check:
+            quick_check(connection, database)
+    except sqlite3.Error as exc:
         connection.close()
-        raise SchemaError(f"{database} cannot be used: {exc}") from exc
+        raise explained(database, exc) from None
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _create(database: Path) -> None:
+    """A new database with its schema, put in place whole: a reader or another writer never
+    sees the empty file SQLite starts with (which the header check refuses as damaged)."""
+    usable_home(database.parent)
+    building = database.with_name(f".{database.name}.{os.getpid()}.new")
+    try:
+        connection = open_file(building, create=True)
+        try:
+            _ensure_schema(connection, building)
+        except sqlite3.Error as exc:
+            raise explained(database, exc) from None
+        finally:
+            connection.close()  # the WAL is checkpointed into the file and removed
+        try:
+            os.link(building, database)  # never over a database another process made meanwhile
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise SchemaError(f"{database} cannot be created: {exc.strerror or exc}") from None
+    finally:
+        for leftover in (
+            building,
+            *(building.with_name(building.name + end) for end in ("-wal", "-shm")),
+        ):
+            leftover.unlink(missing_ok=True)
 
 
 def _ensure_schema(connection: sqlite3.Connection, database: Path) -> None:

@@ -8,8 +8,11 @@ and folders").
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Literal
+
+import msgspec
 
 from mmtlite.categories import CATEGORIES, INBOUND
 
@@ -48,13 +51,19 @@ class Place:
         return self.root / f"mmt_{self.env}.lock"
 
     @property
+    def numbering_lock(self) -> Path:
+        """Held while an inbound file is given its sequence and name, and written (``wrap``,
+        ``respond``): apart from the writer lock, so a wrap never makes a load busy."""
+        return self.root / f"mmt_{self.env}.inbound.lock"
+
+    @property
     def own_files(self) -> tuple[Path, ...]:
-        """The database, its journals and the lock: no output may be written over them."""
+        """The database, its journals and the locks: no output may be written over them."""
         database = self.database
         journals = (
             database.with_name(f"{database.name}{end}") for end in ("-wal", "-shm", "-journal")
         )
-        return (database, *journals, self.lock)
+        return (database, *journals, self.lock, self.numbering_lock)
 
     def folder(self, system: str, category: str, direction: Literal["inbound", "outbound"]) -> Path:
         if system not in SYSTEMS:
@@ -75,20 +84,75 @@ def create_folders(place: Place) -> list[Path]:
     return folders
 
 
+NOT_UTF8 = "its name is not UTF-8: rename it"
+
+
+class PassedOver(msgspec.Struct):
+    """An entry of an inbound folder (or a path given) that is no file to load: said by name,
+    left where it is, and the rest loads."""
+
+    path: str  # printable: bytes that are not UTF-8 shown as \\x escapes
+    why: str
+
+
 def inbound_files(place: Place) -> list[Path]:
-    """The files waiting in the inbound folders (hidden and partly copied ones left alone)."""
+    """The files waiting in the inbound folders (see ``inbound_entries``)."""
+    return inbound_entries(place)[0]
+
+
+def inbound_entries(place: Place) -> tuple[list[Path], list[PassedOver]]:
+    """The files waiting in the inbound folders, and the entries passed over: folders, links
+    to nothing, FIFOs and devices, names that are not UTF-8. Hidden and partly copied files
+    (``.tmp``, ``.part``) are left alone without a word: they are on their way."""
     files: list[Path] = []
+    passed: list[PassedOver] = []
     for name in INBOUND:
         folder = place.inbound(name)
-        if folder.is_dir():
-            files.extend(
-                path
-                for path in folder.iterdir()
-                if path.is_file()
-                and not path.name.startswith(".")
-                and not path.name.endswith((".tmp", ".part"))
-            )
-    return files
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or path.name.endswith((".tmp", ".part")):
+                continue
+            why = why_not_a_file(path)
+            if why:
+                passed.append(PassedOver(shown(path), why))
+            else:
+                files.append(path)
+    return files, passed
+
+
+def why_not_a_file(path: Path) -> str:
+    """Why ``path`` is no file to load ("" when it is one, or cannot be told without reading)."""
+    if not is_utf8(path):
+        return NOT_UTF8
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"a link to nothing ({shown(os.readlink(path))})"
+        return ""
+    except OSError:
+        return ""  # reading it says why
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if not stat.S_ISREG(mode):
+        return "a FIFO (pipe)" if stat.S_ISFIFO(mode) else "a device or a socket"
+    return ""
+
+
+def is_utf8(path: str | os.PathLike[str]) -> bool:
+    """Whether the name's bytes are UTF-8 (Python keeps other bytes as lone surrogates, which
+    neither SQLite nor a terminal can take)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    """A path as text that can be printed and stored: bytes that are not UTF-8 as escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def is_database_file(root: Path, path: str | os.PathLike[str]) -> bool:

@@ -29,7 +29,7 @@ _COLOURS = {
 _DIRECT, _VIA_SITE = "#c8423b", "#f0a39c"
 
 _STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 68rem; color: #222;
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 80rem; color: #222;
        padding: 0 1rem; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2.2rem; }
 .sub { color: #666; margin-top: 0; }
@@ -45,6 +45,16 @@ svg text { font: 12px system-ui, sans-serif; fill: #222; }
 .legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem;
             vertical-align: -1px; }
 .empty { color: #777; font-style: italic; }
+table.compact { font-size: 13px; }
+table.compact th, table.compact td { padding: .25rem .35rem; }
+th.group { text-align: center; border-bottom: 2px solid #bbb; }
+@media print {
+  @page { size: A4 landscape; margin: 10mm; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 11px; }
+  h2 { break-after: avoid; } tr, svg { break-inside: avoid; }
+  table.compact { font-size: 10px; }
+  table.compact th, table.compact td { padding: .15rem .2rem; }
+}
 """
 
 
@@ -100,7 +110,7 @@ def _exclusion_section(made: Report) -> str:
         key = f"exclusions.{r.status} {r.reason} {r.code}"
         rows.append(
             f"<tr><td>{escape(r.status)}</td><td>{escape(r.reason)}</td><td>{escape(r.code)}</td>"
-            f"<td>{'yes' if r.site_wide else 'no'}</td>"
+            f"<td>{escape(r.description)}</td><td>{'yes' if r.site_wide else 'no'}</td>"
             f'<td class="n">{_figure(key + ".meters", r.meters)}</td>'
             f'<td class="n">{_figure(key + ".direct", r.direct)}</td>'
             f'<td class="n">{_figure(key + ".via_site", r.via_site)}</td>'
@@ -116,9 +126,19 @@ def _exclusion_section(made: Report) -> str:
         f'<span><i style="background:{_VIA_SITE}"></i>through a site-mate</span></p>'
     )
     header = "".join(
-        f'<th class="{"n" if n > 3 else ""}">{name}</th>'
+        f'<th class="{"n" if n > 4 else ""}">{name}</th>'
         for n, name in enumerate(
-            ("status", "reason", "code", "site-wide", "meters", "direct", "via site", "share")
+            (
+                "status",
+                "reason",
+                "code",
+                "description",
+                "site-wide",
+                "meters",
+                "direct",
+                "via site",
+                "share",
+            )
         )
     )
     return (
@@ -134,6 +154,7 @@ def _conflict_section(made: Report) -> str:
         return '<h2>Conflicts</h2><p class="empty">none: no tranche meter is excluded or held</p>'
     rows = "".join(
         f"<tr><td>{escape(c.tranche_id)}</td><td>{escape(c.reason)}</td><td>{escape(c.code)}</td>"
+        f"<td>{escape(c.description)}</td>"
         f'<td class="n">{_figure(f"conflicts.{c.tranche_id} {c.reason} {c.code}", c.meters)}'
         "</td></tr>"
         for c in made.conflicts
@@ -141,7 +162,8 @@ def _conflict_section(made: Report) -> str:
     return (
         "<h2>Conflicts</h2><p>Meters already in a tranche that the lists now exclude or hold: "
         "they keep their tranche status until someone decides.</p>"
-        '<table><tr><th>tranche</th><th>reason</th><th>code</th><th class="n">meters</th></tr>'
+        "<table><tr><th>tranche</th><th>reason</th><th>code</th><th>description</th>"
+        '<th class="n">meters</th></tr>'
         f"{rows}</table>"
     )
 
@@ -174,29 +196,19 @@ def _tranche_section(made: Report) -> str:
             )
         ]
         rows.append(
-            f"<tr><td>{escape(t.tranche_id)}</td><td>{escape(t.selected_at)}</td>"
+            f"<tr><td>{escape(t.tranche_id)}</td><td>{_breakable(t.selected_at)}</td>"
             f"{''.join(cells)}</tr>"
         )
-    names = [
-        "tranche",
-        "selected",
-        "asked",
-        "meters",
-        *TRANCHE_STATUSES,
-        "sites",
-        "DCC accepted",
-        "rejected",
-        "awaiting",
-        "CS noted",
-        "OK",
-        "fail",
-        "awaiting",
-        "MDM notified",
-        "OK",
-        "fail",
-        "awaiting",
-        "conflicts",
-    ]
+    # Two header rows: the groups over short names, so 21 columns fit 1,400 px and A4 landscape.
+    groups = [("", 4), ("meters by status", len(TRANCHE_STATUSES)), ("", 1)]
+    groups += [("DCC", 3), ("CS", 4), ("MDM", 4), ("", 1)]
+    top = "".join(
+        f'<th colspan="{span}" class="group">{name}</th>' if span > 1 else "<th></th>"
+        for name, span in groups
+    )
+    names = ["tranche", "selected", "asked", "meters", *TRANCHE_STATUSES, "sites"]
+    names += ["acc.", "rej.", "wait", "noted", "OK", "fail", "wait", "sent", "OK", "fail", "wait"]
+    names.append("conflicts")
     header = "".join(
         f'<th class="{"n" if n > 1 else ""}">{name}</th>' for n, name in enumerate(names)
     )
@@ -205,9 +217,14 @@ def _tranche_section(made: Report) -> str:
     )
     return (
         f'<h2>Tranches</h2><p class="legend">{legend}</p>{_bars(bars)}'
-        f"<table><tr>{header}</tr>{''.join(rows)}</table>"
+        f'<table class="compact"><tr>{top}</tr><tr>{header}</tr>{"".join(rows)}</table>'
         f"<h2>Files written</h2><ul>{files}</ul>"
     )
+
+
+def _breakable(moment: str) -> str:
+    """An ISO time that may wrap between its date and its time of day."""
+    return escape(moment).replace("T", "T<wbr>", 1)
 
 
 def _bars(bars: Sequence[tuple[str, Sequence[tuple[int, str]]]]) -> str:

@@ -12,6 +12,7 @@ from mmtlite.activity import LoadEntry
 from mmtlite.fileformat import ParsedFile
 from mmtlite.findings import Finding
 from mmtlite.loader import FileResult, RunResult
+from mmtlite.paths import PassedOver
 from mmtlite.rules import Evaluation
 
 
@@ -68,6 +69,8 @@ class RunReport(msgspec.Struct):
     aborted: list[LoadEntry]
     already_loaded: int
     files: list[FileReport]
+    passed_over: list[PassedOver]
+    published: list[str]
 
 
 class Template(msgspec.Struct):
@@ -100,6 +103,8 @@ def run_report(result: RunResult) -> RunReport:
         result.aborted,
         result.already_loaded,
         [_file_report(file) for file in result.files],
+        result.passed_over,
+        result.published,
     )
 
 

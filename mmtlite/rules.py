@@ -377,10 +377,13 @@ def _apply(
                 OR via IS NOT old_via""",
             parameters,
         )
+    # In the order of the history's key (MSN, evaluation): a first million meters' rows are
+    # appended at the B-tree's edge instead of scattered in site order (measured: 5.0 s
+    # instead of 11.7 on a busy machine).
     execute(
         "INSERT INTO history (msn, eval_id, old_status, status, reason, code, via, file_id, "
         "tranche_id) SELECT msn, ?, iif(new, NULL, old_status), status, reason, code, via, "
-        "coalesce(file_id, ?), tranche_id FROM changed",
+        "coalesce(file_id, ?), tranche_id FROM changed ORDER BY msn",
         (eval_id, file_id),
     )
     # The new meters the rules left eligible (the others have their row already).

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import msgspec
 
-from mmtlite.categories import CATEGORIES, STAMP_FORMAT
+from mmtlite.categories import CATEGORIES
 from mmtlite.errors import Exists, MmtliteError
-from mmtlite.fileformat import file_name, parse, write
+from mmtlite.fileformat import parse, write
+from mmtlite.numbering import free_name, next_sequence, numbering
 from mmtlite.paths import Place
-from mmtlite.wrap import next_sequence
 from mmtlite.writing import write_file
 
 _SENT = {"dcc": "DCCCAND", "cs": "CSNOTE", "mdm": "MDMNOTIF"}
@@ -46,6 +46,12 @@ class Answer(msgspec.Struct):
     failed: int
 
 
+def check_env(place: Place) -> None:
+    """``SimulateError`` in prod: a made-up answer must not reach it."""
+    if place.env == "prod":
+        raise SimulateError("respond makes up answers: never in prod")
+
+
 def respond(
     connection: sqlite3.Connection,
     place: Place,
@@ -57,8 +63,7 @@ def respond(
     seed: int = 0,
 ) -> Answer:
     """Write ``system``'s answer to its last file of ``tranche_id`` into its inbound folder."""
-    if place.env == "prod":
-        raise SimulateError("respond makes up answers: never in prod")
+    check_env(place)
     sent = connection.execute(
         "SELECT name, folder FROM outbound WHERE category = ? AND tranche_id = ? "
         "ORDER BY outbound_id DESC LIMIT 1",
@@ -79,12 +84,13 @@ def respond(
         rows.append((msn, tranche_id, *verdict))
     category = _ANSWER[system]
     spec = CATEGORIES[category]
-    sequence = next_sequence(place, spec)
-    created = when.strftime(STAMP_FORMAT)
     folder = place.inbound(category)
-    path = folder / file_name(category, place.env, created)
-    try:  # written under a hidden name first: ingest leaves hidden files alone
-        write_file(path, write(category, place.env, sequence, created, rows), exclusive=True)
-    except Exists:
-        raise SimulateError(f"{path} exists already: try again in a second") from None
+    with numbering(place, "respond"):
+        sequence = next_sequence(place, spec)
+        created, name = free_name(folder, category, place.env, when)
+        path = folder / name
+        try:  # written under a hidden name first: ingest leaves hidden files alone
+            write_file(path, write(category, place.env, sequence, created, rows), exclusive=True)
+        except Exists:  # not one of ours: a writer that does not take the lock
+            raise SimulateError(f"{path} exists already: try again in a second") from None
     return Answer(str(path), category, sequence, len(rows), failed)

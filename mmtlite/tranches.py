@@ -33,7 +33,7 @@ import msgspec
 
 from mmtlite import activity, outbound, rules
 from mmtlite.categories import CODE, DATE, IDENTIFIER
-from mmtlite.db import transaction
+from mmtlite.db import explaining, transaction
 from mmtlite.errors import BadArgument, MmtliteError
 from mmtlite.fileformat import show
 from mmtlite.lock import WriterLock
@@ -115,8 +115,8 @@ Made = TypeVar("Made", Selection, Export)
 def _as_writer(place: Place, command: str, make: Callable[[sqlite3.Connection, int], Made]) -> Made:
     """Run ``make`` in one transaction under the writer lock, logged as a run; publish its file
     after the commit."""
-    with WriterLock(place.lock, command):
-        connection = connect(place.database)
+    with WriterLock(place.lock, command), explaining(place.database):
+        connection = connect(place.database, check=True)
         try:
             activity.mark_aborted(connection)
             outbound.finish_pending(connection, place)

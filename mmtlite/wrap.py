@@ -7,8 +7,7 @@ spreadsheet quoting understood, a first line naming the columns skipped, empty t
 ignored. The action column can be given for every row (``action``) when the rows do not carry
 it. The file written uses ``|``; input with no rows is refused (it would use up a sequence).
 
-The sequence is the next after both the ledger's last and any file of the category already
-waiting in the inbound folder, so two wrapped files in a row do not collide.
+The sequence and the name are ``numbering``'s: two wraps in a row, or at once, never collide.
 """
 
 from __future__ import annotations
@@ -22,13 +21,12 @@ from pathlib import Path
 
 import msgspec
 
-from mmtlite import ledger
 from mmtlite.arguments import DASH, printable
 from mmtlite.categories import STAMP_FORMAT, Category
 from mmtlite.errors import Exists, MmtliteError
-from mmtlite.fileformat import ParsedFile, file_name, parse, peek_header, write
-from mmtlite.migrations import connect
-from mmtlite.paths import Place, inbound_files
+from mmtlite.fileformat import ParsedFile, file_name, parse, write
+from mmtlite.numbering import free_name, next_sequence, numbering
+from mmtlite.paths import Place
 from mmtlite.writing import write_file
 
 
@@ -47,19 +45,6 @@ class Wrapped(msgspec.Struct):
         return self.checked.ok
 
 
-def next_sequence(place: Place, spec: Category) -> int:
-    """One more than the last sequence loaded or waiting in the inbound folders."""
-    connection = connect(place.database)
-    try:
-        last = ledger.last_sequence(connection, spec.name)
-    finally:
-        connection.close()
-    waiting = (peek_header(str(path)) for path in inbound_files(place))
-    return 1 + max(
-        [last, *(sequence or 0 for category, sequence in waiting if category == spec.name)]
-    )
-
-
 def wrap(
     spec: Category,
     rows_file: str | os.PathLike[str],
@@ -73,30 +58,36 @@ def wrap(
     """The inbound file of the category ``spec`` holding the rows of ``rows_file`` (``-``: standard
     input), written into ``output`` (a folder, ``-`` for standard output; by default the
     category's inbound folder) if every row is good. Raises ``WrapError``."""
-    wrapped = _wrap(spec, rows_file, place, when.strftime(STAMP_FORMAT), action, sequence)
-    if not wrapped.ok:
-        return wrapped
+    rows = _read_rows(spec, rows_file, action)
     if output is not None and os.fspath(output) == DASH:
-        target: str | Path = DASH
-    else:
-        folder = Path(output) if output is not None else place.inbound(spec.name)
+        with numbering(place, "wrap"):
+            number = sequence if sequence is not None else next_sequence(place, spec)
+        wrapped = _wrapped(spec, place.env, number, when.strftime(STAMP_FORMAT), rows)
+        if wrapped.ok:
+            write_file(DASH, wrapped.content)
+            wrapped.path = DASH
+        return wrapped
+    folder = Path(output) if output is not None else place.inbound(spec.name)
+    # The sequence and the name are chosen, and the file written, under one lock: two wraps at
+    # once never take the same ones.
+    with numbering(place, "wrap"):
+        number = sequence if sequence is not None else next_sequence(place, spec)
+        created, _ = free_name(folder, spec.name, place.env, when)
+        wrapped = _wrapped(spec, place.env, number, created, rows)
+        if not wrapped.ok:
+            return wrapped
         target = folder / wrapped.name
-    try:
-        write_file(target, wrapped.content, exclusive=True)
-    except Exists:
-        raise WrapError(f"{target} exists already: try again in a second") from None
+        try:
+            write_file(target, wrapped.content, exclusive=True)
+        except Exists:  # not one of ours: a writer that does not take the lock
+            raise WrapError(f"{target} exists already: try again in a second") from None
     wrapped.path = str(target)
     return wrapped
 
 
-def _wrap(
-    spec: Category,
-    rows_file: str | os.PathLike[str],
-    place: Place,
-    created: str,
-    action: str | None,
-    sequence: int | None,
-) -> Wrapped:
+def _read_rows(
+    spec: Category, rows_file: str | os.PathLike[str], action: str | None
+) -> list[list[str]]:
     try:
         if os.fspath(rows_file) == DASH:
             data = sys.stdin.buffer.read()
@@ -116,10 +107,15 @@ def _wrap(
     rows = _rows(text, spec, action)
     if not rows:
         raise WrapError(f"{printable(rows_file)}: no rows to wrap")
-    number = sequence if sequence is not None else next_sequence(place, spec)
-    name = file_name(spec.name, place.env, created)
-    content = _write(spec, place.env, number, created, rows)
-    return Wrapped(name, content, parse(content, name, env=place.env))
+    return rows
+
+
+def _wrapped(
+    spec: Category, env: str, sequence: int, created: str, rows: list[list[str]]
+) -> Wrapped:
+    name = file_name(spec.name, env, created)
+    content = _write(spec, env, sequence, created, rows)
+    return Wrapped(name, content, parse(content, name, env=env))
 
 
 def _rows(text: str, spec: Category, action: str | None) -> list[list[str]]:

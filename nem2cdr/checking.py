@@ -15,17 +15,19 @@ import io
 import json
 import os
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation, localcontext
 from functools import cache
 from importlib import resources
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
 from nem2cdr.exact import EXACT
+from nem2cdr.fast_reads import PlainRead, plain_read, sum_holds
+from nem2cdr.json_scan import MAX_VALUE, JsonError, Read, Readable, ReadsStart, scan_response
 from nem2cdr.model import Diagnostic
 
 # No meter value needs more: beyond it an exact sum could need gigabytes of digits.
@@ -43,9 +45,12 @@ _URI = re.compile(
 # A value shown in a message is cut to this many characters, a whole message to _MESSAGE_MAX:
 # a 50 MB string in a payload must not make a 50 MB line.
 _VALUE_MAX = 80
-# Reading: a response is held whole up to _MAX_DOCUMENT; JSON Lines are read a line at a time.
-_MAX_DOCUMENT = 256 << 20
-_MAX_LINE = 64 << 20
+# Reading: a response is read a read at a time, JSON Lines a line at a time; a read, a line or
+# what surrounds the reads may not exceed _MAX_LINE bytes, nor hold more than _MAX_MEMBERS
+# values (as Decimals they would take more than check's memory bound).
+_MAX_LINE = MAX_VALUE
+_MAX_MEMBERS = 500_000
+_READS = "$.data.reads"
 _CHUNK = 1 << 16
 _JSON_STARTS = frozenset(bytes([byte]) for byte in b'{["-0123456789tfn')
 _MESSAGE_MAX = 300
@@ -122,8 +127,8 @@ def check(
 
     ``payload`` is the JSON itself (bytes), the path of a file holding it, or an open binary
     stream (standard input). Each finding names ``name`` as its file: by default the path, or
-    "-" for bytes or a stream. JSON Lines are read line by line; a response is held whole, up
-    to 256 MiB.
+    "-" for bytes or a stream. Both are streamed: a response one read at a time, JSON Lines a
+    line at a time (a read or a line may take up to 64 MiB).
     """
     file = "-" if name is None else name
     if name is None and isinstance(payload, (str, os.PathLike)):
@@ -147,29 +152,80 @@ def _problems(payload: bytes | str | os.PathLike[str] | BinaryIO) -> list[Diagno
 def _check_stream(stream: BinaryIO) -> list[Diagnostic]:
     """Look at the start before reading on: a device of zeros or a binary file is no JSON, and
     JSON Lines are checked line by line in the memory of one line."""
-    head = stream.read(_CHUNK)
-    while head and not head.strip() and len(head) < _MAX_LINE:
-        more = stream.read(_CHUNK)
-        if not more:
-            break
-        head += more
+    chunks = [stream.read(_CHUNK)]
+    size = len(chunks[0])
+    # Chunks in a list: adding each to a growing head would copy it over and over.
+    while chunks[-1] and not chunks[-1].strip() and size < _MAX_LINE:
+        chunks.append(stream.read(_CHUNK))
+        size += len(chunks[-1])
+    head = b"".join(chunks)
+    if not head.strip():
+        if size < _MAX_LINE:
+            return [_problem("$", "CDR-E001", "empty: no JSON at all")]
+        return [_problem("$", "CDR-E001", f"only white space in its first {_MAX_LINE >> 20} MiB")]
     start = head.lstrip()[:1]
-    if start and start not in _JSON_STARTS:
+    if start not in _JSON_STARTS:
         return [_problem("$", "CDR-E001", f"not JSON: it starts with the byte 0x{start[0]:02x}")]
     first, newline, _ = head.lstrip().partition(b"\n")
     if newline and _is_read(first):
         return list(_check_lines(_lines(head, stream)))
-    rest = stream.read(_MAX_DOCUMENT + 1 - len(head))
-    if len(head) + len(rest) > _MAX_DOCUMENT:
-        return [
-            _problem(
-                "$",
-                "CDR-E001",
-                f"a response larger than {_MAX_DOCUMENT >> 20} MiB is not checked "
-                "(JSON Lines of any size are)",
-            )
-        ]
-    return _check_bytes(head + rest)
+    replay = _Replay(head, stream)
+    try:
+        return _check_response(head, replay)
+    except _NotAResponse as refusal:
+        # As JSON Lines after all: a document that is one read, or text that is no one JSON
+        # document but several lines (each then judged on its own).
+        again = replay.again()
+        if again is None:
+            return [refusal.problem or _problem("$", "CDR-E001", "a read too large to read")]
+        found: list[Diagnostic] = []
+        lines = 0
+        for line_found, blank in _check_lines_counted(_lines(*again)):
+            lines += not blank
+            found.extend(line_found)
+        if lines > 1 or refusal.problem is None:
+            return found
+        return [refusal.problem]
+
+
+class _NotAResponse(Exception):
+    """The input is no single response: ``problem`` says why (None: it is one read)."""
+
+    def __init__(self, problem: Diagnostic | None) -> None:
+        super().__init__(problem.message if problem else "one read")
+        self.problem = problem
+
+
+class _Replay:
+    """The stream after ``head``, kept (up to _MAX_LINE) or rewound, to be read again as lines."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.start: int | None = None
+        try:
+            if stream.seekable():
+                self.start = stream.tell() - len(head)
+        except (OSError, ValueError):
+            self.start = None
+        self.kept: list[bytes] | None = [head] if self.start is None else None
+        self.size = len(head)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        if self.kept is not None:
+            self.size += len(data)
+            self.kept.append(data)
+            if self.size > _MAX_LINE:
+                self.kept = None
+        return data
+
+    def again(self) -> tuple[bytes, BinaryIO] | None:
+        if self.kept is not None:
+            return b"".join(self.kept), self.stream
+        if self.start is None:
+            return None
+        self.stream.seek(self.start)
+        return b"", self.stream
 
 
 def _is_read(line: bytes) -> bool:
@@ -195,21 +251,6 @@ def _lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
             while (skipped := stream.readline(_CHUNK)) and not skipped.endswith(b"\n"):
                 pass  # the rest of an overlong line
         yield line.rstrip(b"\n")
-
-
-def _check_bytes(data: bytes) -> list[Diagnostic]:
-    lines = [line for line in data.splitlines() if line.strip()]
-    if not lines:
-        return [_problem("$", "CDR-E001", "empty: no JSON at all")]
-    try:
-        document, repeated = _loads(data)
-    except ValueError as exc:
-        if len(lines) > 1:
-            return list(_check_lines(data.splitlines()))
-        return [_problem("$", "CDR-E001", f"not JSON: {exc}")]
-    if isinstance(document, dict) and "data" not in document and "readUType" in document:
-        return list(_check_lines(data.splitlines()))  # JSON Lines holding one read
-    return list(_check_response(document, repeated))
 
 
 class _Object(dict[str, Json]):
@@ -243,6 +284,7 @@ def _loads(text: bytes) -> tuple[Json, bool]:
             repeated.append(found)
         return found
 
+    _bounded(text)
     try:
         document = json.loads(
             text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=hook
@@ -254,12 +296,23 @@ def _loads(text: bytes) -> tuple[Json, bool]:
     return document, bool(repeated)
 
 
+def _bounded(text: bytes) -> None:
+    """Refuse what would take more memory decoded than check may use (commas count values)."""
+    if text.count(b",") > _MAX_MEMBERS:
+        raise ValueError(f"more than {_MAX_MEMBERS:,} values in one read or envelope")
+
+
 def _refuse_constant(name: str) -> Json:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _repeated_keys(document: Json, root: str) -> Iterator[Diagnostic]:
-    """Every object that holds a key twice: JSON leaves what that means open (RFC 8259, 4)."""
+def _repeated_keys(
+    document: Json, root: str, reads: Sequence[list[Diagnostic]] = ()
+) -> Iterator[Diagnostic]:
+    """Every object that holds a key twice: JSON leaves what that means open (RFC 8259, 4).
+
+    ``reads``: what each of $.data.reads held twice, found as they were read (the document
+    holds an empty array there)."""
     stack: list[tuple[Json, str]] = [(document, root)]
     while stack:
         value, path = stack.pop()
@@ -269,6 +322,9 @@ def _repeated_keys(document: Json, root: str) -> Iterator[Diagnostic]:
             members: Any = value.items()
         elif isinstance(value, list):
             members = enumerate(value)
+            if path == _READS and reads:
+                for found in reversed(reads):  # the order of a walk of the whole array
+                    yield from found
         else:
             continue
         for key, member in members:
@@ -277,52 +333,176 @@ def _repeated_keys(document: Json, root: str) -> Iterator[Diagnostic]:
                 stack.append((member, path + step))
 
 
-def _check_lines(lines: Iterable[bytes]) -> Iterator[Diagnostic]:
+class _ReadFindings(NamedTuple):
+    """What one read has wrong, by kind (a response lists each kind for all reads at once)."""
+
+    repeated: list[Diagnostic]
+    schema: list[Diagnostic]
+    rules: list[Diagnostic]
+    order: tuple[str, date | None] | None  # servicePointId and readStartDate, when usable
+
+
+def _read_findings(text: bytes, path: str) -> _ReadFindings:
+    """The problems of one read's bytes (ValueError if they are not JSON).
+
+    Most reads have none: the fast path decodes them typed and confirms that. A read it cannot
+    confirm is decoded exactly (Decimals, nulls dropped, repeated keys noted) and judged."""
+    _bounded(text)
+    plain = plain_read(text)
+    if plain is not None and _confirmed(plain, path):
+        return _ReadFindings([], [], [], _order_key(plain.value))
+    read, repeated = _loads(text)
+    return _ReadFindings(
+        list(_repeated_keys(read, path)) if repeated else [],
+        list(_schema("EnergyUsageRead", read, path)),
+        list(_check_read(read, path)) if isinstance(read, dict) else [],
+        _order_key(read),
+    )
+
+
+def _confirmed(plain: PlainRead, path: str) -> bool:
+    """Whether the fast-decoded read surely has no problem."""
+    read = plain.value
+    if not _validator("EnergyUsageRead").is_valid(read):
+        return False
+    if next(_check_read(read, path, add_up=False), None) is not None:
+        return False
+    interval = read.get("intervalRead")
+    if read.get("readUType") != "intervalRead" or not isinstance(interval, dict):
+        return True
+    values = interval.get("intervalReads")
+    if not isinstance(values, list):
+        return True
+    assert plain.reads_text is not None and plain.aggregate_text is not None
+    return sum_holds(values, plain.reads_text, interval["aggregateValue"], plain.aggregate_text)
+
+
+def _order_key(read: Json) -> tuple[str, date | None] | None:
+    if not isinstance(read, dict) or not isinstance(read.get("servicePointId"), str):
+        return None
+    return read["servicePointId"], _date(read.get("readStartDate"))
+
+
+def _check_lines_counted(lines: Iterable[bytes]) -> Iterator[tuple[list[Diagnostic], bool]]:
+    """Each line's problems, and whether it was blank."""
     number = -1
     for line_number, line in enumerate(lines, 1):
         if not line.strip():
+            yield [], True
             continue
         number += 1
         path = f"$[{number}]"
         try:
-            read, repeated = _loads(line)
+            found = _read_findings(line, path)
         except ValueError as exc:
-            yield _problem(path, "CDR-E001", f"line {line_number} is not JSON: {exc}")
+            yield [_problem(path, "CDR-E001", f"line {line_number} is not JSON: {exc}")], False
             continue
-        if repeated:
-            yield from _repeated_keys(read, path)
-        yield from _schema("EnergyUsageRead", read, path)
-        if isinstance(read, dict):
-            yield from _check_read(read, path)
+        yield [*found.repeated, *found.schema, *found.rules], False
 
 
-def _check_response(document: Json, repeated: bool) -> Iterator[Diagnostic]:
-    if repeated:
-        yield from _repeated_keys(document, "$")
-    yield from _schema("EnergyUsageListResponse", document, "$")
+def _check_lines(lines: Iterable[bytes]) -> Iterator[Diagnostic]:
+    for found, _ in _check_lines_counted(lines):
+        yield from found
+
+
+class _Reads:
+    """The findings of one data.reads array, gathered a read at a time."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.repeated: list[list[Diagnostic]] = []
+        self.schema: list[Diagnostic] = []
+        self.rules: list[Diagnostic] = []
+        self.order = _Order()
+
+    def add(self, read: Read) -> None:
+        path = f"{_READS}[{self.count}]"
+        try:
+            found = _read_findings(read.text, path)
+        except ValueError as exc:
+            raise _NotAResponse(
+                _problem("$", "CDR-E001", f"not JSON: {exc} (in {path}{_from_byte(read)})")
+            ) from None
+        if found.repeated:
+            self.repeated.append(found.repeated)
+        self.schema.extend(found.schema)
+        self.rules.extend(found.rules)
+        self.order.add(self.count, found.order)
+        self.count += 1
+
+
+def _from_byte(read: Read) -> str:
+    if read.exact:
+        return f", at byte {read.offset:,}"
+    return f", in the reads from byte {read.offset:,}"
+
+
+def _check_response(head: bytes, stream: Readable) -> list[Diagnostic]:
+    """A response, read by read; raises _NotAResponse when it is not one JSON document."""
+    reads = _Reads()
+    envelope = b""
+    try:
+        for event in scan_response(head, stream):
+            if isinstance(event, ReadsStart):
+                reads = _Reads()
+            elif isinstance(event, Read):
+                reads.add(event)
+            else:
+                envelope = event.text
+        document, repeated = _loads(envelope)
+    except JsonError as exc:
+        message = f"not JSON: {exc.reason} (at byte {exc.offset:,})"
+        raise _NotAResponse(_problem("$", "CDR-E001", message)) from None
+    except ValueError as exc:
+        raise _NotAResponse(_problem("$", "CDR-E001", f"not JSON: {exc}")) from None
+    if isinstance(document, dict) and "data" not in document and "readUType" in document:
+        raise _NotAResponse(None)  # JSON Lines of one read
+    data = document.get("data") if isinstance(document, dict) else None
+    if not (isinstance(data, dict) and isinstance(data.get("reads"), list)):
+        reads = _Reads()  # a later member named data or reads replaced the array
+    found = list(_repeated_keys(document, "$", reads.repeated)) if repeated else []
+    if not repeated:
+        found.extend(problem for read in reversed(reads.repeated) for problem in read)
+    found.extend(_response_schema(document, reads.schema))
     if not isinstance(document, dict):
-        return
-    data = document.get("data")
-    reads = data.get("reads") if isinstance(data, dict) else None
-    if isinstance(reads, list):
-        for index, read in enumerate(reads):
-            if isinstance(read, dict):
-                yield from _check_read(read, f"$.data.reads[{index}]")
-        yield from _check_order(reads)
+        return found
+    found.extend(reads.rules)
+    found.extend(reads.order.problems)
     links = document.get("links")
     links = links if isinstance(links, dict) else {}
-    yield from _check_uris(links)
+    found.extend(_check_uris(links))
     meta = document.get("meta")
-    if isinstance(meta, dict) and isinstance(reads, list):
-        yield from _check_page(meta, links, len(reads))
+    if isinstance(meta, dict) and isinstance(data, dict) and isinstance(data.get("reads"), list):
+        found.extend(_check_page(meta, links, reads.count))
+    return found
+
+
+def _response_schema(document: Json, reads: list[Diagnostic]) -> list[Diagnostic]:
+    """The schema's findings for the whole response: those of the envelope (with an empty
+    data.reads), the reads' put where a walk of the whole document finds them (the
+    validator goes through an object's members in the document's order)."""
+    keys = list(document) if isinstance(document, dict) else []
+    later = set(keys[keys.index("data") + 1 :]) if "data" in keys else set()
+    found = list(_schema_found("EnergyUsageListResponse", document, "$"))
+    at = next((i for i, (steps, _) in enumerate(found) if steps and steps[0] in later), len(found))
+    return [problem for _, problem in found[:at]] + reads + [problem for _, problem in found[at:]]
 
 
 def _schema(name: str, instance: Json, root: str) -> Iterator[Diagnostic]:
+    for _, problem in _schema_found(name, instance, root):
+        yield problem
+
+
+def _schema_found(
+    name: str, instance: Json, root: str
+) -> Iterator[tuple[list[str | int], Diagnostic]]:
+    """What the schema finds, each with the steps of its path."""
     for error in _validator(name).iter_errors(instance):
         steps = (
             f"[{step}]" if isinstance(step, int) else f".{step}" for step in error.instance_path
         )
-        yield _problem(root + "".join(steps), "CDR-E002", _schema_message(error))
+        problem = _problem(root + "".join(steps), "CDR-E002", _schema_message(error))
+        yield list(error.instance_path), problem
 
 
 def _schema_message(error: Any) -> str:
@@ -340,7 +520,8 @@ def _schema_message(error: Any) -> str:
     return f"{_json(value)}: {_clip(error.message, _VALUE_MAX)}"
 
 
-def _check_read(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
+def _check_read(read: dict[str, Json], path: str, *, add_up: bool = True) -> Iterator[Diagnostic]:
+    """The rules of one read; ``add_up``: whether to check aggregateValue against the sum."""
     kind = read.get("readUType")
     for other in ("basicRead", "intervalRead"):
         if other == kind and other not in read:
@@ -361,7 +542,7 @@ def _check_read(read: dict[str, Json], path: str) -> Iterator[Diagnostic]:
     days = yield from _check_dates(read, path)
     interval = read.get("intervalRead")
     if kind == "intervalRead" and isinstance(interval, dict):
-        yield from _check_interval(interval, days, f"{path}.intervalRead")
+        yield from _check_interval(interval, days, f"{path}.intervalRead", add_up)
 
 
 def _check_dates(read: dict[str, Json], path: str) -> Generator[Diagnostic, None, int]:
@@ -394,7 +575,9 @@ def _date(value: Json) -> date | None:
         return None
 
 
-def _check_interval(interval: dict[str, Json], days: int, path: str) -> Iterator[Diagnostic]:
+def _check_interval(
+    interval: dict[str, Json], days: int, path: str, add_up: bool
+) -> Iterator[Diagnostic]:
     """``days``: the values run from midnight of readStartDate through readEndDate."""
     values = interval.get("intervalReads")
     raw_length = interval.get("readIntervalLength")
@@ -425,7 +608,8 @@ def _check_interval(interval: dict[str, Json], days: int, path: str) -> Iterator
                 "CDR-E004",
                 f"{len(values)} values, readIntervalLength {length}{span} means {count}",
             )
-        yield from _check_sum(values, interval.get("aggregateValue"), path)
+        if add_up:
+            yield from _check_sum(values, interval.get("aggregateValue"), path)
     qualities = interval.get("readQualities")
     if isinstance(qualities, list):
         yield from _check_ranges(qualities, count, f"{path}.readQualities")
@@ -483,32 +667,40 @@ def _check_ranges(qualities: list[Json], count: int | None, path: str) -> Iterat
         covered = end if covered is None else max(covered, end)
 
 
-def _check_order(reads: list[Json]) -> Iterator[Diagnostic]:
+class _Order:
     """The standard: reads "sorted by NMI in ascending order followed by readStartDate in
     descending order". So one service point's reads stand together, newest first."""
-    last: tuple[str, date | None] | None = None
-    done: set[str] = set()  # service points whose reads have ended
-    for index, read in enumerate(reads):
-        if not isinstance(read, dict):
-            continue
-        point, start = read.get("servicePointId"), _date(read.get("readStartDate"))
-        if not isinstance(point, str):
-            continue
+
+    def __init__(self) -> None:
+        self.problems: list[Diagnostic] = []
+        self.last: tuple[str, date | None] | None = None
+        self.done: set[str] = set()  # service points whose reads have ended
+
+    def add(self, index: int, key: tuple[str, date | None] | None) -> None:
+        """The read at ``index``: its servicePointId and readStartDate (None: not usable)."""
+        if key is None:
+            return
+        point, start = key
+        last = self.last
         if last is not None and last[0] != point:
-            done.add(last[0])
-            if point in done:
-                yield _problem(
-                    f"$.data.reads[{index}].servicePointId",
-                    "CDR-E016",
-                    f"{_json(point)} appeared before, with other service points between",
+            self.done.add(last[0])
+            if point in self.done:
+                self.problems.append(
+                    _problem(
+                        f"{_READS}[{index}].servicePointId",
+                        "CDR-E016",
+                        f"{_json(point)} appeared before, with other service points between",
+                    )
                 )
         elif last is not None and start is not None and last[1] is not None and start > last[1]:
-            yield _problem(
-                f"$.data.reads[{index}].readStartDate",
-                "CDR-E009",
-                f"{start} comes after {last[1]} of the same service point",
+            self.problems.append(
+                _problem(
+                    f"{_READS}[{index}].readStartDate",
+                    "CDR-E009",
+                    f"{start} comes after {last[1]} of the same service point",
+                )
             )
-        last = (point, start)
+        self.last = key
 
 
 def _check_uris(links: dict[str, Json]) -> Iterator[Diagnostic]:

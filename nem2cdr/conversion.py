@@ -29,6 +29,7 @@ from nem2cdr.pages import (
     check_page_size,
     links,
     page_count,
+    write_page,
     write_response,
 )
 from nem2cdr.parallel import Forked, Workers, halves
@@ -118,7 +119,7 @@ def convert(
         total = spool.finish(_reporter(found, source_name(source)))
         if not found.ok and not keep_going:
             return ConvertResult(False, total, 0, [], found)
-        query = _query(options)
+        query = link_query(options)
         if not paged:
             if total > MAX_PAGE_SIZE and not (jsonl or whole_file):
                 raise OptionsError(_TOO_MANY.format(total=total, most=MAX_PAGE_SIZE))
@@ -290,7 +291,8 @@ def _stamp(moment: datetime | None) -> int:
     return 0 if moment is None else stamp(moment)
 
 
-def _query(options: ConvertOptions) -> dict[str, str]:
+def link_query(options: ConvertOptions) -> dict[str, str]:
+    """The query every link of a response carries (before ``page`` and ``page-size``)."""
     query: dict[str, str] = {}
     if options.interval_reads != "NONE":
         query["interval-reads"] = options.interval_reads
@@ -322,9 +324,7 @@ class _PageWriter:
         if jsonl:
             _write_lines(stream, bodies)
             return
-        meta = MetaPaginated(total_records=self.total, total_pages=self.pages)
-        page_links = links(self.options.base_url, self.query, number, self.size, self.pages)
-        write_response(stream, bodies, page_links, meta)
+        write_page(stream, bodies, self.options.base_url, self.query, number, self.size, self.total)
 
 
 def _write_all_pages(folder: Path, numbers: range, page_of: _PageWriter) -> list[Path]:

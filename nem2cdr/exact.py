@@ -25,13 +25,26 @@ _SAFE_SCALED_SUM = 1e15
 def decimal_places(values: list[float]) -> int | None:
     """An upper bound of the decimal places of the values (a float prints integers as ``5.0``,
     so they count one); None when it cannot tell cheaply."""
-    shape = _ENCODE(values).translate(_DIGITS_AS_D)  # "[d.ddd,dd.d,...]"
-    if b"e" in shape or b"." + b"d" * (_MAX_PLACES + 1) in shape:
-        return None  # exponent form, or more places than the fast sum covers: Decimal does it
-    for places in range(_MAX_PLACES, 0, -1):
-        if b"." + b"d" * places in shape:
-            return places
-    return 0
+    shape = number_shape(_ENCODE(values))
+    return None if shape is None else shape[0]
+
+
+def number_shape(text: bytes) -> tuple[int, int] | None:
+    """The most decimal places of the JSON numbers in ``text`` (a number or an array of them)
+    and the longest run of digits in it; None for an exponent, more than 9 places or 16 digits
+    or more before the point, which the float sums here do not cover."""
+    shape = text.translate(_DIGITS_AS_D)  # "[d.ddd,dd.d,...]"
+    if b"e" in shape or b"E" in shape:
+        return None  # exponent form: Decimal does it
+    run = 0
+    while b"d" * (run + 1) in shape:
+        run += 1
+        if run > 15:
+            return None
+    places = 0
+    while places < run and b"." + b"d" * (places + 1) in shape:
+        places += 1
+    return None if places > _MAX_PLACES else (places, run)
 
 
 Number = float | msgspec.Raw  # a Raw number is exact decimal text a float cannot carry

@@ -57,6 +57,23 @@ def links(
     return result
 
 
+def write_page(
+    out: BinaryIO,
+    bodies: Iterable[bytes],
+    base_url: str,
+    query: dict[str, str],
+    number: int,
+    page_size: int,
+    total: int,
+) -> None:
+    """Page ``number`` of a paged response holding ``total`` records: its already encoded
+    ``bodies`` with the ``meta`` and ``links`` the standard asks for. ``convert`` and ``serve``
+    both write every page through here, so their bytes cannot differ."""
+    pages = page_count(total, page_size)
+    meta = MetaPaginated(total_records=total, total_pages=pages)
+    write_response(out, bodies, links(base_url, query, number, page_size, pages), meta)
+
+
 def write_response(
     out: BinaryIO, bodies: Iterable[bytes], page_links: LinksPaginated, meta: MetaPaginated
 ) -> None:

@@ -6,12 +6,14 @@ that a check that reads without end or holds too much fails here instead of on a
 
 from __future__ import annotations
 
+import io
 import os
 import resource
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import pytest
 
@@ -93,7 +95,7 @@ def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
 
 
 def test_endless_whitespace_stops_at_the_size_limit(tmp_path: Path) -> None:
-    # 300 MB of spaces after "[": a response past what check holds, refused in bounded memory.
+    # 300 MB of spaces after "[": a value past what check holds, refused in bounded memory.
     path = tmp_path / "spaces.json"
     with path.open("wb") as out:
         out.write(b"[")
@@ -101,12 +103,13 @@ def test_endless_whitespace_stops_at_the_size_limit(tmp_path: Path) -> None:
     path.write_bytes(b"[" + b" " * (300 << 20))
     code, lines = check_cli(str(path))
     assert code == 1
-    assert "larger than 256 MiB" in lines[1]
+    assert "a value larger than 64 MiB is not checked" in lines[1]
 
 
 def test_a_huge_string_is_one_short_line(tmp_path: Path) -> None:
     payload = valid()
-    payload["data"]["reads"][0]["servicePointId"] = "ü" * 25_000_000
+    # 60 MB as JSON (\u00fc each): one read just under the 64 MiB a read may take.
+    payload["data"]["reads"][0]["servicePointId"] = "ü" * 10_000_000
     path = tmp_path / "huge.json"
     path.write_bytes(encode(payload))
     code, lines = check_cli(str(path))
@@ -133,3 +136,46 @@ def test_an_overlong_json_line_is_one_problem() -> None:
     data = line + b"\n" + b'{"x": "' + b"y" * (checking._MAX_LINE + 10) + b'"}\n' + line + b"\n"
     found = nem2cdr.check(data)
     assert [(p.code, p.where) for p in found] == [("CDR-E001", "$[1]")]
+
+
+def test_a_read_of_too_many_values_is_one_problem_not_gigabytes() -> None:
+    # 600,000 values: as Decimals past the memory check may use, so refused before decoding.
+    payload = valid()
+    payload["data"]["reads"][1]["intervalRead"]["intervalReads"] = [0] * 600_000
+    [problem] = nem2cdr.check(encode(payload))
+    assert (problem.code, problem.where) == ("CDR-E001", "$")
+    assert "more than 500,000 values in one read" in problem.message
+    assert "$.data.reads[1]" in problem.message
+
+
+def test_json_broken_in_the_middle_is_one_line_naming_the_read_and_byte(tmp_path: Path) -> None:
+    # 5,000 reads (several buffers of the scanner); read 4,000 loses a comma.
+    read = encode(valid()["data"]["reads"][2])
+    broken = read.replace(b'"registerSuffix"', b' "registerSuffix"').replace(b", ", b" ", 1)
+    reads = [read] * 4000 + [broken] + [read] * 999
+    text = b'{"data": {"reads": [' + b", ".join(reads) + b"]}}"
+    path = tmp_path / "broken.json"
+    path.write_bytes(text)
+    code, lines = check_cli(str(path))
+    assert code == 1
+    offset = text.index(broken)
+    assert lines[1].startswith("  CDR-E001 $: not JSON: ")
+    assert lines[1].endswith(f"(in $.data.reads[4000], at byte {offset:,})")
+
+
+class _EndlessSpaces(io.RawIOBase):
+    """A stream of white space without end, as ``yes ' ' | nem2cdr check -`` gives."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:] = b" " * len(buffer)
+        return len(buffer)
+
+
+def test_endless_white_space_alone_is_one_line() -> None:
+    # It used to read 64 MiB, copying the head over and over, then end in exit 4 (IndexError).
+    [problem] = nem2cdr.check(cast(BinaryIO, _EndlessSpaces()))
+    assert (problem.code, problem.where) == ("CDR-E001", "$")
+    assert problem.message == "only white space in its first 64 MiB"

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import nem2cdr
-from nem2cdr import ConvertOptions, conversion, pages
+from nem2cdr import ConvertOptions, pages
 from nem2cdr.pages import PageError
 from nem2cdr.usage import DEFAULT_NAMESPACE
 from nem2cdr_cli.nem2cdr_commands import cli
@@ -382,7 +382,7 @@ def test_an_interrupted_all_pages_adds_no_page_to_the_folder(
             raise KeyboardInterrupt
         real_write(*args, **kwargs)
 
-    monkeypatch.setattr(conversion, "write_response", interrupted_on_the_third_page)
+    monkeypatch.setattr(pages, "write_response", interrupted_on_the_third_page)
     with pytest.raises(KeyboardInterrupt):
         nem2cdr.convert(source, "-", all_pages=folder, page_size=1)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before

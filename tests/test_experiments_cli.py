@@ -111,3 +111,21 @@ def test_cpu_cost_per_response_and_cores_in_json_and_csv() -> None:
     assert "encode_cpu_ms" in header and "cores_on_the_fly_brotli-5" in header
     column = header.index("cores_on_the_fly_gzip-6")
     assert all(float(row[column]) > 0 for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("only", "ids"),
+    [
+        ("00-03", ["00", "01", "02", "03"]),
+        ("08-08", ["08"]),
+        ("00-01,cdr-full,13-99", ["00", "01", "08", "13", "14"]),
+    ],
+)
+def test_only_takes_ranges_of_ids(only: str, ids: list[str]) -> None:
+    assert [e.id for e in experiments.experiments(only.split(","))] == ids
+
+
+@pytest.mark.parametrize("only", ["07-03", "20-30", "0x-07", "-"])
+def test_a_range_that_takes_in_nothing_is_unknown(only: str) -> None:
+    with pytest.raises(ValueError, match="unknown experiment"):
+        experiments.experiments([only])

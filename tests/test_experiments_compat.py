@@ -154,3 +154,30 @@ def test_default_json_has_no_compat_keys(generated: Path) -> None:
         cli, ["experiments", str(generated), "--only", "10", "--format", "json"]
     )
     assert "thread_compat" not in json.loads(result.stdout)
+
+
+def test_the_published_figures_stand_beside_the_measured_ones(generated: Path) -> None:
+    # Where the thread's published gzip change is known, JSON, CSV and the table carry it
+    # beside the measured one; where it is not, JSON has null, CSV is empty, the table "?".
+    args = ["experiments", str(generated), "--only", "00-07", "--thread-compat", "-q"]
+    runner = CliRunner()
+    table = runner.invoke(cli, [*args, "--codecs", "gzip:6"])
+    assert table.exit_code == 0, table.output
+    rows = {line.split()[0]: line.split()[1:] for line in table.output.splitlines() if "%" in line}
+    assert rows["01"][1:] != ["?"] and "-12.6%" in rows["01"]
+    assert "-7.7%" in rows["07"] and rows["02"][-1] == "?"
+    report = json.loads(runner.invoke(cli, [*args, "--format", "json"]).output)
+    published = {r["id"]: r.get("published_gzip_change") for r in report["experiments"]}
+    assert published == {"00": None, "01": -12.6, "02": None, "03": None, "04": None,
+                         "05": None, "06": None, "07": -7.7}  # fmt: skip
+    lines = runner.invoke(cli, [*args, "--format", "csv"]).output.splitlines()
+    column = lines[0].split(",").index("published_change_gzip-6_%")
+    assert [line.split(",")[column] for line in lines[1:]][:3] == ["", "-12.60", ""]
+
+
+def test_default_runs_carry_no_published_figures(generated: Path) -> None:
+    args = ["experiments", str(generated), "--only", "00-01", "-q", "--format"]
+    report = json.loads(CliRunner().invoke(cli, [*args, "json"]).output)
+    assert [r["published_gzip_change"] for r in report["experiments"]] == [None, None]
+    header = CliRunner().invoke(cli, [*args, "csv"]).output.splitlines()[0]
+    assert "published" not in header

@@ -8,6 +8,7 @@ corpus and the bundled sample, and its ``--out-dir`` payloads must be the refere
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 import nem2cdr_experiments as experiments
 from nem2cdr.generator import generate
 from nem2cdr_experiments.base import REGISTRY, Experiment
-from nem2cdr_experiments.codecs import parse
+from nem2cdr_experiments.codecs import ONE_CALL_LIMIT, Sizes, parse
 from nem2cdr_experiments.data import LoadError, UsageData, load
 from nem2cdr_experiments.runner import first_difference
 
@@ -101,3 +102,19 @@ def test_a_file_in_no_order_with_repeated_days_streams_like_the_whole(tmp_path: 
             len(payload or b""),
         )
         assert result.compressed == sizes
+
+
+def test_the_cpu_of_streamed_compression_is_counted() -> None:
+    # Past the one-call limit a payload streams into the codecs: their CPU is counted piece by
+    # piece (it once counted only the final flush, a few per cent of the work).
+    codec = parse("gzip:6")[0]
+    text = b"".join(b'{"value":%d.%03d},' % (i % 97, i % 1000) for i in range(900_000))
+    assert len(text) > 3 * ONE_CALL_LIMIT
+    sizes = Sizes([codec])
+    for start in range(0, len(text), 1 << 16):
+        sizes.write(text[start : start + (1 << 16)])
+    sizes.close()
+    before = time.process_time()
+    codec.compress(text)
+    one_call_ms = (time.process_time() - before) * 1000
+    assert sizes.cpu_ms()[codec.label] > 0.5 * one_call_ms

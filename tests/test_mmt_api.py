@@ -82,8 +82,9 @@ def test_wrap_template_and_errors(tmp_path: Path) -> None:
     wrapped = db.wrap("NONCOMM", rows, action="add", when=WHEN)
     assert wrapped.ok and wrapped.path is not None
     assert Path(wrapped.path).read_bytes() == wrapped.content
-    with pytest.raises(mmtlite.WrapError, match="exists already"):
-        db.wrap("NONCOMM", rows, action="add", when=WHEN)
+    # Again in the same second: the next sequence, under the next second's name.
+    again = db.wrap("NONCOMM", rows, action="add", when=WHEN)
+    assert (again.name, again.checked.sequence) == ("NONCOMM_SOGL_20240501120001.csv", 2)
     bad = tmp_path / "bad.csv"
     bad.write_text("MSN000001,NC01,2024-01-01\n")
     refused = db.wrap("NONCOMM", bad, action="ADD", when=datetime(2024, 5, 2))

@@ -61,8 +61,9 @@ def test_the_options_after_the_command_win(loaded: Path, tmp_path: Path) -> None
     status = run("--home", str(other), "status", "--format", "json", "--home", str(loaded))
     assert json.loads(status.output)["meters"] == 2
     sogl = run("--home", str(loaded), "status", "--env", "sogl", "--format", "json")
-    assert json.loads(sogl.output)["env"] == "sogl"
-    assert (loaded / "mmt_sogl.sqlite").exists() and not other.exists()
+    # The options after the command chose sogl, which does not exist: said, and not created.
+    assert sogl.exit_code == 1 and "mmt_sogl.sqlite does not exist" in sogl.output
+    assert not (loaded / "mmt_sogl.sqlite").exists() and not other.exists()
 
 
 def test_report_html_dash_writes_the_page_to_stdout(loaded: Path) -> None:

@@ -47,6 +47,7 @@ def test_status_and_site_wide_are_left_justified_numbers_right() -> None:
         "status": "left",
         "reason": "left",
         "code": "left",
+        "description": "left",
         "site-wide": "left",
         "meters": "right",
         "direct": "right",
@@ -72,6 +73,7 @@ def test_the_conflicts_and_tranches_tables_right_justify_their_numbers() -> None
         "tranche": "left",
         "reason": "left",
         "code": "left",
+        "description": "left",
         "meters": "right",
     }
     justify = {str(c.header): c.justify for c in tranche_table(REPORT).columns}

@@ -624,6 +624,76 @@ def test_report_html_screenshot_is_not_blank(page: Path, tmp_path: Path) -> None
     assert distinct > 100 and distinct > 5 * blank_distinct
 
 
+# A4 landscape with the page's 10 mm margins: 277 mm at 96 CSS pixels to the inch.
+A4_LANDSCAPE_PX = round(277 / 25.4 * 96)
+
+# Measures the laid-out page into an attribute that --dump-dom shows. With ``printing``, the
+# page's print rules are applied to the screen first (headless chromium lays out for the screen).
+_MEASURE = """<script>
+if (%s) {
+  let rules = '';
+  for (const sheet of document.styleSheets) for (const rule of sheet.cssRules)
+    if (rule.media && rule.media.mediaText.includes('print'))
+      for (const inner of rule.cssRules) rules += inner.cssText;
+  const style = document.createElement('style');
+  style.textContent = rules;
+  document.head.appendChild(style);
+  document.body.dataset.printRules = rules.length;
+}
+window.addEventListener('load', () => {
+  const right = (e) => Math.ceil(e.getBoundingClientRect().right);
+  const cells = [...document.querySelectorAll('table.compact th, table.compact td')];
+  document.body.dataset.measure = JSON.stringify({
+    page: document.documentElement.scrollWidth,
+    window: document.documentElement.clientWidth,
+    tables: [...document.querySelectorAll('table')].map(right),
+    cells: Math.max(...cells.map(right)),
+    columns: document.querySelector('table.compact tr:nth-child(2)').children.length,
+  });
+});
+</script>"""
+
+
+def laid_out(page: Path, folder: Path, width: int, printing: bool) -> dict[str, Any]:
+    measured = folder / "measured.html"
+    script = _MEASURE % ("true" if printing else "false")
+    measured.write_text(page.read_text().replace("</body>", f"{script}</body>"))
+    done = browse(
+        chromium(),
+        folder / "profile",
+        f"--window-size={width},900",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        measured.as_uri(),
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    dom = done.stdout.decode()
+    start = dom.index('data-measure="') + len('data-measure="')
+    return dict(json.loads(dom[start : dom.index('"', start)].replace("&quot;", '"')))
+
+
+@pytest.mark.parametrize(
+    ("width", "printing"), [(1400, False), (A4_LANDSCAPE_PX, True)], ids=["1400px", "A4"]
+)
+def test_report_html_tables_fit_a_1400px_window_and_a4_landscape(
+    page: Path, tmp_path: Path, width: int, printing: bool
+) -> None:
+    if printing:
+        assert "@page { size: A4 landscape; margin: 10mm; }" in page.read_text()
+    laid = laid_out(page, tmp_path, width, printing)
+    assert laid["page"] <= laid["window"], laid  # no sideways scrolling, nothing cut in print
+    assert max(laid["tables"]) <= laid["window"] and laid["cells"] <= laid["window"], laid
+    # tranche, selected, asked, meters, 4 statuses, sites, DCC 3, CS 4, MDM 4, conflicts
+    assert laid["columns"] == 21
+
+
+def test_report_html_shows_what_each_code_means(dom: str, made: dict[str, Any]) -> None:
+    described = [row for row in made["exclusions"] if row["description"]]
+    assert len(described) == len(made["exclusions"])  # codes, devices and to-dos alike
+    for row in described:
+        assert f"<td>{row['description']}</td>" in dom.replace("&amp;", "&"), row
+
+
 # --- 4. history -------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmtlite import activity, outbound, rules, tranches
-from mmtlite.db import transaction
+from mmtlite.db import SchemaError, transaction
 from mmtlite.errors import BadArgument
 from mmtlite.fileformat import parse
 from mmtlite.loader import FileResult, load
@@ -569,7 +569,7 @@ def test_a_selection_whose_commit_fails_leaves_no_file_and_no_record(
     three_sites(place, files)
     before = state(place)
     monkeypatch.setattr(tranches, "transaction", failing_commit)
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+    with pytest.raises(SchemaError, match="disk I/O error"):
         select_tranche(place, "T1", 2, when=WHEN)
     monkeypatch.undo()
     assert state(place) == before
@@ -587,7 +587,7 @@ def test_an_export_whose_commit_fails_sends_nothing_and_can_be_made_again(
     respond(place, files, "DCCRESP", 1, [("MSN000001", "T1", "ACCEPTED", "")])
     before = state(place)
     monkeypatch.setattr(tranches, "transaction", failing_commit)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(SchemaError, match="disk I/O error"):
         export_tranche(place, "cs", "T1", when=WHEN)
     monkeypatch.undo()
     assert state(place) == before  # cs_note still empty: the meter was not noted

@@ -1,13 +1,14 @@
 """The ``mmtlite`` command: a thin click shell over the ``mmtlite`` library.
 
-Every command opens (and on first use creates) the database of ``--env`` under ``--home``. Exit
-codes (docs/cli.md): 0 done, 1 the input has errors (a file refused or rows rejected), 2 usage, 3
-busy (another load holds the environment), 4 internal error.
+Every command opens the database of ``--env`` under ``--home`` (the writing commands create it on
+first use; the read-only ones never do). Exit codes (docs/cli.md): 0 done, 1 the input has errors
+(a file refused or rows rejected, a damaged or missing database), 2 usage, 3 busy (another load
+holds the environment), 4 internal error.
 """
 
 from __future__ import annotations
 
-import csv
+import errno
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -23,14 +24,14 @@ from mmtlite.arguments import MAX_SEQUENCE, SQLITE_MAX
 from mmtlite.categories import ACTIONS, INBOUND
 from mmtlite.errors import BadArgument
 from mmtlite.generator import MAX_METERS
-from mmtlite.loader import OnFile
+from mmtlite.loader import MAX_SIZE, OnFile
 from mmtlite.lock import Busy
 from mmtlite.migration_report import rows as report_rows
 from mmtlite.paths import ENVS
 from mmtlite.results import run_report
 from nem2cdr.atomic import STDOUT
 from nem2cdr_cli import mmtlite_render as render
-from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, given, run_guarded
+from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, _discard_stdout, given, run_guarded
 from nem2cdr_cli.output import format_option, print_json
 from nem2cdr_cli.progress import files_bar, wanted
 
@@ -62,7 +63,7 @@ def _global_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """``--home`` and ``--env`` after the subcommand too (``mmtlite status --env sogl``)."""
     function = click.option(
         "--env",
-        type=click.Choice(ENVS),
+        type=click.Choice(ENVS, case_sensitive=False),
         expose_value=False,
         callback=_override,
         is_eager=True,
@@ -83,10 +84,34 @@ def _command(function: Callable[..., Any]) -> click.Command:
     return cli.command()(_global_options(function))
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(Group):
+    """``Group``, and a full disk or a failing device under stdout (``> /dev/full``) said in one
+    line, exit 1: the output is lost, not the command's work, and it is no internal error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in _OUTPUT_LOST:
+                raise
+            _discard_stdout()  # the interpreter's last flush would fail again
+            click.echo(f"mmtlite: cannot write the output: {exc.strerror or exc}", err=True)
+            ctx.exit(INPUT_ERRORS)
+
+
+_OUTPUT_LOST = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(mmtlite.__version__, prog_name="mmtlite")
 @click.option("--home", type=click.Path(file_okay=False), help=_HOME_HELP)
-@click.option("--env", type=click.Choice(ENVS), default="build", show_default=True, help=_ENV_HELP)
+@click.option(
+    "--env",
+    type=click.Choice(ENVS, case_sensitive=False),
+    default="build",
+    show_default=True,
+    help=_ENV_HELP,
+)
 @click.pass_context
 def cli(context: click.Context, home: str | None, env: str) -> None:
     """mmtlite: a SQLite meter migration tool. Loads inbound lists exactly once (ADD, REMOVE,
@@ -118,7 +143,7 @@ def _refusals() -> Iterator[None]:
     except Busy as exc:
         click.echo(f"mmtlite: busy: {exc}", err=True)
         sys.exit(BUSY)
-    except (MmtliteError, sqlite3.OperationalError) as exc:
+    except (MmtliteError, sqlite3.Error) as exc:
         click.echo(f"mmtlite: {exc}", err=True)
         sys.exit(INPUT_ERRORS)
     except OSError as exc:  # said with its path, without Python's [Errno n]
@@ -138,8 +163,8 @@ def _call(make: Callable[[], Made]) -> Made:
 @_command
 @click.pass_obj
 def init(settings: Settings) -> None:
-    """Create the environment's database and landing folders (every command also creates the
-    database on first use).
+    """Create the environment's database and landing folders (the writing commands also create
+    the database on first use; the read-only ones never do).
 
     \b
     Example:
@@ -195,7 +220,15 @@ def _load_options(function: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
             callback=_a_number,
             metavar="PCT",
-            help="Share of a list a complete (ALL) file may remove without --force.",
+            help="Share of a list a file may remove (by ALL or REMOVE) without --force.",
+        ),
+        click.option(
+            "--max-size",
+            type=click.IntRange(0, SQLITE_MAX >> 20),
+            default=MAX_SIZE >> 20,
+            show_default=True,
+            metavar="MB",
+            help="A bigger file (in MiB) is refused without being read.",
         ),
         _FORMAT,
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
@@ -260,6 +293,7 @@ def _options(given: dict[str, Any]) -> dict[str, Any]:
         "force": given["force"],
         "budget": given["error_budget"],
         "max_delete": given["max_delete"] / 100,
+        "max_size": given["max_size"] << 20,
     }
 
 
@@ -272,6 +306,22 @@ def _report_run(run: Callable[[OnFile | None], RunResult], given: dict[str, Any]
         render.print_run(result)
     if not result.clean:
         sys.exit(INPUT_ERRORS)
+
+
+@_command
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.pass_obj
+def set_aside(settings: Settings, files: tuple[str, ...]) -> None:
+    """Move refused FILES out of their inbound folder into rejected/ beside it, where ingest
+    never looks: a file that will never load stops being tried (and logged) on every ingest.
+    Each move is logged once. Moving a file back into inbound/ makes ingest try it again.
+
+    \b
+    Example:
+      mmtlite set-aside mmt/mmt/system_data_build/manexcl/inbound/MANEXCL_BUILD_20240105093000.csv
+    """
+    for moved in _call(lambda: settings.db.set_aside(files)):
+        click.echo(f"set aside {moved.file}: moved to {moved.moved_to}")
 
 
 @_command
@@ -436,8 +486,14 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
     help="Also write the report as one self-contained HTML page with charts (- for stdout: "
     "then the page is the only output).",
 )
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="Every column, each as wide as its cells (the table: else it fits the terminal, 80 "
+    "columns when redirected, with long cells folded, never cut).",
+)
 @click.pass_context
-def report(context: click.Context, output_format: str, html_file: str | None) -> None:
+def report(context: click.Context, output_format: str, html_file: str | None, wide: bool) -> None:
     """Where the migration stands: meters by status, exclusions and holds by reason (each
     meter once, under its first cause, with the share that comes from a site-mate), conflicts
     (tranche meters the lists would now exclude), and each tranche's progress (the DCC's, CS's
@@ -459,11 +515,9 @@ def report(context: click.Context, output_format: str, html_file: str | None) ->
     if output_format == "json":
         print_json(made)
     elif output_format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(("section", "group", "measure", "value"))
-        writer.writerows(report_rows(made))
+        render.write_csv(("section", "group", "measure", "value"), report_rows(made))
     else:
-        render.print_report(made)
+        render.print_report(made, wide)
         if html_file is not None:
             click.echo(f"HTML report: {html_file}", err=True)
 
@@ -575,6 +629,27 @@ def wrap(
             f"{wrapped.path} ({len(wrapped.checked.rows):,} rows, sequence "
             f"{wrapped.checked.sequence})"
         )
+
+
+@_command
+@click.pass_obj
+def check_db(settings: Settings) -> None:
+    """Check every page and index entry of the environment's database (SQLite's integrity
+    check: seconds at a million meters). Exit 1 if it is damaged: restore it from a backup.
+
+    \b
+    Example:
+      mmtlite --env prod check-db
+    """
+    db = settings.db
+    found = _call(db.check)
+    if not found:
+        click.echo(f"ok {db.database}: the integrity check found nothing wrong")
+        return
+    click.echo(f"mmtlite: {db.database} is damaged: restore it from a backup", err=True)
+    for line in found:
+        click.echo(f"  {line}", err=True)
+    sys.exit(INPUT_ERRORS)
 
 
 @_command

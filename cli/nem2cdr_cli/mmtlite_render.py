@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -84,9 +84,13 @@ def print_run(result: RunResult) -> None:
                 f"  ... {len(file.errors) - SHOWN_ERRORS:,} more: mmtlite errors --load "
                 f"{file.load_id}"
             )
+    for passed in result.passed_over:
+        out.print(f"[yellow]passed over[/] {escape(passed.path)}: {escape(passed.why)}")
+    for path in result.published:
+        out.print(f"published {escape(path)} (left hidden by a crash)")
     if result.already_loaded:
         out.print(f"{result.already_loaded} files in the inbound folders were loaded before")
-    if not result.files and not result.already_loaded:
+    if not result.files and not result.already_loaded and not result.passed_over:
         out.print("nothing to load")
 
 
@@ -123,12 +127,30 @@ def print_rows(
     if output_format == "json":
         print_json(rows)
     elif output_format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        if rows:
-            writer.writerow(msgspec.structs.asdict(rows[0]))
-        writer.writerows(msgspec.structs.astuple(row) for row in rows)
+        header = list(msgspec.structs.asdict(rows[0])) if rows else None
+        write_csv(header, (msgspec.structs.astuple(row) for row in rows))
     else:
         print_table(rows)
+
+
+def write_csv(header: Sequence[str] | None, rows: Iterable[Sequence[object]]) -> None:
+    """CSV on stdout, every text cell a spreadsheet would take for a formula neutralised."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows([inert(cell) for cell in row] for row in rows)
+
+
+# A spreadsheet evaluates a cell starting with one of these (OWASP, "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: object) -> object:
+    """``cell`` as it is, or a text cell that would start a formula with a ``'`` before it
+    (which a spreadsheet shows as text and hides); numbers stay numbers."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def print_log(entries: Sequence[LoadEntry]) -> None:
@@ -208,91 +230,134 @@ def print_story(story: Story) -> None:
 class Column(NamedTuple):
     name: str
     numeric: bool = False  # right-justified, so the digits line up
+    narrow: bool = True  # shown in 80 columns too (the others with --wide only)
+    short: str = ""  # its heading in 80 columns, when not its name
+    whole: bool = False  # the others wrap first (a code is read whole)
 
 
 EXCLUSION_COLUMNS = (
-    Column("status"),
+    Column("status", narrow=False),  # in 80 columns the reason tells it: TODO holds (0)
     Column("reason"),
-    Column("code"),
-    Column("site-wide"),
+    Column("code", whole=True),
+    Column("description"),
+    Column("site-wide", narrow=False),
     Column("meters", True),
-    Column("direct", True),
+    Column("direct", True, narrow=False),
     Column("via site", True),
-    Column("site share", True),
+    Column("site share", True, narrow=False),
 )
 
-CONFLICT_COLUMNS = (Column("tranche"), Column("reason"), Column("code"), Column("meters", True))
+CONFLICT_COLUMNS = (
+    Column("tranche"),
+    Column("reason"),
+    Column("code", whole=True),
+    Column("description"),
+    Column("meters", True),
+)
 TRANCHE_COLUMNS = (
     Column("tranche"),
-    Column("selected"),
+    Column("selected", narrow=False),
     Column("meters", True),
     Column("sites", True),
-    Column("DCC acc/rej/wait", True),
-    Column("CS noted/ok/fail/wait", True),
-    Column("MDM notified/ok/fail/wait", True),
+    Column("DCC acc/rej/wait", True, short="DCC a/r/w"),
+    Column("CS noted/ok/fail/wait", True, short="CS n/o/f/w"),
+    Column("MDM notified/ok/fail/wait", True, short="MDM n/o/f/w"),
     Column("conflicts", True),
 )
+WIDE = 1_000  # columns a --wide report may take: as many as its cells need
 
 
-def _table(title: str, columns: Sequence[Column]) -> Table:
+def _table(title: str, columns: Sequence[Column], wide: bool) -> Table:
+    """A table of the ``columns`` a narrow or ``wide`` report shows."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column.name, justify="right" if column.numeric else "left")
+        if wide or column.narrow:
+            # Folded, never cut: two codes that differ at their end must both show whole.
+            table.add_column(
+                column.name if wide else column.short or column.name,
+                justify="right" if column.numeric else "left",
+                overflow="fold",
+                no_wrap=column.whole,
+            )
     return table
 
 
-def exclusion_table(made: Report) -> Table:
+def _cells(columns: Sequence[Column], wide: bool, *cells: str) -> list[str]:
+    return [cell for column, cell in zip(columns, cells, strict=True) if wide or column.narrow]
+
+
+def exclusion_table(made: Report, wide: bool = True) -> Table:
     """Exclusions and holds by first cause."""
-    reasons = _table("excluded (0Z) and held (0), by first cause", EXCLUSION_COLUMNS)
+    title = "excluded (0Z) and held (0), by first cause"
+    reasons = _table(title, EXCLUSION_COLUMNS, wide)
     for r in made.exclusions:
         reasons.add_row(
-            r.status,
-            r.reason,
-            escape(r.code),
-            "yes" if r.site_wide else "no",
-            f"{r.meters:,}",
-            f"{r.direct:,}",
-            f"{r.via_site:,}",
-            f"{r.site_share:.0%}",
+            *_cells(
+                EXCLUSION_COLUMNS,
+                wide,
+                r.status,
+                r.reason,
+                escape(r.code),
+                escape(r.description),
+                "yes" if r.site_wide else "no",
+                f"{r.meters:,}",
+                f"{r.direct:,}",
+                f"{r.via_site:,}",
+                f"{r.site_share:.0%}",
+            )
         )
     return reasons
 
 
-def conflict_table(made: Report) -> Table:
+def conflict_table(made: Report, wide: bool = True) -> Table:
     """Tranche meters the lists now exclude or hold, by reason."""
-    conflicts = _table("conflicts: tranche meters the lists now exclude or hold", CONFLICT_COLUMNS)
+    title = "conflicts: tranche meters the lists now exclude or hold"
+    conflicts = _table(title, CONFLICT_COLUMNS, wide)
     for c in made.conflicts:
-        conflicts.add_row(escape(c.tranche_id), c.reason, escape(c.code), f"{c.meters:,}")
+        conflicts.add_row(
+            escape(c.tranche_id), c.reason, escape(c.code), escape(c.description), f"{c.meters:,}"
+        )
     return conflicts
 
 
-def tranche_table(made: Report) -> Table:
+def tranche_table(made: Report, wide: bool = True) -> Table:
     """Each tranche's progress."""
-    tranches = _table("tranches", TRANCHE_COLUMNS)
+    tranches = _table("tranches", TRANCHE_COLUMNS, wide)
     for t in made.tranches:
         tranches.add_row(
-            escape(t.tranche_id),
-            t.selected_at,
-            f"{t.meters:,}",
-            f"{t.sites:,}",
-            "/".join(f"{t.dcc[k]:,}" for k in ("accepted", "rejected", "awaiting")),
-            "/".join(f"{t.cs[k]:,}" for k in ("noted", "ok", "fail", "awaiting")),
-            "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail", "awaiting")),
-            f"{t.conflicts:,}",
+            *_cells(
+                TRANCHE_COLUMNS,
+                wide,
+                escape(t.tranche_id),
+                t.selected_at,
+                f"{t.meters:,}",
+                f"{t.sites:,}",
+                "/".join(f"{t.dcc[k]:,}" for k in ("accepted", "rejected", "awaiting")),
+                "/".join(f"{t.cs[k]:,}" for k in ("noted", "ok", "fail", "awaiting")),
+                "/".join(f"{t.mdm[k]:,}" for k in ("notified", "ok", "fail", "awaiting")),
+                f"{t.conflicts:,}",
+            )
         )
     return tranches
 
 
-def print_report(made: Report) -> None:
+def print_report(made: Report, wide: bool = False) -> None:
+    """The report in the terminal's width (80 columns when redirected), cells folded, never
+    cut; ``wide``: every column, each as wide as its cells."""
     out = console()
+    if wide:
+        out.width = WIDE
     print_status(Status(made.env, made.meters, made.by_status))
-    out.print(exclusion_table(made))
+    out.print(exclusion_table(made, wide))
     if made.conflicts:
-        out.print(conflict_table(made))
+        out.print(conflict_table(made, wide))
     if made.tranches:
-        out.print(tranche_table(made))
+        out.print(tranche_table(made, wide))
+        if not wide:
+            out.print("  a/r/w: accepted/rejected/awaiting")
+            out.print("  n/o/f/w: noted (CS) or notified (MDM)/ok/fail/awaiting")
     else:
         out.print("no tranche selected yet")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+import msgspec
 
 import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
@@ -49,6 +51,71 @@ WORKERS_OPTION = click.option(
     show_default=True,
     help="Processes to use: a number (1: never fork) or auto (one per core).",
 )
+
+
+def id_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that shape each servicePointId, export sign and controlledLoad (convert
+    and serve take the same)."""
+    for option in reversed(_ID_OPTIONS):
+        command = option(command)
+    return command
+
+
+_ID_OPTIONS = [
+    click.option(
+        "--service-point-id",
+        type=click.Choice(["uuid", "nmi"]),
+        default="uuid",
+        show_default=True,
+        help="A deterministic UUID of the NMI, or the NMI itself (as AEMO's API; not for real "
+        "responses, whose ids must carry no meaning).",
+    ),
+    click.option("--namespace", type=click.UUID, help="Namespace of the servicePointId UUIDs."),
+    click.option(
+        "--id-secret",
+        envvar="NEM2CDR_ID_SECRET",
+        metavar="SECRET",
+        help="servicePointId per data recipient: a keyed hash (HMAC-SHA256) of the NMI as a UUID; "
+        "one secret per recipient, at least 16 bytes (better from $NEM2CDR_ID_SECRET).",
+    ),
+    click.option(
+        "--export-sign",
+        type=click.Choice(["negative", "as-is"]),
+        default="negative",
+        show_default=True,
+        help="Negate export streams (suffix B..., NEM13 direction I).",
+    ),
+    click.option(
+        "--controlled-load",
+        metavar="ID,...",
+        help="Suffixes or register ids that are controlled load (controlledLoad is never guessed).",
+    ),
+]
+
+
+def id_settings(
+    service_point_id: str,
+    namespace: uuid.UUID | None,
+    id_secret: str | None,
+    export_sign: str,
+    controlled_load: str | None,
+) -> ConvertOptions:
+    """The options ``id_options`` gave, as ``ConvertOptions`` (a usage error when they
+    contradict each other)."""
+    if namespace is not None and service_point_id == "nmi":
+        raise click.UsageError(
+            "--namespace shapes UUIDs: it means nothing with --service-point-id nmi"
+        )
+    try:
+        return ConvertOptions(
+            service_point_id=service_point_id,  # type: ignore[arg-type]
+            namespace=namespace or DEFAULT_NAMESPACE,
+            id_secret=id_secret.encode() if id_secret is not None else None,
+            export_sign=export_sign,  # type: ignore[arg-type]
+            controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
+        )
+    except OptionsError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -200,34 +267,7 @@ def generate(
     help="NON-STANDARD: one response holding every record even past 1,000 reads "
     "(a dump, not a CDR response: check rejects it).",
 )
-@click.option(
-    "--service-point-id",
-    type=click.Choice(["uuid", "nmi"]),
-    default="uuid",
-    show_default=True,
-    help="A deterministic UUID of the NMI, or the NMI itself (as AEMO's API; not for real "
-    "responses, whose ids must carry no meaning).",
-)
-@click.option("--namespace", type=click.UUID, help="Namespace of the servicePointId UUIDs.")
-@click.option(
-    "--id-secret",
-    envvar="NEM2CDR_ID_SECRET",
-    metavar="SECRET",
-    help="servicePointId per data recipient: a keyed hash (HMAC-SHA256) of the NMI as a UUID; "
-    "one secret per recipient, at least 16 bytes (better from $NEM2CDR_ID_SECRET).",
-)
-@click.option(
-    "--export-sign",
-    type=click.Choice(["negative", "as-is"]),
-    default="negative",
-    show_default=True,
-    help="Negate export streams (suffix B..., NEM13 direction I).",
-)
-@click.option(
-    "--controlled-load",
-    metavar="ID,...",
-    help="Suffixes or register ids that are controlled load (controlledLoad is never guessed).",
-)
+@id_options
 @click.option("--base-url", help="Base of the links (self, first, prev, next, last).")
 @click.option("--strict", is_flag=True, help="Treat every tolerated deviation as an error.")
 @click.option(
@@ -276,20 +316,13 @@ def convert(
     """
     if all_pages is not None and given(click.get_current_context(), "output"):
         raise click.UsageError("--all-pages writes its own files: it takes no -o/--output")
-    if namespace is not None and service_point_id == "nmi":
-        raise click.UsageError(
-            "--namespace shapes UUIDs: it means nothing with --service-point-id nmi"
-        )
+    ids = id_settings(service_point_id, namespace, id_secret, export_sign, controlled_load)
     try:
-        options = ConvertOptions(
-            interval_reads=interval_reads,  # type: ignore[arg-type]
+        options = msgspec.structs.replace(
+            ids,
+            interval_reads=interval_reads,
             oldest_date=oldest_date.date() if oldest_date else None,
             newest_date=newest_date.date() if newest_date else None,
-            service_point_id=service_point_id,  # type: ignore[arg-type]
-            namespace=namespace or DEFAULT_NAMESPACE,
-            id_secret=id_secret.encode() if id_secret is not None else None,
-            export_sign=export_sign,  # type: ignore[arg-type]
-            controlled_load=frozenset(filter(None, (controlled_load or "").split(","))),
             base_url=base_url or DEFAULT_BASE_URL,
         )
     except OptionsError as exc:
@@ -441,7 +474,9 @@ def check(files: tuple[str, ...], output_format: str) -> None:
 
 @cli.command(name="experiments")
 @click.argument("file", type=click.Path(allow_dash=True))
-@click.option("--only", metavar="ID,...", help="Run only these experiments (ids or names).")
+@click.option(
+    "--only", metavar="ID,...", help="Run only these experiments (ids, names or ranges: 00-07)."
+)
 @click.option(
     "--codecs",
     default="default",
@@ -564,6 +599,128 @@ def experiments_command(
         )
     if result.failed:
         sys.exit(INPUT_ERRORS)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False),
+    help="The store's SQLite file  [default: one per set of inputs, in ~/.cache/nem2cdr].",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="ADDRESS",
+    help="Address to listen on (the default: this machine only).",
+)
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port."
+)
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The date the default newest-date is (for reproducible answers)  "
+    "[default: the server's date].",
+)
+@click.option(
+    "--token",
+    envvar="NEM2CDR_SERVE_TOKEN",
+    metavar="TOKEN",
+    help="Require 'Authorization: Bearer TOKEN' (401 without it); better from "
+    "$NEM2CDR_SERVE_TOKEN.",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="Processes.")
+@click.option(
+    "--gzip-level", default=6, show_default=True, type=click.IntRange(1, 9), help="gzip level."
+)
+@click.option(
+    "--br-level", default=5, show_default=True, type=click.IntRange(0, 11), help="Brotli level."
+)
+@click.option(
+    "--zstd-level", default=3, show_default=True, type=click.IntRange(1, 22), help="zstd level."
+)
+@click.option(
+    "--cache-mb",
+    default=64,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Encoded pages kept per process, in MiB (0: none).",
+)
+@id_options
+@click.option("--access-log", is_flag=True, help="Log every request on standard error.")
+def serve(
+    paths: tuple[str, ...],
+    store: str | None,
+    host: str,
+    port: int,
+    today: dt.datetime | None,
+    token: str | None,
+    workers: int,
+    gzip_level: int,
+    br_level: int,
+    zstd_level: int,
+    cache_mb: int,
+    service_point_id: str,
+    namespace: uuid.UUID | None,
+    id_secret: str | None,
+    export_sign: str,
+    controlled_load: str | None,
+    access_log: bool,
+) -> None:
+    """Serve the CDR electricity usage endpoints from NEM12/NEM13 files, zips and folders
+    (a folder: its .csv and .zip files).
+
+    The files are read once into a SQLite store (--store); a restart with the same files
+    (path, size, modification time) reuses it without reading them, files added at the end
+    are read and added, and any other change rebuilds it. A day given twice keeps the copy
+    convert keeps. The data holder's routes (GET .../servicepoints/{id}/usage, GET and POST
+    .../servicepoints/usage) and AEMO's secondary-holder routes (under /secondary, where the
+    id is the NMI) answer each page with the bytes convert writes for the same query and
+    --base-url, compressed as Accept-Encoding asks (zstd, br, gzip). Files with errors add
+    their good records. Stop with Ctrl-C.
+
+    \b
+    Example:
+      nem2cdr serve data/ --store usage.sqlite --port 8080
+    """
+    from nem2cdr import store as stores
+    from nem2cdr.encodings import Levels
+    from nem2cdr.serving import ServeOptions, check_address, run
+
+    ids = id_settings(service_point_id, namespace, id_secret, export_sign, controlled_load)
+    try:
+        check_address(host, port)
+    except OSError as exc:
+        click.echo(
+            f"nem2cdr serve: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True
+        )
+        sys.exit(INPUT_ERRORS)
+    path = store or stores.default_path(paths)
+    try:
+        loaded = stores.load(
+            paths, path, on_file=lambda name: click.echo(f"reading {name}", err=True)
+        )
+    except stores.StoreError as exc:
+        click.echo(f"nem2cdr serve: {exc}", err=True)
+        sys.exit(INPUT_ERRORS)
+    print_diagnostics_summary(loaded.diagnostics)
+    click.echo(
+        f"store {loaded.path}: {loaded.action}, {loaded.files} files, {loaded.records:,} records",
+        err=True,
+    )
+    options = ServeOptions(
+        store=loaded.path,
+        convert=ids,
+        today=today.date() if today else None,
+        token=token,
+        levels=Levels(gzip=gzip_level, br=br_level, zstd=zstd_level),
+        cache_bytes=cache_mb << 20,
+    )
+    click.echo(f"serving on http://{host}:{port}/cds-au/v1 (Ctrl-C stops)", err=True)
+    run(options, host=host, port=port, workers=workers, access_log=access_log)
 
 
 def main() -> None:

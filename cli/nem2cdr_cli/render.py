@@ -163,6 +163,8 @@ def _experiments_narrow(run: Run) -> None:
                 cells += _narrow_size(size, change)
             sizes.add_row(*cells)
         out.print(sizes)
+    if run.thread_compat:
+        _published(run, out)
     codec = cost_codec(run)
     costs = _narrow_table()
     for name in ("id", "encode ms", "decode ms", "Mbit/s", "AUD M/yr", "plain Mbit/s"):
@@ -193,6 +195,29 @@ def _experiments_narrow(run: Run) -> None:
         out.print(f"CPU ms per response to encode, to compress; cores at {requests:,}/s on the fly")
         out.print(cpu)
     _rationales(run, out)
+
+
+def _published(run: Run, out: Console) -> None:
+    """--thread-compat: each gzip change beside the one the 2022 thread published ("?" where
+    the sources do not give it)."""
+    from nem2cdr_experiments.thread_compat import PUBLISHED_CODEC
+
+    if PUBLISHED_CODEC not in run.codecs:
+        out.print(f"the published figures are {PUBLISHED_CODEC} changes: add --codecs gzip:6")
+        return
+    table = _narrow_table()
+    for name in ("id", "measured", "published", "difference"):
+        table.add_column(name, justify="left" if name == "id" else "right")
+    for result in run.experiments:
+        measured = result.change.get(PUBLISHED_CODEC)
+        published = result.published_gzip_change
+        if result.id == "00" or measured is None:
+            continue
+        difference = "" if published is None else f"{measured - published:+.1f}"
+        shown = "?" if published is None else f"{published:+.1f}%"
+        table.add_row(result.id, f"{measured:+.1f}%", shown, difference)
+    out.print(f"{PUBLISHED_CODEC} change against 00, measured and as the 2022 thread published")
+    out.print(table)
 
 
 def _narrow_table() -> Table:

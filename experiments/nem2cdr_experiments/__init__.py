@@ -26,7 +26,7 @@ from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.data import LoadError, opened
 from nem2cdr_experiments.outputs import OutputError, check_file, check_folder
 from nem2cdr_experiments.runner import Result, Run, measure_all
-from nem2cdr_experiments.thread_compat import compat
+from nem2cdr_experiments.thread_compat import PUBLISHED_GZIP_CHANGE, compat
 
 for _module in pkgutil.iter_modules(__path__):
     if re.fullmatch(r"e\d\d_\w+", _module.name):
@@ -34,19 +34,36 @@ for _module in pkgutil.iter_modules(__path__):
 
 
 def experiments(only: Sequence[str] | None = None) -> list[Experiment]:
-    """The registered experiments in id order, or those named (by id or name)."""
+    """The registered experiments in id order, or those named (by id, name or a range of ids
+    such as ``00-07``, both ends included)."""
     ordered = [REGISTRY[key] for key in sorted(REGISTRY)]
     if not only:
         return ordered
     wanted = {item.strip() for item in only if item.strip()}
     if not wanted:
         raise ValueError("--only names no experiment")
-    chosen = [e for e in ordered if e.id in wanted or e.name in wanted]
-    unknown = wanted - {e.id for e in chosen} - {e.name for e in chosen}
+    matched = {item: {e.id for e in ordered if _matches(e, item)} for item in wanted}
+    unknown = {item for item, ids in matched.items() if not ids}
+    chosen = [e for e in ordered if any(e.id in ids for ids in matched.values())]
     if unknown:
         known = ", ".join(f"{e.id} {e.name}" for e in ordered)
         raise ValueError(f"unknown experiment {', '.join(sorted(unknown))}; there are: {known}")
     return chosen
+
+
+def _matches(experiment: Experiment, item: str) -> bool:
+    if item in (experiment.id, experiment.name):
+        return True
+    span = _id_range(item)
+    return span is not None and int(experiment.id) in span
+
+
+def _id_range(item: str) -> range | None:
+    """The ids ``00-07`` spans, as numbers (None: not a range of two ids, first <= last)."""
+    first, dash, last = item.partition("-")
+    if not (dash and first.isdigit() and last.isdigit()) or int(first) > int(last):
+        return None
+    return range(int(first), int(last) + 1)
 
 
 def run(
@@ -90,6 +107,8 @@ def run(
                 result = measure_all(store, chosen, parsed, model, staging, workers, measuring)
     if thread_compat:
         result.thread_compat, result.seed = True, seed
+        for experiment in result.experiments:
+            experiment.published_gzip_change = PUBLISHED_GZIP_CHANGE.get(experiment.id)
     return result
 
 

@@ -14,21 +14,20 @@ from nem2cdr.cdr_model import (
     IntervalReadsMode,
     MetaPaginated,
 )
-from nem2cdr.exact import decimal_places, exact_sum, group_sums
+from nem2cdr.exact import group_sums
 from nem2cdr.pages import links, page_count, write_response
 from nem2cdr.usage import DEFAULT_BASE_URL, QualityRun, read_qualities
 from nem2cdr_experiments.base import Experiment, NotApplicable
 from nem2cdr_experiments.data import DayRead, QualityRange, Totals, UsageData, totals_of
-from nem2cdr_experiments.json_numbers import negated, number_array, written
+from nem2cdr_experiments.json_numbers import negated, number_array
 
 
 def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
-    places = decimal_places(read.values)
     negate = read.export
-    payload = IntervalReadPayload(aggregate_value=exact_sum(read.values, places, negate))
+    payload = IntervalReadPayload(aggregate_value=read.aggregate)
     if mode == "FULL":
         payload.read_interval_length = read.interval_length
-        payload.interval_reads = msgspec.Raw(number_array(written(read.values, negate)))
+        payload.interval_reads = msgspec.Raw(read.signed_text)
         payload.read_qualities = read_qualities(_runs(read))
     elif mode == "MIN_30":
         if 30 % read.interval_length:
@@ -38,7 +37,7 @@ def cdr_read(read: DayRead, mode: IntervalReadsMode) -> EnergyUsageRead:
             )
         size = 30 // read.interval_length
         payload.read_interval_length = read.interval_length * size
-        sums = group_sums(read.values, size, places, negate)
+        sums = group_sums(read.values, size, read.places, negate)
         exact = all(isinstance(value, float) for value in sums)
         payload.interval_reads = msgspec.Raw(number_array(sums)) if exact else sums  # type: ignore[arg-type]
         payload.read_qualities = read_qualities(_runs(read), size)

@@ -87,7 +87,9 @@ class Sizes:
             self._streams = [codec.compressor() for codec in self.codecs]
             piece, self._held = bytes(self._held), None
         for index, stream in enumerate(self._streams):
+            start = time.process_time()
             self._compressed[index] += len(stream.compress(piece))
+            self.cpu_seconds[index] += time.process_time() - start
 
     def close(self) -> dict[str, int]:
         """The compressed size per codec label (call once, after the last piece)."""

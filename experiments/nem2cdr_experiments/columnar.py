@@ -23,7 +23,6 @@ from decimal import Decimal
 import msgspec
 
 from nem2cdr.cdr_model import Quality
-from nem2cdr.exact import decimal_places
 from nem2cdr_experiments.data import DayRead, QualityRange, UsageData
 from nem2cdr_experiments.json_numbers import number_array
 
@@ -87,7 +86,7 @@ def scale_of(reads: list[DayRead]) -> int | None:
     places = 0
     largest = 0.0
     for read in reads:
-        found = decimal_places(read.values)
+        found = read.places
         if found is None:  # exponent form (1e-05) or more than 9 decimals: count them exactly
             found = places_of_each(read.values)
             if found is None:

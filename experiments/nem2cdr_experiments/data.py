@@ -15,19 +15,22 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from datetime import date
+from functools import cached_property
 from itertools import groupby
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 import msgspec
 
 import nem2cdr
 from nem2cdr.cdr_model import Quality
+from nem2cdr.exact import Number, decimal_places, exact_sum
 from nem2cdr.fields import stamp
 from nem2cdr.latest import Copy, wins
 from nem2cdr.model import IntervalDay
 from nem2cdr.reader import Reader
 from nem2cdr.sources import Source
 from nem2cdr.usage import read_qualities, span_runs
+from nem2cdr_experiments.json_numbers import number_array, written
 
 
 class QualityRange(msgspec.Struct, frozen=True, array_like=True):
@@ -36,7 +39,15 @@ class QualityRange(msgspec.Struct, frozen=True, array_like=True):
     quality: Quality  # SUBSTITUTE or FINAL_SUBSTITUTE: actual intervals are not listed
 
 
-class DayRead(msgspec.Struct, frozen=True):
+Prepared = Literal["places", "aggregate", "signed_text"]  # DayRead's shared derived values
+
+
+class DayRead(msgspec.Struct, frozen=True, dict=True):
+    """One register's day. What several experiments derive from it (the signed values, their
+    JSON text, the exact aggregate) is computed once per read and kept (``dict=True`` lets a
+    frozen Struct hold ``cached_property`` values; they are not fields, so equality, encoding
+    and the round trip ignore them)."""
+
     nmi: str
     register_id: str
     suffix: str
@@ -50,6 +61,26 @@ class DayRead(msgspec.Struct, frozen=True):
     @property
     def export(self) -> bool:
         return self.suffix.startswith("B")
+
+    @cached_property
+    def signed_values(self) -> list[float]:
+        """The values as the shapes write them: export negative."""
+        return written(self.values, self.export)
+
+    @cached_property
+    def signed_text(self) -> bytes:
+        """``signed_values`` as a JSON array of the file's decimals (``number_array``)."""
+        return number_array(self.signed_values)
+
+    @cached_property
+    def places(self) -> int | None:
+        """An upper bound of the values' decimal places (``nem2cdr.exact.decimal_places``)."""
+        return decimal_places(self.values)
+
+    @cached_property
+    def aggregate(self) -> Number:
+        """The day's exact total, signed as written."""
+        return exact_sum(self.values, self.places, self.export)
 
 
 class UsageData(msgspec.Struct, frozen=True):

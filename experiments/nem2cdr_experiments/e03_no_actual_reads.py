@@ -13,3 +13,4 @@ class NoActualReads(FlatShape):
     lossless = False
     rationale = "the thread's daily-aggregate idea: no intervals at all (lossy by design)"
     form = None
+    prepared = ("aggregate",)

@@ -13,3 +13,4 @@ class CdrMin30(CdrShape):
     lossless = False
     rationale = "the adopted standard at 30 minutes: lossy for 5- and 15-minute data by design"
     mode = "MIN_30"
+    prepared = ("aggregate",)  # its sums are its own

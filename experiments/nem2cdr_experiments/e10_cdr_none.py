@@ -13,3 +13,4 @@ class CdrNone(CdrShape):
     lossless = False
     rationale = "the standard's default: one aggregate per day, no intervals (lossy by design)"
     mode = "NONE"
+    prepared = ("aggregate",)

@@ -15,6 +15,7 @@ class ColumnarInt(Experiment):
         "register identity once, not per day, and values as integers in the smallest unit "
         "(36 Wh, not 0.036 kWh), scale found exactly per register"
     )
+    prepared = ("places",)  # the scale; values are written as integers
 
     def encode(self, data: UsageData) -> bytes:
         return columnar.encode(data, delta=False)

@@ -102,6 +102,7 @@ class Nem12Text(Experiment):
         "first post compared it (no CDR field names at all)"
     )
     suffix = ".csv"
+    prepared = ()  # the file's own text: no signed values, no aggregates
 
     separator = b""  # every record ends its own line
 

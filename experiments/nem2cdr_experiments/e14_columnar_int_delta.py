@@ -15,6 +15,7 @@ class ColumnarIntDelta(Experiment):
         "12 with each day as its first value then differences: does pre-coding help a "
         "general-purpose compressor on smooth load and solar curves?"
     )
+    prepared = ("places",)  # the scale; values are written as integers
 
     def encode(self, data: UsageData) -> bytes:
         return columnar.encode(data, delta=True)

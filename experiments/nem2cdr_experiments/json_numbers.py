@@ -16,9 +16,9 @@ def number_array(values: list[float]) -> bytes:
     return text.replace(b".0,", b",").replace(b".0]", b"]")
 
 
-def number_tokens(values: list[float]) -> list[bytes]:
-    """The numbers of ``number_array`` one by one, for shapes that wrap each value."""
-    inner = number_array(values)[1:-1]
+def number_tokens(array: bytes) -> list[bytes]:
+    """The numbers of a ``number_array`` one by one, for shapes that wrap each value."""
+    inner = array[1:-1]
     return inner.split(b",") if inner else []
 
 

@@ -9,6 +9,7 @@ import msgspec
 
 from nem2cdr_experiments.cost import CostModel
 from nem2cdr_experiments.runner import PAGE_SIZES, Result, Run
+from nem2cdr_experiments.thread_compat import PUBLISHED_CODEC
 
 _json = msgspec.json.Encoder()
 
@@ -77,6 +78,10 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
         "rationale",
     ]
     body = [_cells(result, run.codecs, codec) for result in run.experiments]
+    if run.thread_compat:  # the 2022 table's figure beside the measured ones
+        header.insert(header.index("encode_ms"), f"published_change_{PUBLISHED_CODEC}_%")
+        for row, result in zip(body, run.experiments, strict=True):
+            row.insert(header.index("encode_ms") - 1, percent(result.published_gzip_change))
     return header, body
 
 

@@ -17,7 +17,7 @@ from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 import msgspec
 
-from nem2cdr.exact import Number, decimal_places, exact_sum
+from nem2cdr.exact import Number
 from nem2cdr_experiments.base import Experiment
 from nem2cdr_experiments.data import DayRead, QualityRange, UsageData
 from nem2cdr_experiments.json_numbers import (
@@ -25,7 +25,6 @@ from nem2cdr_experiments.json_numbers import (
     negated,
     number_array,
     number_tokens,
-    written,
 )
 
 Run = tuple[int, int]  # 1-based positions, inclusive
@@ -119,14 +118,14 @@ def runs_of(marks: list[str | None]) -> list[QualityRange]:
     return ranges
 
 
-def read_objects(values: list[float], qualities: list[QualityRange]) -> list[bytes]:
+def read_objects(read: DayRead) -> list[bytes]:
     """00's ``{"value": v}`` per interval, with ``"quality"`` where not actual."""
-    tokens = number_tokens(values)
+    tokens = number_tokens(read.signed_text)
     if not tokens:
         return []
     # One join and one split build every plain object (numbers never hold a NUL byte).
     objects = (b'{"value":' + b'}\0{"value":'.join(tokens) + b"}").split(b"\0")
-    for q in qualities:
+    for q in read.qualities:
         span = slice(q.start - 1, q.end)
         objects[span] = map(_OBJECT_WITH[q.quality].__mod__, tokens[span])
     return objects
@@ -150,19 +149,21 @@ class Form(NamedTuple):
     objects: bool  # 00's read objects with their quality, or plain numbers and range strings
     without_zeros: bool  # zero reads left out, their positions in ``removedReads``
 
-    def write(self, values: list[float], qualities: list[QualityRange]) -> Reads:
+    def write(self, read: DayRead) -> Reads:
         removed: list[str] | None = None
+        values, qualities = read.signed_values, read.qualities
         if self.objects:
-            items = read_objects(values, qualities)
+            items = read_objects(read)
             if self.without_zeros:
                 # A read object carries its quality, so a substituted zero stays.
                 keep, runs = zero_runs(values, qualities)
                 items, removed = list(compress(items, keep)), range_strings(runs)
             return Reads(msgspec.Raw(b"[" + b",".join(items) + b"]"), [], [], removed)
-        if self.without_zeros:
-            keep, runs = zero_runs(values, [])
-            values, removed = list(compress(values, keep)), range_strings(runs)
-        return Reads(msgspec.Raw(number_array(values)), *quality_strings(qualities), removed)
+        if not self.without_zeros:
+            return Reads(msgspec.Raw(read.signed_text), *quality_strings(qualities), None)
+        keep, runs = zero_runs(values, [])
+        kept = number_array(list(compress(values, keep)))
+        return Reads(msgspec.Raw(kept), *quality_strings(qualities), range_strings(runs))
 
     def read(self, array: msgspec.Raw, day: _Day) -> tuple[list[float], list[QualityRange]]:
         removed = runs_from(day.removed_reads or [])
@@ -250,10 +251,6 @@ def signed(values: list[float], suffix: str) -> list[float]:
     return negated(values) if suffix.startswith("B") else values
 
 
-def aggregate(read: DayRead) -> Number:
-    return exact_sum(read.values, decimal_places(read.values), read.export)
-
-
 class FlatShape(Experiment):
     """00's records, one per register per day; ``form`` writes the reads (None: none at all)."""
 
@@ -264,13 +261,9 @@ class FlatShape(Experiment):
         return _encode(_Payload(_Reads([self._record(read) for read in data.reads])))
 
     def _record(self, read: DayRead) -> FlatRecord:
-        reads = (
-            self.form.write(written(read.values, read.export), read.qualities)
-            if self.form
-            else _NO_READS
-        )
+        reads = self.form.write(read) if self.form else _NO_READS
         interval = Interval(
-            aggregate_value=aggregate(read),
+            aggregate_value=read.aggregate,
             final_substitutes=reads.final_substitutes,
             substitutes=reads.substitutes,
             removed_reads=reads.removed_reads,
@@ -327,13 +320,13 @@ class NestedShape(Experiment):
         return _encode(_Payload(_Reads(records)))
 
     def _register(self, read: DayRead, length: int) -> Register:
-        reads = self.form.write(written(read.values, read.export), read.qualities)
+        reads = self.form.write(read)
         return Register(
             register_id=read.register_id,
             suffix=read.suffix,
             meter_id=read.meter_serial,
             unit_of_measure=read.uom,
-            aggregate_value=aggregate(read),
+            aggregate_value=read.aggregate,
             read_interval_length=None if read.interval_length == length else read.interval_length,
             final_substitutes=reads.final_substitutes,
             substitutes=reads.substitutes,

@@ -1,0 +1,255 @@
+"""Damaged databases and missing environments (docs/mmtlite.md, "Damaged databases"): a real
+database, corrupted the ways a disk, a copy or a person does, is never read or written as if
+sound. Every command says so in one line naming the file and what to do, exit 1 (never 4, never a
+traceback); ``check-db`` finds what the cheap checks leave to it. Read-only commands never create
+a home or a database."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import mmtlite
+from mmtlite.db import SchemaError, explained, open_file, transaction
+from nem2cdr_cli.mmtlite_commands import cli
+
+PAGE = 4096
+
+
+def run(home: Path, *args: str, env: str = "build") -> Result:
+    return CliRunner().invoke(cli, ["--home", str(home), "--env", env, *args])
+
+
+@pytest.fixture(scope="module")
+def sound(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home of 300 generated meters, ingested; closed (no WAL left)."""
+    home = tmp_path_factory.mktemp("sound") / "mmt"
+    db = mmtlite.open(home)
+    db.generate(300, seed=3)
+    db.ingest()
+    assert not Path(f"{db.database}-wal").exists()
+    return home
+
+
+def root_page(database: Path, table: str) -> int:
+    with closing(sqlite3.connect(database)) as connection:
+        (page,) = connection.execute(
+            "SELECT rootpage FROM sqlite_schema WHERE name = ?", (table,)
+        ).fetchone()
+    return int(page)
+
+
+def truncate_to_0(database: Path) -> None:
+    database.write_bytes(b"")
+
+
+def truncate_mid_page(database: Path) -> None:
+    data = database.read_bytes()
+    database.write_bytes(data[: len(data) // 2 + PAGE // 2])
+
+
+def flip_header_byte(database: Path) -> None:
+    flip(database, 0)  # the 'S' of "SQLite format 3"
+
+
+def flip_btree_byte(database: Path) -> None:
+    # The page-type byte of the root page of the index that status counts meters with.
+    flip(database, (root_page(database, "meters_by_status") - 1) * PAGE)
+
+
+def zero_a_page(database: Path) -> None:
+    at = (root_page(database, "list_mmt") - 1) * PAGE
+    with open(database, "r+b") as file:
+        file.seek(at)
+        file.write(bytes(PAGE))
+
+
+def flip(database: Path, at: int) -> None:
+    with open(database, "r+b") as file:
+        file.seek(at)
+        byte = file.read(1)[0]
+        file.seek(at)
+        file.write(bytes([byte ^ 0xFF]))
+
+
+DAMAGES: dict[str, Callable[[Path], None]] = {
+    "truncated to 0": truncate_to_0,
+    "truncated mid-page": truncate_mid_page,
+    "a header byte flipped": flip_header_byte,
+    "a b-tree byte flipped": flip_btree_byte,
+    "a page zeroed": zero_a_page,
+}
+
+
+@pytest.fixture(params=list(DAMAGES))
+def damaged(request: pytest.FixtureRequest, sound: Path, tmp_path: Path) -> Path:
+    """A copy of the sound home with its database damaged one way."""
+    home = tmp_path / "mmt"
+    shutil.copytree(sound, home)
+    database = home / "mmt_build.sqlite"
+    assert database.stat().st_size % PAGE == 0  # the page arithmetic above holds
+    DAMAGES[request.param](database)
+    return home
+
+
+def one_line_naming(result: Result, database: Path) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert str(database) in lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ingest", "-q"),
+        ("select", "--size", "10", "--tranche", "T1"),
+        ("export", "dcc", "--tranche", "T1"),
+    ],
+)
+def test_a_writer_refuses_a_damaged_database(damaged: Path, command: tuple[str, ...]) -> None:
+    before = (damaged / "mmt_build.sqlite").read_bytes()
+    line = one_line_naming(run(damaged, *command), damaged / "mmt_build.sqlite")
+    assert "backup" in line
+    assert (damaged / "mmt_build.sqlite").read_bytes() == before
+    assert not list(damaged.glob("dcc/*/dcccand/outbound/*"))
+
+
+CUT_OR_FOREIGN = ["truncated to 0", "truncated mid-page", "a header byte flipped"]
+
+
+@pytest.mark.parametrize("damage", CUT_OR_FOREIGN)
+def test_a_reader_refuses_a_database_whose_file_is_cut_or_foreign(
+    sound: Path, tmp_path: Path, damage: str
+) -> None:
+    home = tmp_path / "mmt"
+    shutil.copytree(sound, home)
+    DAMAGES[damage](home / "mmt_build.sqlite")
+    for command in (("status",), ("report",), ("log",), ("errors",)):
+        one_line_naming(run(home, *command), home / "mmt_build.sqlite")
+
+
+def test_a_reader_meeting_a_damaged_page_says_so_in_one_line(sound: Path, tmp_path: Path) -> None:
+    home = tmp_path / "mmt"
+    shutil.copytree(sound, home)
+    flip_btree_byte(home / "mmt_build.sqlite")
+    line = one_line_naming(run(home, "status"), home / "mmt_build.sqlite")
+    assert "damaged" in line
+
+
+def test_check_db_finds_every_damage(damaged: Path) -> None:
+    result = run(damaged, "check-db")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert str(damaged / "mmt_build.sqlite") in result.output
+
+
+def test_check_db_passes_a_sound_database(sound: Path) -> None:
+    result = run(sound, "check-db")
+    assert result.exit_code == 0, result.output
+    assert mmtlite.open(sound).check() == []
+
+
+def test_the_library_raises_a_schema_error_for_a_damaged_database(damaged: Path) -> None:
+    db = mmtlite.open(damaged)
+    with pytest.raises(SchemaError, match=r"mmt_build\.sqlite"):
+        db.ingest()
+
+
+READERS = [("status",), ("report",), ("log",), ("errors",), ("history", "X"), ("check-db",)]
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_a_read_only_command_never_creates_a_home(tmp_path: Path, command: tuple[str, ...]) -> None:
+    home = tmp_path / "nowhere"
+    line = one_line_naming(run(home, *command), home / "mmt_build.sqlite")
+    assert "does not exist" in line
+    assert not home.exists()
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_a_read_only_command_never_creates_another_environment(
+    sound: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    home = tmp_path / "mmt"
+    shutil.copytree(sound, home)
+    one_line_naming(run(home, *command, env="sogl"), home / "mmt_sogl.sqlite")
+    assert not (home / "mmt_sogl.sqlite").exists()
+
+
+def test_a_refused_respond_in_prod_leaves_no_database(tmp_path: Path) -> None:
+    result = run(tmp_path / "mmt", "respond", "dcc", "--tranche", "T1", env="prod")
+    assert result.exit_code == 1
+    assert not (tmp_path / "mmt").exists()
+
+
+def test_environment_names_are_case_insensitive_before_and_after_the_command(
+    sound: Path,
+) -> None:
+    assert run(sound, "status", env="BUILD").output.startswith("build: 300 meters")
+    after = CliRunner().invoke(cli, ["status", "--env", "Build", "--home", str(sound)])
+    assert after.exit_code == 0, after.output
+    assert after.output.startswith("build: 300 meters")
+    assert mmtlite.open(sound, "BUILD").env == "build"  # type: ignore[arg-type]
+
+
+def test_a_read_only_database_is_one_line(sound: Path, tmp_path: Path) -> None:
+    home = tmp_path / "mmt"
+    shutil.copytree(sound, home)
+    generated = next(home.glob("mmt/*/noncomm/inbound/*.csv"))
+    extra = generated.with_name("NONCOMM_BUILD_20250101000000.csv")
+    extra.write_bytes(generated.read_bytes().replace(b"|1|", b"|2|", 1))
+    (home / "mmt_build.sqlite").chmod(0o444)
+    try:
+        result = run(home, "ingest", "-q")
+    finally:
+        (home / "mmt_build.sqlite").chmod(0o644)
+    if result.exit_code == 0:
+        pytest.skip("running as a user who writes read-only files (root)")
+    one_line_naming(result, home / "mmt_build.sqlite")
+
+
+def test_a_full_disk_is_told_as_such_not_as_a_failed_rollback(tmp_path: Path) -> None:
+    # SQLite's own "database or disk is full", made real by a page limit on the connection.
+    database = tmp_path / "mmt_build.sqlite"
+    connection = open_file(database, create=True)
+    connection.execute("CREATE TABLE t (x)")
+    connection.execute("PRAGMA max_page_count = 3")
+    with pytest.raises(sqlite3.OperationalError) as raised, transaction(connection):
+        connection.execute("INSERT INTO t SELECT zeroblob(100000)")
+    connection.close()
+    line = str(explained(database, raised.value))
+    assert line.startswith(f"{database}: the disk is full: what was being written was rolled")
+    assert "rollback" not in line
+
+
+@pytest.mark.slow
+def test_a_database_being_created_is_never_seen_empty(tmp_path: Path) -> None:
+    # A new database is built beside and linked into place whole: the readers and writers
+    # racing its creation see no database, or a whole one, never SQLite's empty first file.
+    home = tmp_path / "mmt"
+    mmtlite_command = str(Path(sys.executable).parent / "mmtlite")
+    commands = [["init"], ["status"]] * 6
+    children = [
+        subprocess.Popen(
+            [mmtlite_command, "--home", str(home), *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for command in commands
+    ]
+    said = [child.communicate(timeout=120)[0].decode() for child in children]
+    for command, child, output in zip(commands, children, said, strict=True):
+        assert "0 bytes" not in output and "damaged" not in output, output
+        assert child.returncode == 0 or "does not exist" in output, (command, output)
+    assert [path.name for path in home.glob(".*")] == []
