@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation, localcontext
 from functools import cache
 from importlib import resources
+from itertools import islice
 from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,9 +55,37 @@ _READS = "$.data.reads"
 _CHUNK = 1 << 16
 _JSON_STARTS = frozenset(bytes([byte]) for byte in b'{["-0123456789tfn')
 _MESSAGE_MAX = 300
+# A file's findings: the first _MAX_PROBLEMS are listed and the rest only counted (CDR-E020
+# says how many), so that a file of millions of broken reads is checked in bounded memory and
+# reported in a readable length.
+_MAX_PROBLEMS = 1000
 
 Json = Any  # what json.loads returns
 _NUMBERS = (int, Decimal)  # the types a JSON number is read as
+
+
+class _Kept:
+    """Findings in their order: the first _MAX_PROBLEMS kept, the rest counted."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+        self.dropped = 0
+
+    def extend(self, found: Iterable[Diagnostic]) -> None:
+        for problem in found:
+            if len(self.items) < _MAX_PROBLEMS:
+                self.items.append(problem)
+            else:
+                self.dropped += 1
+
+    def result(self, dropped: int = 0) -> list[Diagnostic]:
+        """The kept findings, and a last one saying how many more there are (``dropped``:
+        those counted elsewhere)."""
+        more = self.dropped + dropped
+        if not more:
+            return self.items
+        message = f"{more:,} more problems not listed (only the first {_MAX_PROBLEMS:,} are)"
+        return [*self.items, _problem("$", "CDR-E020", message)]
 
 
 def _problem(path: str, code: str, message: str) -> Diagnostic:
@@ -168,7 +197,9 @@ def _check_stream(stream: BinaryIO) -> list[Diagnostic]:
         return [_problem("$", "CDR-E001", f"not JSON: it starts with the byte 0x{start[0]:02x}")]
     first, newline, _ = head.lstrip().partition(b"\n")
     if newline and _is_read(first):
-        return list(_check_lines(_lines(head, stream)))
+        kept = _Kept()
+        kept.extend(_check_lines(_lines(head, stream)))
+        return kept.result()
     replay = _Replay(head, stream)
     try:
         return _check_response(head, replay)
@@ -178,13 +209,13 @@ def _check_stream(stream: BinaryIO) -> list[Diagnostic]:
         again = replay.again()
         if again is None:
             return [refusal.problem or _problem("$", "CDR-E001", "a read too large to read")]
-        found: list[Diagnostic] = []
+        found = _Kept()
         lines = 0
         for line_found, blank in _check_lines_counted(_lines(*again)):
             lines += not blank
             found.extend(line_found)
         if lines > 1 or refusal.problem is None:
-            return found
+            return found.result()
         return [refusal.problem]
 
 
@@ -411,9 +442,16 @@ class _Reads:
     def __init__(self) -> None:
         self.count = 0
         self.repeated: list[list[Diagnostic]] = []
-        self.schema: list[Diagnostic] = []
-        self.rules: list[Diagnostic] = []
+        self.repeated_kept = 0
+        self.repeated_dropped = 0
+        self.schema = _Kept()
+        self.rules = _Kept()
         self.order = _Order()
+
+    @property
+    def dropped(self) -> int:
+        """How many findings were counted, not kept."""
+        return self.repeated_dropped + self.schema.dropped + self.rules.dropped + self.order.dropped
 
     def add(self, read: Read) -> None:
         path = f"{_READS}[{self.count}]"
@@ -424,7 +462,11 @@ class _Reads:
                 _problem("$", "CDR-E001", f"not JSON: {exc} (in {path}{_from_byte(read)})")
             ) from None
         if found.repeated:
-            self.repeated.append(found.repeated)
+            kept = found.repeated[: max(0, _MAX_PROBLEMS - self.repeated_kept)]
+            self.repeated_dropped += len(found.repeated) - len(kept)
+            if kept:
+                self.repeated.append(kept)
+                self.repeated_kept += len(kept)
         self.schema.extend(found.schema)
         self.rules.extend(found.rules)
         self.order.add(self.count, found.order)
@@ -460,13 +502,17 @@ def _check_response(head: bytes, stream: Readable) -> list[Diagnostic]:
     data = document.get("data") if isinstance(document, dict) else None
     if not (isinstance(data, dict) and isinstance(data.get("reads"), list)):
         reads = _Reads()  # a later member named data or reads replaced the array
-    found = list(_repeated_keys(document, "$", reads.repeated)) if repeated else []
-    if not repeated:
+    found = _Kept()
+    if repeated:
+        found.extend(_repeated_keys(document, "$", reads.repeated))
+    else:
         found.extend(problem for read in reversed(reads.repeated) for problem in read)
-    found.extend(_response_schema(document, reads.schema))
+    schema, dropped = _response_schema(document, reads.schema.items)
+    found.extend(schema)
+    dropped += reads.dropped
     if not isinstance(document, dict):
-        return found
-    found.extend(reads.rules)
+        return found.result(dropped)
+    found.extend(reads.rules.items)
     found.extend(reads.order.problems)
     links = document.get("links")
     links = links if isinstance(links, dict) else {}
@@ -474,18 +520,22 @@ def _check_response(head: bytes, stream: Readable) -> list[Diagnostic]:
     meta = document.get("meta")
     if isinstance(meta, dict) and isinstance(data, dict) and isinstance(data.get("reads"), list):
         found.extend(_check_page(meta, links, reads.count))
-    return found
+    return found.result(dropped)
 
 
-def _response_schema(document: Json, reads: list[Diagnostic]) -> list[Diagnostic]:
+def _response_schema(document: Json, reads: list[Diagnostic]) -> tuple[list[Diagnostic], int]:
     """The schema's findings for the whole response: those of the envelope (with an empty
     data.reads), the reads' put where a walk of the whole document finds them (the
-    validator goes through an object's members in the document's order)."""
+    validator goes through an object's members in the document's order); and how many of
+    the envelope's were beyond _MAX_PROBLEMS, counted only."""
     keys = list(document) if isinstance(document, dict) else []
     later = set(keys[keys.index("data") + 1 :]) if "data" in keys else set()
-    found = list(_schema_found("EnergyUsageListResponse", document, "$"))
+    errors = _schema_found("EnergyUsageListResponse", document, "$")
+    found = list(islice(errors, _MAX_PROBLEMS))
+    dropped = sum(1 for _ in errors)
     at = next((i for i, (steps, _) in enumerate(found) if steps and steps[0] in later), len(found))
-    return [problem for _, problem in found[:at]] + reads + [problem for _, problem in found[at:]]
+    before, after = found[:at], found[at:]
+    return [problem for _, problem in before] + reads + [problem for _, problem in after], dropped
 
 
 def _schema(name: str, instance: Json, root: str) -> Iterator[Diagnostic]:
@@ -673,6 +723,7 @@ class _Order:
 
     def __init__(self) -> None:
         self.problems: list[Diagnostic] = []
+        self.dropped = 0  # problems past _MAX_PROBLEMS, counted only
         self.last: tuple[str, date | None] | None = None
         self.done: set[str] = set()  # service points whose reads have ended
 
@@ -685,7 +736,7 @@ class _Order:
         if last is not None and last[0] != point:
             self.done.add(last[0])
             if point in self.done:
-                self.problems.append(
+                self._found(
                     _problem(
                         f"{_READS}[{index}].servicePointId",
                         "CDR-E016",
@@ -693,7 +744,7 @@ class _Order:
                     )
                 )
         elif last is not None and start is not None and last[1] is not None and start > last[1]:
-            self.problems.append(
+            self._found(
                 _problem(
                     f"{_READS}[{index}].readStartDate",
                     "CDR-E009",
@@ -701,6 +752,12 @@ class _Order:
                 )
             )
         self.last = key
+
+    def _found(self, problem: Diagnostic) -> None:
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.dropped += 1
 
 
 def _check_uris(links: dict[str, Json]) -> Iterator[Diagnostic]:

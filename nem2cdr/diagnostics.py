@@ -76,6 +76,7 @@ CODES: dict[str, str] = {
     "CDR-E017": "links lacks first/prev (not the first page) or next/last (not the last page)",
     "CDR-E018": "a link is not an absolute URI (URIString)",
     "CDR-E019": "more reads on one page than its page size (at most 1,000)",
+    "CDR-E020": "more problems than check lists (the first 1,000 are listed, the rest counted)",
 }
 
 # Keep at most this many diagnostics of each severity in memory; the rest are counted. A garbage

@@ -189,6 +189,8 @@ def _held_files(path: Path) -> list[FileKey] | None:
     """The files a store holds; None when there is no usable store (it is then rebuilt)."""
     if not path.exists():
         return None
+    if not path.is_file():  # a FIFO would block SQLite's open until someone writes to it
+        raise StoreError(f"{path}: not a nem2cdr store (not a regular file); it is left alone")
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

@@ -18,7 +18,8 @@ from typing import Any, BinaryIO, cast
 import pytest
 
 import nem2cdr
-from tests.test_check import encode, valid
+from tests.check_reference import reference_check
+from tests.test_check import Json, encode, valid
 
 NEM2CDR = str(Path(sys.executable).parent / "nem2cdr")
 LIMIT = 1 << 30
@@ -179,3 +180,22 @@ def test_endless_white_space_alone_is_one_line() -> None:
     [problem] = nem2cdr.check(cast(BinaryIO, _EndlessSpaces()))
     assert (problem.code, problem.where) == ("CDR-E001", "$")
     assert problem.message == "only white space in its first 64 MiB"
+
+
+@pytest.mark.parametrize("layout", ["response", "lines"])
+def test_millions_of_problems_are_the_first_thousand_and_a_count(layout: str) -> None:
+    # 3,000 empty reads: four problems each. They used to be kept all (a 900 KB file of them
+    # took 1 GB to report); now the first 1,000 of what the whole-document check finds, then
+    # one line counting the rest.
+    reads: list[dict[str, Json]] = [{}] * 3000
+    if layout == "lines":
+        data = b"\n".join(encode(read) for read in reads)
+    else:
+        data = encode({**valid(), "data": {"reads": reads}})
+    expected = reference_check(data)
+    assert len(expected) > 10_000
+    found = nem2cdr.check(data, name="")  # the reference names no file
+    assert found[:-1] == expected[:1000]
+    assert (found[-1].code, found[-1].where) == ("CDR-E020", "$")
+    more = len(expected) - 1000
+    assert found[-1].message == f"{more:,} more problems not listed (only the first 1,000 are)"

@@ -160,6 +160,16 @@ def test_serve_refuses_contradicting_id_options_before_reading(tmp_path: Path) -
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.parametrize("token", ["", " secret", "secret\t"])
+def test_serve_refuses_a_token_no_request_can_carry(token: str, tmp_path: Path) -> None:
+    # HTTP drops white space around a header's value: such a server used to answer 401 to all.
+    arguments = ["serve", str(SAMPLE), "--store", str(tmp_path / "s"), "--token", token]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 2
+    assert "--token" in result.output and "white space" in result.output
+    assert not (tmp_path / "s").exists()
+
+
 def test_serve_names_an_address_it_cannot_listen_on_in_one_line(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -178,6 +180,21 @@ def test_a_file_that_is_not_a_store_is_left_alone(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not a nem2cdr store"):
         load([source], text)
     assert other.read_bytes() == before
+
+
+def test_a_fifo_or_device_at_store_is_refused_at_once(tmp_path: Path) -> None:
+    # A FIFO used to hang: SQLite's open waits for a writer that never comes. Run in a child
+    # process so that a hang fails the test instead of stopping the suite.
+    source = day_file(tmp_path / "in.csv", "1.5")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for store in (fifo, Path("/dev/null")):
+        code = f"from nem2cdr.store import load; load([{str(source)!r}], {str(store)!r})"
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+        )
+        assert "StoreError" in done.stderr and "not a regular file" in done.stderr
+    assert fifo.exists() and Path("/dev/null").is_char_device()
 
 
 def test_selections_filter_by_nmi_dates_and_min30(tmp_path: Path) -> None:

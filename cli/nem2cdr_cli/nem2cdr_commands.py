@@ -691,6 +691,11 @@ def serve(
     from nem2cdr.serving import ServeOptions, check_address, run
 
     ids = id_settings(service_point_id, namespace, id_secret, export_sign, controlled_load)
+    if token is not None and (not token or token != token.strip()):
+        # HTTP drops white space around a header's value: no request could carry it.
+        raise click.BadParameter(
+            "empty, or white space at an end: no request can carry it", param_hint="--token"
+        )
     try:
         check_address(host, port)
     except OSError as exc:
