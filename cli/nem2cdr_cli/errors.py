@@ -9,7 +9,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -48,6 +48,18 @@ def _discard_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """A refusal of what the user gave (input, output, options): one line on stderr naming
+    the command, exit 1."""
+    click.echo(f"{prog}: {message}", err=True)
+    sys.exit(INPUT_ERRORS)
+
+
+def cannot_write(prog: str, exc: OSError, target: object) -> NoReturn:
+    """An output that cannot be written: a place the user chose, not a bug."""
+    fail(prog, f"cannot write {exc.filename or target}: {exc.strerror}")
 
 
 def run_guarded(command: Callable[..., object], prog: str) -> None:

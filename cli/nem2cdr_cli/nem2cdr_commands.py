@@ -15,8 +15,8 @@ import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
 from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
-from nem2cdr_cli.errors import INPUT_ERRORS, Group, given, run_guarded
-from nem2cdr_cli.output import console, format_option, print_json
+from nem2cdr_cli.errors import INPUT_ERRORS, Group, cannot_write, fail, given, run_guarded
+from nem2cdr_cli.output import console, format_option, output_option, print_json
 from nem2cdr_cli.progress import file_bar, stages_bar, wanted
 from nem2cdr_cli.render import (
     print_check,
@@ -42,6 +42,11 @@ class WorkersType(click.ParamType[Workers]):
         if text.isdigit() and int(text) >= 1:
             return int(text)
         self.fail(f"{text!r} is neither a whole number from 1 nor 'auto'", param, ctx)
+
+
+STRICT_OPTION = click.option(
+    "--strict", is_flag=True, help="Treat every tolerated deviation as an error."
+)
 
 
 WORKERS_OPTION = click.option(
@@ -131,7 +136,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--strict", is_flag=True, help="Treat every tolerated deviation as an error.")
+@STRICT_OPTION
 @FORMAT_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def validate(files: tuple[str, ...], strict: bool, output_format: str, quiet: bool) -> None:
@@ -224,22 +229,12 @@ def generate(
     except BrokenPipeError:
         raise  # a reader that stopped early (`| head`): the group ends quietly
     except OSError as exc:
-        click.echo(
-            f"nem2cdr generate: cannot write {exc.filename or output}: {exc.strerror}", err=True
-        )
-        sys.exit(INPUT_ERRORS)
+        cannot_write("nem2cdr generate", exc, output)
 
 
 @cli.command()
 @click.argument("file", type=click.Path(allow_dash=True))
-@click.option(
-    "-o",
-    "--output",
-    default="-",
-    show_default=True,
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Where to write the response ('-' for standard output).",
-)
+@output_option("the response")
 @click.option(
     "--interval-reads",
     type=click.Choice(["NONE", "MIN_30", "FULL"]),
@@ -269,7 +264,7 @@ def generate(
 )
 @id_options
 @click.option("--base-url", help="Base of the links (self, first, prev, next, last).")
-@click.option("--strict", is_flag=True, help="Treat every tolerated deviation as an error.")
+@STRICT_OPTION
 @click.option(
     "--keep-going",
     is_flag=True,
@@ -346,19 +341,14 @@ def convert(
     except OptionsError as exc:
         raise click.UsageError(str(exc)) from exc
     except PageError as exc:
-        click.echo(f"nem2cdr convert: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("nem2cdr convert", str(exc))
     except BrokenPipeError:
         raise  # a reader that stopped early (`| head`): the group ends quietly
     except OSError as exc:  # the output cannot be written: a place the user chose, not a bug
-        click.echo(
-            f"nem2cdr convert: cannot write {exc.filename or output}: {exc.strerror}", err=True
-        )
-        sys.exit(INPUT_ERRORS)
+        cannot_write("nem2cdr convert", exc, output)
     print_diagnostics_summary(result.diagnostics)
     if not result.ok:
-        click.echo("nem2cdr convert: the file has errors; nothing written", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("nem2cdr convert", "the file has errors; nothing written")
 
 
 @cli.command(name="export")
@@ -366,14 +356,7 @@ def convert(
 @click.option(
     "--to", "to", required=True, type=click.Choice(["csv", "parquet"]), help="The table format."
 )
-@click.option(
-    "-o",
-    "--output",
-    default="-",
-    show_default=True,
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Where to write the table ('-' for standard output).",
-)
+@output_option("the table")
 @click.option(
     "--shape",
     type=click.Choice(["long", "daily"]),
@@ -386,7 +369,7 @@ def convert(
     is_flag=True,
     help="Keep days a later copy replaces, flagged in a 'superseded' column.",
 )
-@click.option("--strict", is_flag=True, help="Treat every tolerated deviation as an error.")
+@STRICT_OPTION
 @click.option(
     "--keep-going",
     is_flag=True,
@@ -433,19 +416,14 @@ def export_command(
     except OptionsError as exc:
         raise click.UsageError(str(exc)) from exc
     except (MissingExtra, DecimalTooWide) as exc:
-        click.echo(f"nem2cdr export: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("nem2cdr export", str(exc))
     except BrokenPipeError:
         raise  # a reader that stopped early (`| head`): the group ends quietly
     except OSError as exc:
-        click.echo(
-            f"nem2cdr export: cannot write {exc.filename or output}: {exc.strerror}", err=True
-        )
-        sys.exit(INPUT_ERRORS)
+        cannot_write("nem2cdr export", exc, output)
     print_diagnostics_summary(result.diagnostics)
     if not result.ok:
-        click.echo("nem2cdr export: the files have errors; nothing written", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("nem2cdr export", "the files have errors; nothing written")
 
 
 @cli.command()
@@ -582,8 +560,7 @@ def experiments_command(
                 seed=seed or 0,
             )
     except (suite.LoadError, suite.OutputError) as exc:
-        click.echo(f"nem2cdr experiments: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("nem2cdr experiments", str(exc))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     print_experiments(result, output_format, wide)
@@ -709,8 +686,7 @@ def serve(
             paths, path, on_file=lambda name: click.echo(f"reading {name}", err=True)
         )
     except stores.StoreError as exc:
-        click.echo(f"nem2cdr serve: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("nem2cdr serve", str(exc))
     print_diagnostics_summary(loaded.diagnostics)
     click.echo(
         f"store {loaded.path}: {loaded.action}, {loaded.files} files, {loaded.records:,} records",

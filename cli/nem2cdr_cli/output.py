@@ -55,6 +55,18 @@ def print_json(value: object) -> None:
     sys.stdout.flush()
 
 
+def output_option(what: str) -> Callable[[F], F]:
+    """``-o/--output``: a file, or '-' (the default) for standard output."""
+    return click.option(
+        "-o",
+        "--output",
+        default="-",
+        show_default=True,
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help=f"Where to write {what} ('-' for standard output).",
+    )
+
+
 def format_option(*scripted: str) -> Callable[[F], F]:
     """``--format``: ``table`` for people (the default), or one of ``scripted`` for scripts
     (then nothing else goes to stdout)."""
