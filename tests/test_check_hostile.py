@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import pytest
+from click.testing import CliRunner
 
 import nem2cdr
+from nem2cdr_cli.nem2cdr_commands import cli
 from tests.check_reference import reference_check
 from tests.test_check import Json, encode, valid
 
@@ -68,7 +70,7 @@ def test_hostile_bytes_are_one_e001_line(data: bytes, words: str, tmp_path: Path
 
 def test_dev_zero_is_refused_at_its_first_byte() -> None:
     code, lines = check_cli("/dev/zero")
-    assert (code, lines) == (1, ["FAILED /dev/zero: 1 problems", lines[1]])
+    assert (code, lines) == (1, ["FAILED /dev/zero: 1 problem", lines[1]])
     assert "0x00" in lines[1]
     with open("/dev/zero", "rb") as zero:
         code, lines = check_cli("-", stdin=zero.fileno())
@@ -199,3 +201,11 @@ def test_millions_of_problems_are_the_first_thousand_and_a_count(layout: str) ->
     assert (found[-1].code, found[-1].where) == ("CDR-E020", "$")
     more = len(expected) - 1000
     assert found[-1].message == f"{more:,} more problems not listed (only the first 1,000 are)"
+
+
+def test_the_header_of_a_cut_list_says_more_than_it_lists(tmp_path: Path) -> None:
+    path = tmp_path / "empty-reads.json"
+    path.write_bytes(b"\n".join([b"{}"] * 600))  # four problems a read: 2,400
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == f"FAILED {path}: more than 1,000 problems"

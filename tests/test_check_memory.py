@@ -91,7 +91,7 @@ def test_a_1_gb_payload_is_checked_under_the_bound(lines: bool, tmp_path: Path) 
         assert printed == [f"ok {path}"]
     else:  # every read was looked at: the one problem is the page's size
         assert printed == [
-            f"FAILED {path}: 1 problems",
+            f"FAILED {path}: 1 problem",
             f"  CDR-E019 $.data.reads: {count:,} reads on one page; the page size is at most 1,000",
         ]
     assert peak < BOUND, f"peak RSS {peak / 10**6:.0f} MB"
