@@ -188,7 +188,7 @@ def measure(
         streams = [
             stack.enter_context(_Stream.opened(e, totals, codecs, out_dir)) for e in experiments
         ]
-        needed = {name for e in experiments for use in e.prepared for name in _CHARGED[use]}
+        needed = {name for stream in streams for name in stream.charged}
         for part in parts.parts():
             if len(first) < max(PAGE_SIZES):
                 first += part.reads[: max(PAGE_SIZES) - len(first)]
@@ -209,6 +209,11 @@ _CHARGED: dict[Prepared, tuple[Prepared, ...]] = {
     "signed_text": ("signed_text",),
 }
 PrepareTimes = dict[Prepared, tuple[float, float]]  # wall and CPU seconds per value
+
+
+def charged(experiment: Experiment) -> frozenset[Prepared]:
+    """The shared values an experiment pays for: those it uses and what they need."""
+    return frozenset(name for use in experiment.prepared for name in _CHARGED[use])
 
 
 def _prepare(part: UsageData, names: set[Prepared]) -> PrepareTimes:
@@ -232,6 +237,7 @@ class _Stream:
     ) -> None:
         self.experiment, self.totals, self.codecs, self.out = experiment, totals, codecs, out
         self.sizes = Sizes(codecs)
+        self.charged = charged(experiment)
         self.encode_seconds = self.decode_seconds = self.encode_cpu = 0.0
         self.records = 0  # reads proven so far: where a difference is, in the whole payload
         self.empty = True
@@ -273,7 +279,7 @@ class _Stream:
         if self.broken:
             return
         experiment = self.experiment
-        for name in {name for use in experiment.prepared for name in _CHARGED[use]}:
+        for name in self.charged:
             seconds, cpu = prepared[name]
             self.encode_seconds += seconds
             self.encode_cpu += cpu
