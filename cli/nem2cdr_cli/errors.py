@@ -38,11 +38,11 @@ class Group(click.Group):
             ctx.exit(INTERRUPTED)
         except BrokenPipeError:
             # `nem2cdr ... | head -1`: the reader has what it wanted; nothing more to say.
-            _discard_stdout()
+            discard_stdout()
             ctx.exit(0)
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
     with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
         devnull = os.open(os.devnull, os.O_WRONLY)

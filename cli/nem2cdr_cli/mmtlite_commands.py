@@ -31,7 +31,7 @@ from mmtlite.paths import ENVS
 from mmtlite.results import run_report
 from nem2cdr.atomic import STDOUT
 from nem2cdr_cli import mmtlite_render as render
-from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, _discard_stdout, given, run_guarded
+from nem2cdr_cli.errors import BUSY, INPUT_ERRORS, Group, discard_stdout, fail, given, run_guarded
 from nem2cdr_cli.output import format_option, print_json
 from nem2cdr_cli.progress import files_bar, wanted
 
@@ -94,7 +94,7 @@ class _Group(Group):
         except OSError as exc:
             if exc.filename is not None or exc.errno not in _OUTPUT_LOST:
                 raise
-            _discard_stdout()  # the interpreter's last flush would fail again
+            discard_stdout()  # the interpreter's last flush would fail again
             click.echo(f"mmtlite: cannot write the output: {exc.strerror or exc}", err=True)
             ctx.exit(INPUT_ERRORS)
 
@@ -144,12 +144,10 @@ def _refusals() -> Iterator[None]:
         click.echo(f"mmtlite: busy: {exc}", err=True)
         sys.exit(BUSY)
     except (MmtliteError, sqlite3.Error) as exc:
-        click.echo(f"mmtlite: {exc}", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("mmtlite", str(exc))
     except OSError as exc:  # said with its path, without Python's [Errno n]
         where = f"{exc.filename}: " if exc.filename is not None else ""
-        click.echo(f"mmtlite: {where}{exc.strerror or exc}", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("mmtlite", f"{where}{exc.strerror or exc}")
 
 
 Made = TypeVar("Made")
@@ -468,8 +466,7 @@ def history(settings: Settings, msn: str, output_format: str) -> None:
     """
     story = _call(lambda: settings.db.history(msn))
     if story is None:
-        click.echo(f"mmtlite: meter {msn} is not known in {settings.env}", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("mmtlite", f"meter {msn} is not known in {settings.env}")
     if output_format == "json":
         print_json(story)
     else:
@@ -622,8 +619,7 @@ def wrap(
     )
     if not wrapped.ok:
         render.print_validation([mmtlite.results.validation(wrapped.checked)])
-        click.echo("mmtlite: nothing written: fix the rows above", err=True)
-        sys.exit(INPUT_ERRORS)
+        fail("mmtlite", "nothing written: fix the rows above")
     if wrapped.path != STDOUT:
         click.echo(
             f"{wrapped.path} ({len(wrapped.checked.rows):,} rows, sequence "
