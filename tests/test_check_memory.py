@@ -7,12 +7,13 @@ the streaming one holds a read at a time. Each file is written read by read, nev
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.peak import peak_rss
 
 BOUND = 300 * 10**6  # bytes: docs/cli.md, "check"
 SIZE = 10**9  # bytes of each file
@@ -62,31 +63,14 @@ def _write(path: Path, lines: bool) -> int:
     return count
 
 
-def _peak_rss(path: Path) -> tuple[int, list[str]]:
-    """Peak RSS in bytes of ``nem2cdr check path`` in a child of a fresh child (so that
-    ``RUSAGE_CHILDREN`` sees that run alone), and the lines it printed."""
-    script = (
-        "import resource, subprocess, sys\n"
-        "done = subprocess.run([sys.argv[1], 'check', sys.argv[2]], capture_output=True)\n"
-        "sys.stderr.write(done.stdout.decode())\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, NEM2CDR, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(done.stdout) * 1024, done.stderr.splitlines()  # Linux reports kilobytes
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("lines", [False, True], ids=["response", "json-lines"])
 def test_a_1_gb_payload_is_checked_under_the_bound(lines: bool, tmp_path: Path) -> None:
     path = tmp_path / ("usage.jsonl" if lines else "usage.json")
     count = _write(path, lines)
     assert path.stat().st_size > 3 * BOUND
-    peak, printed = _peak_rss(path)
+    run = peak_rss([NEM2CDR, "check", str(path)])
+    peak, printed = run.rss, run.stdout.splitlines()
     if lines:
         assert printed == [f"ok {path}"]
     else:  # every read was looked at: the one problem is the page's size

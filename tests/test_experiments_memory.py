@@ -8,34 +8,24 @@ Each run is a fresh process; its peak RSS is the child's ``ru_maxrss``.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from nem2cdr.generator import generate
+from tests.peak import peak_rss
 
 GROWTH_BOUND = 10 * 1024 * 1024  # bytes a 40-NMI file may add over a 3-NMI file
 
 
-def peak_rss(path: Path) -> int:
-    """Peak RSS in bytes of ``nem2cdr experiments`` on ``path`` in a child of a fresh child
-    (so that ``RUSAGE_CHILDREN`` sees that run alone)."""
-    script = (
-        "import resource, subprocess, sys\n"
-        "subprocess.run([sys.argv[1], 'experiments', sys.argv[2],"
-        " '--only', '00,08', '--codecs', 'gzip:1', '--workers', '1', '--format', 'json'],"
-        " check=True, stdout=subprocess.DEVNULL)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(Path(sys.executable).parent / "nem2cdr"), str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(done.stdout) * 1024  # Linux reports kilobytes
+def peak_rss_of(path: Path) -> int:
+    """Peak RSS in bytes of ``nem2cdr experiments`` on ``path``, run alone."""
+    nem2cdr = str(Path(sys.executable).parent / "nem2cdr")
+    args = ["--only", "00,08", "--codecs", "gzip:1", "--workers", "1", "--format", "json"]
+    run = peak_rss([nem2cdr, "experiments", str(path), *args])
+    assert run.returncode == 0, run.stderr
+    return run.rss
 
 
 @pytest.mark.slow
@@ -46,5 +36,5 @@ def test_a_file_13_times_larger_adds_less_than_the_bound(tmp_path: Path) -> None
     assert large.stat().st_size > 3 * GROWTH_BOUND
     # 00's payload alone is four times the file: held whole, it would pass the bound 15 times
     # (the whole-payload implementation this replaced needed 410 MB on a 9.4 MB file).
-    growth = peak_rss(large) - peak_rss(small)
+    growth = peak_rss_of(large) - peak_rss_of(small)
     assert growth < GROWTH_BOUND, f"the larger file added {growth / 2**20:.1f} MiB"

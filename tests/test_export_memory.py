@@ -7,33 +7,24 @@ Each export is a fresh process (``nem2cdr export --to parquet``); its peak RSS i
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from nem2cdr.generator import generate
+from tests.peak import peak_rss
 
 GROWTH_BOUND = 64 * 1024 * 1024  # bytes an 80-NMI file may add over a 3-NMI file
 PEAK_BOUND = 300 * 1024 * 1024  # the issue's bound for any file (measured: about 240 MiB)
 
 
-def peak_rss(path: Path, to: str, out: Path) -> int:
-    script = (
-        "import resource, subprocess, sys\n"
-        "subprocess.run([sys.argv[1], 'export', '--to', sys.argv[3], sys.argv[2], '-o',"
-        " sys.argv[4]], check=True)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
+def peak_rss_of(path: Path, to: str, out: Path) -> int:
+    """Peak RSS in bytes of ``nem2cdr export`` of ``path``, run alone."""
     nem2cdr = str(Path(sys.executable).parent / "nem2cdr")
-    done = subprocess.run(
-        [sys.executable, "-c", script, nem2cdr, str(path), to, str(out)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(done.stdout) * 1024  # Linux reports kilobytes
+    run = peak_rss([nem2cdr, "export", "--to", to, str(path), "-o", str(out)])
+    assert run.returncode == 0, run.stderr
+    return run.rss
 
 
 @pytest.mark.slow
@@ -44,7 +35,7 @@ def test_a_file_26_times_larger_adds_less_than_the_bound(tmp_path: Path) -> None
     generate(large, nmis=80, days=365, interval=5, seed=1)
     assert large.stat().st_size > GROWTH_BOUND
     # Held whole, the eighty NMIs' 20 million intervals would take about 2.6 GB as Arrow.
-    peak = peak_rss(large, to, tmp_path / f"l.{to}")
-    growth = peak - peak_rss(small, to, tmp_path / f"s.{to}")
+    peak = peak_rss_of(large, to, tmp_path / f"l.{to}")
+    growth = peak - peak_rss_of(small, to, tmp_path / f"s.{to}")
     assert growth < GROWTH_BOUND, f"the larger file added {growth / 2**20:.1f} MiB"
     assert peak < PEAK_BOUND, f"{peak / 2**20:.1f} MiB"

@@ -21,6 +21,7 @@ from mmtlite.fileformat import write
 from mmtlite.paths import Place
 from nem2cdr_cli.mmtlite_commands import cli
 from tests.mmt_helpers import codes_file, in_tranche, make, meter, rows_of
+from tests.peak import peak_rss
 
 MMTLITE = str(Path(sys.executable).parent / "mmtlite")
 
@@ -115,24 +116,10 @@ def test_a_2gb_sparse_file_costs_no_memory(home: Path) -> None:
     path = inbound(home, "MMT") / "MMT_BUILD_20240101000000.csv"
     with open(path, "wb") as file:
         file.truncate(2 << 30)
-    # The peak of ingest alone: a child of a small fresh Python, because a child's ru_maxrss
-    # starts from its parent's RSS at the fork (a test worker can hold hundreds of MB).
-    script = (
-        "import resource, subprocess, sys\n"
-        "done = subprocess.run(sys.argv[1:], capture_output=True)\n"
-        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-        "sys.stdout.write((done.stdout + done.stderr).decode())\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, MMTLITE, "--home", str(home), "ingest", "-q"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    first, _, said = done.stdout.partition("\n")
-    code, peak_kib = map(int, first.split())
-    assert code == 1 and "more than the limit of 1,073,741,824 (--max-size)" in said
-    peak_mb = peak_kib / 1024
+    run = peak_rss([MMTLITE, "--home", str(home), "ingest", "-q"])
+    said = run.stdout + run.stderr
+    assert run.returncode == 1 and "more than the limit of 1,073,741,824 (--max-size)" in said
+    peak_mb = run.rss / 2**20
     assert peak_mb < 300, peak_mb
 
 
