@@ -22,6 +22,10 @@ shared with other work the measured rates are what the server got of it; "cores 
 cores divided by the server's CPU time per response) is what the cores would serve alone, and
 the compression bound is taken in CPU time too, so their ratio does not depend on the load.
 
+``--served-out FILE`` writes the one-register figures (the server's CPU per response, per mode
+and coding, with the interval values a response covers) for ``nem2cdr experiments
+--served-cpu FILE``, whose cost model then gives what the server spends on its responses.
+
 Then the store: building it from the 95 MB ``big`` file against ``nem2cdr convert --jsonl`` of
 the same file (goal: at most 1.5 times), and a restart that reuses it (goal: under 1 s).
 wrk and the server share the machine's cores: the figures are what one machine does alone.
@@ -46,11 +50,14 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import msgspec
 
 from benchmarks.files import bench_file
 from benchmarks.process import code_version, nem2cdr_executable, run_measured
+from nem2cdr.encodings import Levels
 from nem2cdr.generator import generate
 from nem2cdr.usage import ConvertOptions, service_point_id
+from nem2cdr_experiments.cost import ServedCpu, ServedResponse
 from tests.serve_helpers import serving
 
 MODES = ("NONE", "MIN_30", "FULL")
@@ -62,6 +69,7 @@ WARM_GOAL = 1000
 BUILD_GOAL, RESTART_GOAL = 1.5, 1.0
 LUA = Path(__file__).with_name("serve_headers.lua")
 QUERY = "oldest-date=2023-01-01&newest-date=2024-12-31&page-size=1000"
+DAYS, INTERVAL = 730, 5  # the generated service point: two years of 5-minute data
 
 
 @dataclass
@@ -230,6 +238,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3, help="each wrk run")
     parser.add_argument("--connections", default="1,4,16", help="wrk's connections, each run")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--served-out", type=Path, help="write the served CPU figures here")
     arguments = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("load_serve: wrk is not installed (Debian: apt-get install wrk)")
@@ -245,7 +254,7 @@ def main() -> None:
         full_page = b""
         for shape, options in shapes.items():
             path = folder / f"{shape}.csv"
-            generate(path, nmis=1, days=730, interval=5, start=date(2023, 1, 1), **options)
+            generate(path, nmis=1, days=DAYS, interval=INTERVAL, start=date(2023, 1, 1), **options)
             found, page = measure_shape(
                 shape, path, folder, arguments.workers, connections, arguments.seconds
             )
@@ -256,6 +265,31 @@ def main() -> None:
         warm = warm_rate(folder / "one.csv", folder, arguments.workers, arguments.seconds)
         convert_s, build_s, restart_s = store_build(folder)
     report(cells, gzip_seconds, bound, warm, (convert_s, build_s, restart_s))
+    if arguments.served_out:
+        arguments.served_out.write_bytes(msgspec.json.encode(served(cells, arguments.workers)))
+        print(f"served CPU figures written to {arguments.served_out}")
+
+
+def served(cells: list[Cell], workers: int) -> ServedCpu:
+    """The one-register cells: each response is all ``DAYS`` days of one register."""
+    values = DAYS * (24 * 60 // INTERVAL)
+    responses = [
+        ServedResponse(
+            interval_reads=cell.mode,
+            coding=cell.coding,
+            level=getattr(Levels(), cell.coding, None),  # the server runs at its defaults
+            values=values,
+            cpu_ms=round(cell.cpu * 1000, 3),
+        )
+        for cell in cells
+        if cell.shape == "one"
+    ]
+    measured = (
+        f"benchmarks/load_serve.py, code {code_version()}, {date.today()}, nem2cdr serve "
+        f"--workers {workers} --cache-mb 0 on {CORES} cores, wrk; one register, {DAYS} days "
+        f"of {INTERVAL}-minute data a response"
+    )
+    return ServedCpu(measured=measured, responses=responses)
 
 
 def report(

@@ -495,6 +495,13 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     help="Cost model: AUD per Mbit/s per year.",
 )
 @click.option(
+    "--served-cpu",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Cost model: the server's CPU per response, as a load run of 'nem2cdr serve' "
+    "measured it (benchmarks/load_serve.py --served-out FILE).",
+)
+@click.option(
     "--wide", is_flag=True, help="The table: every column in one table, as wide as it takes."
 )
 @click.option(
@@ -515,6 +522,7 @@ def experiments_command(
     requests: int,
     budget: float,
     aud_per_mbit: float,
+    served_cpu: str | None,
     wide: bool,
     thread_compat: bool,
     seed: int | None,
@@ -547,6 +555,7 @@ def experiments_command(
     try:
         if chart:
             suite.check_file(chart)  # before the run, not after it
+        served = suite.read_served(served_cpu) if served_cpu else None
         with stages_bar(wanted(quiet)) as on_progress:
             result = suite.run(
                 file,
@@ -558,6 +567,7 @@ def experiments_command(
                 on_progress=on_progress,
                 thread_compat=thread_compat,
                 seed=seed or 0,
+                served=served,
             )
     except (suite.LoadError, suite.OutputError) as exc:
         fail("nem2cdr experiments", str(exc))

@@ -129,12 +129,17 @@ def _experiments_table(run: Run) -> None:
         "cores",
     ):
         grid.add_column(name, justify="right")
+    if run.served is not None:
+        grid.add_column("served ms", justify="right")
+        grid.add_column("served cores", justify="right")
     for result in run.experiments:
-        grid.add_row(*_experiment_cells(result, run.codecs, codec))
+        served = _served_on(result, codec) if run.served is not None else []
+        grid.add_row(*_experiment_cells(result, run.codecs, codec), *served)
     out = console()
     natural = Measurement.get(out, out.options.update_width(1 << 16), grid).maximum
     out.width = max(out.width, natural)
     out.print(grid)
+    _served_source(run, out)
     _rationales(run, out)
 
 
@@ -150,8 +155,7 @@ def _experiments_narrow(run: Run) -> None:
     out = console()
     out.print(escape(run.file))  # a long path may pass 80 columns: it is not a cell
     out.print(f"{run.reads:,} reads, {run.values:,} values; sizes in kB, change against 00")
-    for start in range(0, len(run.codecs), _NARROW_CODECS):
-        labels = run.codecs[start : start + _NARROW_CODECS]
+    for labels in _codec_groups(run):
         sizes = _narrow_table()
         sizes.add_column("id")
         sizes.add_column("trip")
@@ -181,8 +185,7 @@ def _experiments_narrow(run: Run) -> None:
     out.print(f"on {codec}: time, the thread's cost model, the plain model, first pages")
     out.print(costs)
     requests = run.cost_model.requests
-    for start in range(0, len(run.codecs), _NARROW_CODECS):
-        labels = run.codecs[start : start + _NARROW_CODECS]
+    for labels in _codec_groups(run):
         cpu = _narrow_table()
         cpu.add_column("id")
         cpu.add_column("encode ms", justify="right")
@@ -199,7 +202,52 @@ def _experiments_narrow(run: Run) -> None:
             cpu.add_row(*cells)
         out.print(f"CPU ms per response to encode, to compress; cores at {requests:,}/s on the fly")
         out.print(cpu)
+    if run.served is not None:
+        _served_narrow(run, out)
     _rationales(run, out)
+
+
+def _codec_groups(run: Run) -> list[list[str]]:
+    """The run's codec labels, ``_NARROW_CODECS`` to a table."""
+    codecs = run.codecs
+    return [
+        codecs[start : start + _NARROW_CODECS] for start in range(0, len(codecs), _NARROW_CODECS)
+    ]
+
+
+def _served_narrow(run: Run, out: Console) -> None:
+    """--served-cpu: what ``nem2cdr serve`` spends on the standard's responses (08-10)."""
+    served = [result for result in run.experiments if result.served is not None]
+    for labels in _codec_groups(run):
+        table = _narrow_table()
+        table.add_column("id")
+        for label in labels:
+            table.add_column(f"{label} ms", justify="right")
+            table.add_column("cores", justify="right")
+        for result in served:
+            table.add_row(
+                result.id, *(cell for label in labels for cell in _served_on(result, label))
+            )
+        out.print(
+            f"served: the server's CPU ms per response; cores at {run.cost_model.requests:,}/s"
+        )
+        out.print(table)
+    _served_source(run, out)
+
+
+def _served_source(run: Run, out: Console) -> None:
+    import textwrap
+
+    if run.served is not None:
+        line = f"served figures measured by: {run.served.measured}"
+        out.print(escape(textwrap.fill(line, width=out.width - 1, subsequent_indent="  ")))
+
+
+def _served_on(result: Result, codec: str) -> list[str]:
+    served = result.served
+    if served is None or codec not in served.cpu_ms:
+        return ["", ""]
+    return [f"{served.cpu_ms[codec]:.1f}", f"{served.cores[codec]:.1f}"]
 
 
 def _published(run: Run, out: Console) -> None:

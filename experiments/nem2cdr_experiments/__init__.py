@@ -21,8 +21,9 @@ from nem2cdr.atomic import staged_folder
 from nem2cdr.parallel import Workers
 from nem2cdr.sources import Source
 from nem2cdr_experiments.base import REGISTRY, Experiment
+from nem2cdr_experiments.cdr_shapes import CdrShape
 from nem2cdr_experiments.codecs import parse as parse_codecs
-from nem2cdr_experiments.cost import CostModel
+from nem2cdr_experiments.cost import CostModel, ServedCpu, read_served, served_cost
 from nem2cdr_experiments.data import LoadError, opened
 from nem2cdr_experiments.outputs import OutputError, check_file, check_folder
 from nem2cdr_experiments.runner import Result, Run, measure_all
@@ -77,6 +78,7 @@ def run(
     on_progress: Callable[[str, float], None] | None = None,
     thread_compat: bool = False,
     seed: int = 0,
+    served: ServedCpu | None = None,
 ) -> Run:
     """Load a NEM12 file and run the experiments on it: what ``nem2cdr experiments`` does.
 
@@ -87,6 +89,8 @@ def run(
     errors, ``ValueError`` for an unknown experiment or codec and ``OutputError`` (at once) for
     an ``out_dir`` that cannot be written. ``thread_compat`` writes 00-07 as the 2022
     thread's script wrote them (``thread_compat.py``), key order shuffled from ``seed``.
+    ``served`` (``read_served``: a load run of ``nem2cdr serve``) adds what the server spends
+    on the responses of the adopted standard's experiments, per codec it measured.
     """
     if isinstance(only, str):  # a text is a sequence too: "00,08" must not mean "0", ",", "8"
         only = only.split(",")
@@ -107,8 +111,14 @@ def run(
                 result = measure_all(store, chosen, parsed, model, staging, workers, measuring)
     if thread_compat:
         result.thread_compat, result.seed = True, seed
-        for experiment in result.experiments:
-            experiment.published_gzip_change = PUBLISHED_GZIP_CHANGE.get(experiment.id)
+        for measured in result.experiments:
+            measured.published_gzip_change = PUBLISHED_GZIP_CHANGE.get(measured.id)
+    if served is not None:
+        result.served = served
+        levels = {codec.label: (codec.name, codec.level) for codec in parsed}
+        for shape, measured in zip(chosen, result.experiments, strict=True):
+            if isinstance(shape, CdrShape) and not measured.not_applicable:
+                measured.served = served_cost(served, shape.mode, levels, result.values, model)
     return result
 
 
@@ -120,7 +130,9 @@ __all__ = [
     "OutputError",
     "Result",
     "Run",
+    "ServedCpu",
     "check_file",
     "experiments",
+    "read_served",
     "run",
 ]

@@ -9,7 +9,12 @@ truncated (its own 315 Mbit/s is 39.4 x 8: its steps do not agree with each othe
 
 from __future__ import annotations
 
+import os
+import stat
+
 import msgspec
+
+from nem2cdr_experiments.data import LoadError
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -66,3 +71,89 @@ def cpu_cost(encode_ms: float, compress_ms: dict[str, float], model: CostModel) 
     once = {label: round(encode_ms + ms, 3) for label, ms in compress_ms.items()}
     cores = {label: round(model.requests * ms / 1000, 3) for label, ms in once.items()}
     return CpuCost(round(encode_ms, 3), compress_ms, cores, once)
+
+
+# -- served: what ``nem2cdr serve`` itself spent per response, measured under load ----------
+
+
+class ServedResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """One measured response of ``nem2cdr serve``: the server's CPU time per response (user +
+    system time of all its processes over a load run, per response answered)."""
+
+    interval_reads: str  # "NONE", "MIN_30" or "FULL"
+    coding: str  # Content-Encoding: "gzip", "br", "zstd" or "identity"
+    level: int | None  # the coding's level (None for identity)
+    values: int  # interval values the response covers: what the server reads for it
+    cpu_ms: float
+
+
+class ServedCpu(msgspec.Struct, frozen=True, kw_only=True):
+    """A load run's measurements (``python -m benchmarks.load_serve --served-out FILE``)."""
+
+    measured: str  # where, when and how: shown beside the figures
+    responses: list[ServedResponse]
+
+    def ms_per_value(self, interval_reads: str, codec_name: str, level: int) -> float | None:
+        """The server's CPU per interval value for a response of this mode in this codec at
+        this level; None when the run did not measure that combination."""
+        coding = _SERVED_CODING.get(codec_name, codec_name)
+        for response in self.responses:
+            if (response.interval_reads, response.coding, response.level) == (
+                interval_reads,
+                coding,
+                level,
+            ):
+                return response.cpu_ms / max(response.values, 1)
+        return None
+
+
+_SERVED_CODING = {"brotli": "br"}  # the experiments' codec names as Content-Encoding names
+
+
+class ServedCost(msgspec.Struct, frozen=True):
+    """What ``nem2cdr serve`` would spend answering with this experiment's whole response: the
+    server's measured CPU per interval value times this response's values (a linear model:
+    the server reads and converts every value of the records it answers, in every mode)."""
+
+    cpu_ms: dict[str, float]  # per codec label measured, per response
+    cores: dict[str, float]  # per codec label, at the model's requests per second
+
+
+def served_cost(
+    served: ServedCpu,
+    interval_reads: str,
+    codecs: dict[str, tuple[str, int]],
+    values: int,
+    model: CostModel,
+) -> ServedCost:
+    """``codecs`` maps each codec label of the run to its (name, level)."""
+    per_value = {
+        label: served.ms_per_value(interval_reads, name, level)
+        for label, (name, level) in codecs.items()
+    }
+    cpu = {label: round(ms * values, 3) for label, ms in per_value.items() if ms is not None}
+    cores = {label: round(model.requests * ms / 1000, 3) for label, ms in cpu.items()}
+    return ServedCost(cpu, cores)
+
+
+def read_served(path: str) -> ServedCpu:
+    """A ``--served-out`` file of the serving benchmark. ``LoadError`` (path and reason) when
+    it is not a regular file of at most ``SERVED_LIMIT`` bytes, or not such a file."""
+    try:
+        # Non-blocking: opening a FIFO to read would wait for a writer; a regular file reads
+        # the same either way.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise LoadError(f"{path}: not a regular file")
+            text = file.read(SERVED_LIMIT + 1)
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(text) > SERVED_LIMIT:
+        raise LoadError(f"{path}: not a served-CPU file: larger than {SERVED_LIMIT:,} bytes")
+    try:
+        return msgspec.json.decode(text, type=ServedCpu)
+    except msgspec.DecodeError as exc:
+        raise LoadError(f"{path}: not a served-CPU file: {exc}") from exc
+
+
+SERVED_LIMIT = 1 << 20  # a load run's file is a few kB

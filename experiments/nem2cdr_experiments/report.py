@@ -7,18 +7,20 @@ import io
 
 import msgspec
 
-from nem2cdr_experiments.cost import CostModel
+from nem2cdr_experiments.cost import CostModel, ServedCpu
 from nem2cdr_experiments.runner import PAGE_SIZES, Result, Run
 from nem2cdr_experiments.thread_compat import PUBLISHED_CODEC
 
 _json = msgspec.json.Encoder()
 
 
-class CostBasis(msgspec.Struct, frozen=True):
-    """The cost model a report's money figures come from, and the codec they are for."""
+class CostBasis(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The cost model a report's money figures come from, the codec they are for, and the load
+    run of ``nem2cdr serve`` the served figures come from (when one was given)."""
 
     model: CostModel
     codec: str
+    served: ServedCpu | None = None
 
 
 class JsonReport(msgspec.Struct, omit_defaults=True):
@@ -41,7 +43,7 @@ def json_report(run: Run) -> JsonReport:
         run.values,
         run.codecs,
         run.experiments,
-        CostBasis(run.cost_model, cost_codec(run)),
+        CostBasis(run.cost_model, cost_codec(run), run.served),
         run.thread_compat,
         run.seed,
     )
@@ -78,6 +80,10 @@ def rows(run: Run) -> tuple[list[str], list[list[str]]]:
         "rationale",
     ]
     body = [_cells(result, run.codecs, codec) for result in run.experiments]
+    if run.served is not None:  # before the rationale, which stays last
+        header[-1:-1] = [f"served_{part}_{label}" for part in SERVED for label in run.codecs]
+        for row, result in zip(body, run.experiments, strict=True):
+            row[-1:-1] = served_cells(result, run.codecs)
     if run.thread_compat:  # the 2022 table's figure beside the measured ones
         at = header.index("encode_ms")
         header.insert(at, f"published_change_{PUBLISHED_CODEC}_%")
@@ -117,6 +123,25 @@ def _cpu_cells(result: Result, codecs: list[str]) -> list[str]:
         *[f"{cpu.compress_ms.get(label, 0):.1f}" for label in codecs],
         *[f"{cpu.cores_on_the_fly.get(label, 0):.2f}" for label in codecs],
     ]
+
+
+SERVED = ("cpu_ms", "cores")  # the served columns' figures, each per codec
+
+
+def served_cells(result: Result, codecs: list[str]) -> list[str]:
+    """The server's CPU per response and the cores at the model's rate, per codec ("" where
+    the load run did not measure it, or the experiment is not a served response)."""
+    served = result.served
+    if served is None:
+        return [""] * (len(SERVED) * len(codecs))
+    return [
+        *(_figure(served.cpu_ms.get(label), "{:.1f}") for label in codecs),
+        *(_figure(served.cores.get(label), "{:.2f}") for label in codecs),
+    ]
+
+
+def _figure(value: float | None, form: str) -> str:
+    return "" if value is None else form.format(value)
 
 
 def _page_cells(result: Result, codec: str) -> list[str]:

@@ -25,7 +25,7 @@ from nem2cdr.pages import page_count
 from nem2cdr.parallel import Workers, worker_count
 from nem2cdr_experiments.base import Experiment, NotApplicable
 from nem2cdr_experiments.codecs import ONE_CALL_LIMIT, Codec, Sizes
-from nem2cdr_experiments.cost import Cost, CostModel, CpuCost, cost, cpu_cost
+from nem2cdr_experiments.cost import Cost, CostModel, CpuCost, ServedCost, ServedCpu, cost, cpu_cost
 from nem2cdr_experiments.data import (
     DayRead,
     InMemory,
@@ -66,6 +66,8 @@ class Result(msgspec.Struct):
     # --thread-compat only: the gzip change against 00 the 2022 thread published (None: the
     # sources do not give it; see thread_compat.PUBLISHED_GZIP_CHANGE)
     published_gzip_change: float | None = None
+    # with a load run's measurements (--served-cpu): what the server spends on this response
+    served: ServedCost | None = None
 
 
 class Run(msgspec.Struct, omit_defaults=True):
@@ -77,6 +79,7 @@ class Run(msgspec.Struct, omit_defaults=True):
     experiments: list[Result]
     thread_compat: bool = False  # 00-07 as the 2022 script wrote them
     seed: int | None = None  # of their key order
+    served: ServedCpu | None = None  # the load run the served figures come from
 
     @property
     def failed(self) -> list[Result]:
