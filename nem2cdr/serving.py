@@ -8,7 +8,7 @@ for AEMO as secondary holder, whose ``servicePointId`` is the NMI. Each page is 
 converter's functions and the page is written by ``pages.write_page``, as convert's are.
 
 Requests are answered on the event loop, without threads: a page is a few SQLite reads and a
-conversion, and ``--workers`` adds processes for more cores.
+conversion, and ``--workers`` adds processes for more cores (``listeners``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 from starlette.applications import Starlette
@@ -34,6 +34,7 @@ from starlette.routing import Route
 from nem2cdr.cdr_model import ENCODER, IntervalReadsMode
 from nem2cdr.conversion import link_query
 from nem2cdr.encodings import Coding, Encoder, Levels, PageCache, choose
+from nem2cdr.listeners import supervise
 from nem2cdr.model import IntervalDay, Record
 from nem2cdr.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageError, check_page, write_page
 from nem2cdr.store import Selection, Store
@@ -465,17 +466,19 @@ def run(
     workers: int = 1,
     access_log: bool = False,
 ) -> None:
-    """Serve until interrupted, in ``workers`` processes (uvicorn's own process manager)."""
+    """Serve until interrupted: in this process, or in ``workers`` processes that each listen
+    on the address (``nem2cdr.listeners``: the kernel shares the connections among them)."""
     import uvicorn
 
     os.environ[_ENVIRONMENT] = msgspec.json.encode(options).decode()
-    uvicorn.run(
-        f"{__name__}:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="info" if access_log else "warning",
-        server_header=False,
-    )
+    config: dict[str, Any] = {
+        "app": f"{__name__}:app_from_environment",
+        "factory": True,
+        "access_log": access_log,
+        "log_level": "info" if access_log else "warning",
+        "server_header": False,
+    }
+    if workers > 1:
+        supervise(host, port, workers, config)
+    else:
+        uvicorn.run(host=host, port=port, **config)
