@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PENDING = "<!-- pending: API being built in issue 12 -->"
 # What the examples may read, linked into each page's working folder at the same relative path.
-SHARED = ["samples", "tests/data"]
+SHARED = ["samples", "tests/data", "benchmarks"]  # read-only inputs the pages name
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _EXIT = re.compile(r"^\[exit (\d+)\]$")
