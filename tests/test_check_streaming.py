@@ -50,6 +50,20 @@ def _comparable(found: list[Diagnostic]) -> list[tuple[str, str | None, str]]:
     return [(problem.code, problem.where, problem.message) for problem in found]
 
 
+LISTED = 1000  # docs/cli.md: the first 1,000 findings are listed, one CDR-E020 counts the rest
+
+
+def _listed(found: list[Diagnostic]) -> list[tuple[str, str | None, str]]:
+    """The whole-document check's findings as streaming check reports them: the oracle lists
+    them all, with no cap."""
+    every = _comparable(found)
+    if len(every) <= LISTED:
+        return every
+    more = len(every) - LISTED
+    counted = f"{more:,} more problems not listed (only the first {LISTED:,} are)"
+    return [*every[:LISTED], ("CDR-E020", "$", counted)]
+
+
 _NUMBERS = st.one_of(
     st.integers(-(10**20), 10**20),
     st.decimals(
@@ -146,7 +160,7 @@ def _textual(draw: st.DrawFn, text: bytes) -> bytes:
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(payloads(), st.integers(1, 97))
 def test_streaming_check_finds_what_the_whole_document_check_found(data: bytes, step: int) -> None:
-    expected = _comparable(reference_check(data))
+    expected = _listed(reference_check(data))
     assert _comparable(nem2cdr.check(data)) == expected
     stream = cast(BinaryIO, Trickle(data, step))  # no buffer: every read() is one short read
     assert _comparable(nem2cdr.check(stream)) == expected
