@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from nem2cdr.generator import generate
 from nem2cdr.listeners import SETTLING_SECONDS
-from tests.serve_helpers import HOLDER, Server, serving
+from tests.serve_helpers import HOLDER, NEM2CDR, Server, free_port, serving
 
 pytestmark = pytest.mark.slow  # starts server processes
 
@@ -100,3 +104,126 @@ def test_a_worker_that_ends_as_it_starts_stops_the_server(tmp_path: Path) -> Non
     log = server.log.read_text()
     assert "nem2cdr serve: a server process ended as it started (exit -9)" in log
     assert "Traceback" not in log
+
+
+def gone(pids: list[int]) -> bool:
+    """Every one of ``pids`` has ended (a zombie has: only its exit status is left)."""
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            return False
+    return True
+
+
+def ended_within(pids: list[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not gone(pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_ctrl_c_stops_every_worker_quietly(tmp_path: Path) -> None:
+    """Ctrl-C signals the whole process group: the workers as well as the parent."""
+    with serving([SAMPLE], tmp_path / "store.sqlite", *ARGUMENTS) as server:
+        workers = started(server, 2)
+    assert server.process.returncode == 0
+    assert ended_within(workers, 5)
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_sigterm_to_the_parent_alone_stops_every_worker(tmp_path: Path) -> None:
+    with serving([SAMPLE], tmp_path / "store.sqlite", *ARGUMENTS) as server:
+        workers = started(server, 2)
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=60)
+        assert ended_within(workers, 5)
+    assert server.process.returncode == 0
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_workers_of_a_parent_killed_outright_stop_too(tmp_path: Path) -> None:
+    """SIGKILL gives the parent no chance to stop them: they must not serve on alone."""
+    with serving([SAMPLE], tmp_path / "store.sqlite", *ARGUMENTS) as server:
+        workers = started(server, 2)
+        server.process.kill()
+        server.process.wait(timeout=60)
+        assert ended_within(workers, 30), "the workers serve on without their parent"
+
+
+def test_a_worker_that_cannot_open_the_store_says_so_in_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "store.sqlite"
+    with serving([SAMPLE], store, *ARGUMENTS) as server:
+        first = started(server, 2)
+        time.sleep(SETTLING_SECONDS)
+        store.unlink()  # the running workers keep their open store; a new one cannot
+        os.kill(first[0], signal.SIGKILL)
+        server.process.wait(timeout=60)
+    assert server.process.returncode == 1
+    log = server.log.read_text()
+    assert f"nem2cdr serve: {store}: no such store\n" in log
+    assert "Traceback" not in log
+
+
+def test_a_second_server_is_refused_the_port_of_one_still_reading_its_files(
+    tmp_path: Path,
+) -> None:
+    """The first server checked the port before reading its files, the second took it
+    meanwhile: the first must not join the second's sockets (SO_REUSEPORT would let it) and
+    answer on the same port from another store."""
+    large = tmp_path / "large.csv"
+    generate(large, nmis=40, days=365, interval=5)  # a second or two to read
+    port = free_port()
+    log = tmp_path / "first.log"
+    with open(log, "wb") as out:
+        first = subprocess.Popen(
+            [*command(large, tmp_path / "first.sqlite"), "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "reading" not in log.read_text():
+            assert time.monotonic() < deadline and first.poll() is None, log.read_text()
+            time.sleep(0.005)
+        first.send_signal(signal.SIGSTOP)  # past its check of the port, reading its file
+        second = subprocess.Popen(
+            [*command(SAMPLE, tmp_path / "second.sqlite"), "--port", str(port), "--workers", "2"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not listening(port):
+                assert time.monotonic() < deadline and second.poll() is None
+                time.sleep(0.05)
+            first.send_signal(signal.SIGCONT)
+            assert first.wait(timeout=120) == 1
+        finally:
+            os.killpg(second.pid, signal.SIGINT)
+            second.wait(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    text = log.read_text()
+    assert f"nem2cdr serve: cannot listen on 127.0.0.1:{port}: Address already in use" in text
+    assert "Traceback" not in text
+
+
+def command(source: Path, store: Path) -> list[str]:
+    return [str(NEM2CDR), "serve", str(source), "--store", str(store)]
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), 1):
+            return True
+    except OSError:
+        return False
