@@ -84,6 +84,13 @@ def test_served_columns_in_csv_and_the_80_column_table(tmp_path: Path) -> None:
     assert "served cores" in wide.stdout and "served figures measured by" in wide.stdout
 
 
+def one(twice: bool = False, **changed: object) -> str:
+    """A served-CPU file of one FULL gzip 6 response (two alike, ``twice``), ``changed``."""
+    response = {"interval_reads": "FULL", "coding": "gzip", "level": 6, "values": 1000}
+    response |= {"cpu_ms": 9.5, **changed}
+    return json.dumps({"measured": "x", "responses": [response] * (2 if twice else 1)})
+
+
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
@@ -92,6 +99,16 @@ def test_served_columns_in_csv_and_the_80_column_table(tmp_path: Path) -> None:
         (lambda p: os.mkfifo(p), "not a regular file"),
         (lambda p: p.write_bytes(b" " * (2 << 20)), "larger than"),
         (lambda p: None, "cannot read: No such file or directory"),
+        (lambda p: p.write_text(one(cpu_ms=-5)), "> 0.0 - at `$.responses[0].cpu_ms`"),
+        (lambda p: p.write_text(one(cpu_ms=0)), "> 0.0 - at `$.responses[0].cpu_ms`"),
+        (lambda p: p.write_text(one(values=0)), ">= 1 - at `$.responses[0].values`"),
+        (lambda p: p.write_text(one(values=-9)), ">= 1 - at `$.responses[0].values`"),
+        (lambda p: p.write_text(one(interval_reads="full")), "`$.responses[0].interval_reads`"),
+        (lambda p: p.write_text(one(coding="lzma")), "'lzma' - at `$.responses[0].coding`"),
+        (lambda p: p.write_text(one(level=None)), "gzip needs a level - at `$.responses[0]`"),
+        (lambda p: p.write_text(one(coding="identity")), "identity has no level"),
+        (lambda p: p.write_text(one(twice=True)), "responses[1] measures FULL gzip 6 again"),
+        (lambda p: p.write_text('{"measured": "x", "responses": []}'), "at `$.responses`"),
     ],
 )
 def test_a_bad_served_file_is_one_line_before_any_work(
