@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from nem2cdr.generator import generate
@@ -227,3 +228,29 @@ def listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_the_address_printed_for_an_ipv6_host_is_a_url_that_answers(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    options = ["--host", "::1", "--port", str(port), "--workers", "2", "--today", "2024-02-09"]
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [*command(SAMPLE, tmp_path / "store.sqlite"), *options],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "serving on " not in (text := log.read_text()):
+            assert time.monotonic() < deadline and server.poll() is None, text
+            time.sleep(0.05)
+        url = text.split("serving on ", 1)[1].split()[0]
+        assert url == f"http://[::1]:{port}/cds-au/v1"
+        time.sleep(3.0)  # the workers listening
+        answer = httpx.get(f"{url}/energy/electricity/servicepoints/usage", headers={"x-v": "1"})
+        assert answer.status_code == 200
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=60)
