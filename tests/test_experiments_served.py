@@ -82,6 +82,7 @@ def test_served_columns_in_csv_and_the_80_column_table(tmp_path: Path) -> None:
     assert "…" not in text.stdout
     wide = CliRunner().invoke(cli, [*args, "--wide"])
     assert "served cores" in wide.stdout and "served figures measured by" in wide.stdout
+    assert "the server's CPU per response and its cores (served)" in " ".join(wide.stdout.split())
 
 
 def one(twice: bool = False, **changed: object) -> str:
@@ -122,3 +123,12 @@ def test_a_bad_served_file_is_one_line_before_any_work(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"nem2cdr experiments: {path}: ")
     assert reason in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_run_without_08_to_10_says_so_instead_of_an_empty_served_table(tmp_path: Path) -> None:
+    path = load_run(tmp_path)
+    args = ["experiments", str(SAMPLE), "--only", "00,11", "--served-cpu", str(path)]
+    text = CliRunner().invoke(cli, args, env={"COLUMNS": "80"})
+    assert text.exit_code == 0
+    assert "served: none of the adopted standard's responses (08-10) ran" in text.stdout
+    assert "served: the server's CPU ms per response" not in text.stdout
