@@ -24,6 +24,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -64,7 +67,8 @@ def _worker(sock: socket.socket, config: dict[str, Any]) -> None:
 
     # Ctrl-C reaches every process of the terminal's group. uvicorn stops on it, then raises
     # it again once stopped, which would end the worker in a KeyboardInterrupt traceback;
-    # ignored, the worker simply ends (the parent stops the others with SIGTERM).
+    # ignored (from its start: ``_ignoring_sigint``), the worker simply ends (the parent
+    # stops the others with SIGTERM).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_stop_with_parent, daemon=True).start()
     uvicorn.Server(uvicorn.Config(**config)).run(sockets=[sock])
@@ -77,6 +81,27 @@ def _stop_with_parent() -> None:
     if parent is not None and parent.sentinel is not None:
         wait([parent.sentinel])  # readable when the parent has ended
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+@contextmanager
+def _ignoring_sigint(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """Processes started within ignore SIGINT from their first instruction (an ignored signal
+    stays ignored across exec, and Python leaves it so): a Ctrl-C while a worker imports would
+    end it in a KeyboardInterrupt traceback. This process still gets one sent meanwhile: it is
+    blocked, so it waits, and ``handler`` takes it once unblocked."""
+    # Started now if at all: starting it within would unblock SIGINT (it blocks and unblocks
+    # it around its own start), and a Ctrl-C then, ignored, would never stop this process.
+    resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    waiting = signal.SIGINT in signal.sigpending()  # ignoring it would drop it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if waiting:
+            handler(signal.SIGINT, None)
 
 
 def supervise(host: str, port: int, workers: int, config: dict[str, Any]) -> None:
@@ -98,7 +123,8 @@ def supervise(host: str, port: int, workers: int, config: dict[str, Any]) -> Non
 
     def start(at: int) -> tuple[BaseProcess, float]:
         process = context.Process(target=_worker, args=(sockets[at], config), daemon=False)
-        process.start()
+        with _ignoring_sigint(stop):
+            process.start()
         return process, time.monotonic()
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -254,3 +254,31 @@ def test_the_address_printed_for_an_ipv6_host_is_a_url_that_answers(tmp_path: Pa
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=60)
+
+
+@pytest.mark.parametrize("delay", [0.02, 0.05, 0.1, 0.2, 0.3])
+def test_ctrl_c_while_the_workers_start_is_quiet_too(tmp_path: Path, delay: float) -> None:
+    """The workers import for a few hundred ms after the parent's last line: a Ctrl-C then
+    must not end one of them in a KeyboardInterrupt traceback."""
+    store = tmp_path / "store.sqlite"
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [*command(SAMPLE, store), "--port", str(free_port()), "--workers", "2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "serving on " not in log.read_text():
+            assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+            time.sleep(0.002)
+        time.sleep(delay)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=60)
+    time.sleep(0.5)  # the workers' last words
+    assert "Traceback" not in log.read_text()
+    # 130: the Ctrl-C came before the workers were started ("nem2cdr: interrupted").
+    assert server.returncode in (0, 130)
