@@ -180,24 +180,13 @@ def test_a_second_server_is_refused_the_port_of_one_still_reading_its_files(
     generate(large, nmis=40, days=365, interval=5)  # a second or two to read
     port = free_port()
     log = tmp_path / "first.log"
-    with open(log, "wb") as out:
-        first = subprocess.Popen(
-            [*command(large, tmp_path / "first.sqlite"), "--port", str(port), "--workers", "2"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    first = launch([large, tmp_path / "first.sqlite", "--port", str(port), "--workers", "2"], log)
     try:
-        deadline = time.monotonic() + 60
-        while "reading" not in log.read_text():
-            assert time.monotonic() < deadline and first.poll() is None, log.read_text()
-            time.sleep(0.005)
+        wait_for("reading", log, first)
         first.send_signal(signal.SIGSTOP)  # past its check of the port, reading its file
-        second = subprocess.Popen(
-            [*command(SAMPLE, tmp_path / "second.sqlite"), "--port", str(port), "--workers", "2"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        second_store = tmp_path / "second.sqlite"
+        second = launch(
+            [SAMPLE, second_store, "--port", str(port), "--workers", "2"], tmp_path / "second.log"
         )
         try:
             deadline = time.monotonic() + 60
@@ -218,8 +207,26 @@ def test_a_second_server_is_refused_the_port_of_one_still_reading_its_files(
     assert "Traceback" not in text
 
 
-def command(source: Path, store: Path) -> list[str]:
-    return [str(NEM2CDR), "serve", str(source), "--store", str(store)]
+def launch(arguments: list[str | Path], log: Path) -> subprocess.Popen[bytes]:
+    """``nem2cdr serve SOURCE --store STORE OPTIONS`` in a process group of its own (a
+    terminal's Ctrl-C reaches all of it), its output in ``log``."""
+    source, store, *options = map(str, arguments)
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [NEM2CDR, "serve", source, "--store", store, *options],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_for(text: str, log: Path, process: subprocess.Popen[bytes]) -> str:
+    """The log once it holds ``text``."""
+    deadline = time.monotonic() + 60
+    while text not in (written := log.read_text()):
+        assert time.monotonic() < deadline and process.poll() is None, written
+        time.sleep(0.002)
+    return written
 
 
 def listening(port: int) -> bool:
@@ -234,18 +241,9 @@ def test_the_address_printed_for_an_ipv6_host_is_a_url_that_answers(tmp_path: Pa
     port = free_port()
     log = tmp_path / "serve.log"
     options = ["--host", "::1", "--port", str(port), "--workers", "2", "--today", "2024-02-09"]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [*command(SAMPLE, tmp_path / "store.sqlite"), *options],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = launch([SAMPLE, tmp_path / "store.sqlite", *options], log)
     try:
-        deadline = time.monotonic() + 60
-        while "serving on " not in (text := log.read_text()):
-            assert time.monotonic() < deadline and server.poll() is None, text
-            time.sleep(0.05)
+        text = wait_for("serving on ", log, server)
         url = text.split("serving on ", 1)[1].split()[0]
         assert url == f"http://[::1]:{port}/cds-au/v1"
         time.sleep(3.0)  # the workers listening
@@ -262,18 +260,9 @@ def test_ctrl_c_while_the_workers_start_is_quiet_too(tmp_path: Path, delay: floa
     must not end one of them in a KeyboardInterrupt traceback."""
     store = tmp_path / "store.sqlite"
     log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [*command(SAMPLE, store), "--port", str(free_port()), "--workers", "2"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = launch([SAMPLE, store, "--port", str(free_port()), "--workers", "2"], log)
     try:
-        deadline = time.monotonic() + 60
-        while "serving on " not in log.read_text():
-            assert time.monotonic() < deadline and server.poll() is None, log.read_text()
-            time.sleep(0.002)
+        wait_for("serving on ", log, server)
         time.sleep(delay)
     finally:
         os.killpg(server.pid, signal.SIGINT)
