@@ -196,8 +196,7 @@ def test_a_second_server_is_refused_the_port_of_one_still_reading_its_files(
             first.send_signal(signal.SIGCONT)
             assert first.wait(timeout=120) == 1
         finally:
-            os.killpg(second.pid, signal.SIGINT)
-            second.wait(timeout=60)
+            interrupt(second)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(first.pid, signal.SIGKILL)
@@ -205,6 +204,17 @@ def test_a_second_server_is_refused_the_port_of_one_still_reading_its_files(
     text = log.read_text()
     assert f"nem2cdr serve: cannot listen on 127.0.0.1:{port}: Address already in use" in text
     assert "Traceback" not in text
+
+
+def interrupt(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C, as a terminal sends it; the whole group killed if it does not end."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # not left serving after a failed test
+        process.wait()
+        raise
 
 
 def launch(arguments: list[str | Path], log: Path) -> subprocess.Popen[bytes]:
@@ -250,8 +260,7 @@ def test_the_address_printed_for_an_ipv6_host_is_a_url_that_answers(tmp_path: Pa
         answer = httpx.get(f"{url}/energy/electricity/servicepoints/usage", headers={"x-v": "1"})
         assert answer.status_code == 200
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=60)
+        interrupt(server)
 
 
 @pytest.mark.parametrize("delay", [0.02, 0.05, 0.1, 0.2, 0.3])
@@ -265,8 +274,7 @@ def test_ctrl_c_while_the_workers_start_is_quiet_too(tmp_path: Path, delay: floa
         wait_for("serving on ", log, server)
         time.sleep(delay)
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=60)
+        interrupt(server)
     time.sleep(0.5)  # the workers' last words
     assert "Traceback" not in log.read_text()
     # 130: the Ctrl-C came before the workers were started ("nem2cdr: interrupted").
