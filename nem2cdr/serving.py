@@ -37,7 +37,7 @@ from nem2cdr.encodings import Coding, Encoder, Levels, PageCache, choose
 from nem2cdr.listeners import supervise
 from nem2cdr.model import IntervalDay, Record
 from nem2cdr.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageError, check_page, write_page
-from nem2cdr.store import Selection, Store
+from nem2cdr.store import Selection, Store, StoreError
 from nem2cdr.usage import (
     DEFAULT_NAMESPACE,
     ConvertOptions,
@@ -446,7 +446,12 @@ def app_from_environment() -> Starlette:
     text = os.environ.get(_ENVIRONMENT)
     if text is None:
         raise RuntimeError(f"{_ENVIRONMENT} is not set: start the server with nem2cdr serve")
-    return create_app(msgspec.json.decode(text, type=ServeOptions))
+    try:
+        return create_app(msgspec.json.decode(text, type=ServeOptions))
+    except StoreError as exc:
+        # A worker started again after its store was moved away: one line, not a traceback
+        # (the supervisor then stops the server: another start would fail the same way).
+        raise SystemExit(f"nem2cdr serve: {exc}") from None
 
 
 def check_address(host: str, port: int) -> None:

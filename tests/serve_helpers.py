@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -56,13 +58,15 @@ def serving(paths: list[Path], store: Path, *options: str) -> Iterator[Server]:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # a group of its own, for Ctrl-C to reach all of it
         )
     server = Server(f"http://127.0.0.1:{port}", process, log)
     try:
         _wait_until_listening(server)
         yield server
     finally:
-        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):  # ended already, workers and all
+            os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: every process
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -82,6 +82,14 @@ def test_served_columns_in_csv_and_the_80_column_table(tmp_path: Path) -> None:
     assert "…" not in text.stdout
     wide = CliRunner().invoke(cli, [*args, "--wide"])
     assert "served cores" in wide.stdout and "served figures measured by" in wide.stdout
+    assert "the server's CPU per response and its cores (served)" in " ".join(wide.stdout.split())
+
+
+def one(twice: bool = False, **changed: object) -> str:
+    """A served-CPU file of one FULL gzip 6 response (two alike, ``twice``), ``changed``."""
+    response = {"interval_reads": "FULL", "coding": "gzip", "level": 6, "values": 1000}
+    response |= {"cpu_ms": 9.5, **changed}
+    return json.dumps({"measured": "x", "responses": [response] * (2 if twice else 1)})
 
 
 @pytest.mark.parametrize(
@@ -92,6 +100,16 @@ def test_served_columns_in_csv_and_the_80_column_table(tmp_path: Path) -> None:
         (lambda p: os.mkfifo(p), "not a regular file"),
         (lambda p: p.write_bytes(b" " * (2 << 20)), "larger than"),
         (lambda p: None, "cannot read: No such file or directory"),
+        (lambda p: p.write_text(one(cpu_ms=-5)), "> 0.0 - at `$.responses[0].cpu_ms`"),
+        (lambda p: p.write_text(one(cpu_ms=0)), "> 0.0 - at `$.responses[0].cpu_ms`"),
+        (lambda p: p.write_text(one(values=0)), ">= 1 - at `$.responses[0].values`"),
+        (lambda p: p.write_text(one(values=-9)), ">= 1 - at `$.responses[0].values`"),
+        (lambda p: p.write_text(one(interval_reads="full")), "`$.responses[0].interval_reads`"),
+        (lambda p: p.write_text(one(coding="lzma")), "'lzma' - at `$.responses[0].coding`"),
+        (lambda p: p.write_text(one(level=None)), "gzip needs a level - at `$.responses[0]`"),
+        (lambda p: p.write_text(one(coding="identity")), "identity has no level"),
+        (lambda p: p.write_text(one(twice=True)), "responses[1] measures FULL gzip 6 again"),
+        (lambda p: p.write_text('{"measured": "x", "responses": []}'), "at `$.responses`"),
     ],
 )
 def test_a_bad_served_file_is_one_line_before_any_work(
@@ -105,3 +123,12 @@ def test_a_bad_served_file_is_one_line_before_any_work(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"nem2cdr experiments: {path}: ")
     assert reason in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_run_without_08_to_10_says_so_instead_of_an_empty_served_table(tmp_path: Path) -> None:
+    path = load_run(tmp_path)
+    args = ["experiments", str(SAMPLE), "--only", "00,11", "--served-cpu", str(path)]
+    text = CliRunner().invoke(cli, args, env={"COLUMNS": "80"})
+    assert text.exit_code == 0
+    assert "served: none of the adopted standard's responses (08-10) ran" in text.stdout
+    assert "served: the server's CPU ms per response" not in text.stdout

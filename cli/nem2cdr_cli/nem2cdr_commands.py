@@ -710,7 +710,8 @@ def serve(
         levels=Levels(gzip=gzip_level, br=br_level, zstd=zstd_level),
         cache_bytes=cache_mb << 20,
     )
-    click.echo(f"serving on http://{host}:{port}/cds-au/v1 (Ctrl-C stops)", err=True)
+    where = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
+    click.echo(f"serving on http://{where}:{port}/cds-au/v1 (Ctrl-C stops)", err=True)
     run(options, host=host, port=port, workers=workers, access_log=access_log)
 
 

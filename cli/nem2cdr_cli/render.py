@@ -109,7 +109,8 @@ def _experiments_table(run: Run) -> None:
         caption=f"bytes (change against 00); on {codec}: Mbit/s and AUD/year of the "
         "thread's cost model, the plain model, the first page at 25 and 1000 records, the CPU "
         f"to encode and compress one response and the cores for {run.cost_model.requests:,} "
-        "requests/s compressing on the fly",
+        "requests/s compressing on the fly"
+        + ("; the server's CPU per response and its cores (served)" if run.served else ""),
     )
     grid.add_column("id")
     grid.add_column("name")
@@ -218,7 +219,9 @@ def _codec_groups(run: Run) -> list[list[str]]:
 def _served_narrow(run: Run, out: Console) -> None:
     """--served-cpu: what ``nem2cdr serve`` spends on the standard's responses (08-10)."""
     served = [result for result in run.experiments if result.served is not None]
-    for labels in _codec_groups(run):
+    if not served:  # a table of headers only would read as figures left out
+        out.print("served: none of the adopted standard's responses (08-10) ran")
+    for labels in _codec_groups(run) if served else []:
         table = _narrow_table()
         table.add_column("id")
         for label in labels:

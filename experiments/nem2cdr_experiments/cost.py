@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -80,18 +81,32 @@ class ServedResponse(msgspec.Struct, frozen=True, kw_only=True):
     """One measured response of ``nem2cdr serve``: the server's CPU time per response (user +
     system time of all its processes over a load run, per response answered)."""
 
-    interval_reads: str  # "NONE", "MIN_30" or "FULL"
-    coding: str  # Content-Encoding: "gzip", "br", "zstd" or "identity"
+    interval_reads: Literal["NONE", "MIN_30", "FULL"]
+    coding: Literal["identity", "gzip", "br", "zstd"]  # its Content-Encoding
     level: int | None  # the coding's level (None for identity)
-    values: int  # interval values the response covers: what the server reads for it
-    cpu_ms: float
+    values: Annotated[int, msgspec.Meta(ge=1)]  # interval values it covers: what is read
+    cpu_ms: Annotated[float, msgspec.Meta(gt=0)]
+
+    def __post_init__(self) -> None:
+        if (self.coding == "identity") != (self.level is None):
+            # A mistaken level would only never match a codec: empty cells, no reason why.
+            wrong = "has no level" if self.coding == "identity" else "needs a level"
+            raise ValueError(f"{self.coding} {wrong}")
 
 
 class ServedCpu(msgspec.Struct, frozen=True, kw_only=True):
     """A load run's measurements (``python -m benchmarks.load_serve --served-out FILE``)."""
 
     measured: str  # where, when and how: shown beside the figures
-    responses: list[ServedResponse]
+    responses: Annotated[list[ServedResponse], msgspec.Meta(min_length=1)]
+
+    def __post_init__(self) -> None:
+        seen: set[tuple[str, str, int | None]] = set()
+        for at, response in enumerate(self.responses):
+            key = (response.interval_reads, response.coding, response.level)
+            if key in seen:  # which of two figures would count is anyone's guess
+                raise ValueError(f"responses[{at}] measures {' '.join(map(str, key))} again")
+            seen.add(key)
 
     def ms_per_value(self, interval_reads: str, codec_name: str, level: int) -> float | None:
         """The server's CPU per interval value for a response of this mode in this codec at
