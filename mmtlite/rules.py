@@ -210,13 +210,15 @@ _TOUCHED = _Scope(
     mates=_MATES,
     flagged="local AS f",
 )
-# A first master list (``meters`` empty): judged from its rows, which have no index by site.
+# A first master list (``meters`` empty): judged from its rows, copied in site order (the
+# order of ``meters``, ``verdict`` and ``site_first``) to ``listed``, so every step reads them in
+# that order and each lookup walks its table forwards; its own facts are found by MSN.
 _FIRST = _Scope(
-    listed="list_mmt AS l",
-    used="SELECT DISTINCT dmc_id FROM list_mmt",
+    listed="listed AS l",
+    used="SELECT DISTINCT dmc_id FROM listed",
     judged="list_mmt",
-    devices="list_mmt AS m CROSS JOIN bad_devices AS b ON b.dmc_id = m.dmc_id",
-    mates="list_mmt AS m CROSS JOIN site_first AS s ON s.site_id = m.site_id",
+    devices="listed AS m CROSS JOIN bad_devices AS b ON b.dmc_id = m.dmc_id",
+    mates="listed AS m CROSS JOIN site_first AS s ON s.site_id = m.site_id",
     flagged="",
 )
 
@@ -335,26 +337,29 @@ def _first(
 ) -> dict[Change, int]:
     """A first master list (``meters`` empty, so no tranche either): every meter is judged
     from the lists and inserted once, with its status, in site order; then indexed (a sort
-    is several times faster than a million random inserts into each index). Half the work
-    of inserting every meter as eligible and updating most of them."""
+    is several times faster than a million random inserts into each index). About half the
+    time of inserting every meter as eligible and then updating those the rules judge."""
     execute = connection.execute
     for name in METER_INDEXES:
         execute(f"DROP INDEX {name}")
-    _verdicts(connection, made, _FIRST)
-    judged = (
-        f"{_STATUS} AS status, v.reason AS reason, v.code AS code, v.via AS via, "
-        "v.file_id AS file_id FROM list_mmt AS l "
-        "LEFT JOIN verdict AS v ON v.site_id = l.site_id AND v.msn = l.msn"
+    made.append("listed")
+    execute(
+        "CREATE TEMP TABLE listed AS SELECT site_id, msn, dmc_id, mpxn FROM list_mmt "
+        "ORDER BY site_id, msn"
     )
+    _verdicts(connection, made, _FIRST)
+    verdict = "LEFT JOIN verdict AS v ON v.site_id = l.site_id AND v.msn = l.msn"
+    # In the order of ``listed``: appended to ``meters``, walking ``verdict`` forwards.
     execute(
         "INSERT INTO meters (site_id, msn, dmc_id, mpxn, status, reason, code, via, file_id) "
-        f"SELECT l.site_id, l.msn, l.dmc_id, l.mpxn, {judged} ORDER BY l.site_id, l.msn"
+        f"SELECT l.site_id, l.msn, l.dmc_id, l.mpxn, {_STATUS}, v.reason, v.code, v.via, "
+        f"v.file_id FROM listed AS l {verdict}"
     )
-    # The master list is in MSN order, the history's: its rows are appended.
+    # Sorted into the history's order (MSN): its rows are appended.
     execute(
         "INSERT INTO history (msn, eval_id, status, reason, code, via, file_id) "
-        f"SELECT msn, ?, status, reason, code, via, coalesce(file_id, ?) FROM "
-        f"(SELECT l.msn, {judged})",
+        f"SELECT l.msn, ?, {_STATUS}, v.reason, v.code, v.via, coalesce(v.file_id, ?) "
+        f"FROM listed AS l {verdict} ORDER BY l.msn",
         (eval_id, file_id),
     )
     for statement in METER_INDEXES.values():
@@ -397,13 +402,19 @@ def _verdicts(connection: sqlite3.Connection, made: list[str], scope: _Scope) ->
         FROM {scope.devices}
         WHERE m.msn NOT IN ({left_the_list})"""
     )
-    made.append("site_first")
+    _temp(
+        connection,
+        made,
+        "site_first",
+        "site_id TEXT, excluding INTEGER, first TEXT, p INTEGER, reason TEXT, code TEXT, "
+        "via TEXT, file_id INTEGER, PRIMARY KEY (site_id, excluding)",
+    )
     execute(
         # The site's first cause: by rank, code, MSN (joined by char(1), which sorts before any
         # character a code or an MSN may hold, so "NC0" comes before "NC01").
-        f"""CREATE TEMP TABLE site_first AS
-        SELECT site_id, min(p || char(1) || code || char(1) || msn), p, reason, code,
-            msn AS via, file_id, p <= {_LAST_EXCLUDING} AS excluding
+        f"""INSERT INTO site_first
+        SELECT site_id, p <= {_LAST_EXCLUDING}, min(p || char(1) || code || char(1) || msn), p,
+            reason, code, msn, file_id
         FROM facts WHERE site_wide GROUP BY site_id, p <= {_LAST_EXCLUDING}"""
     )
     made.append("verdict")
@@ -420,8 +431,7 @@ def _verdicts(connection: sqlite3.Connection, made: list[str], scope: _Scope) ->
     )
     mates = f"""INSERT OR IGNORE INTO verdict
         SELECT m.site_id, m.msn, ?, s.reason, s.code, s.via, s.file_id
-        FROM {scope.mates} AND m.msn <> s.via
-        WHERE s.p <= {_LAST_EXCLUDING} = ?"""
+        FROM {scope.mates} AND s.excluding = ? AND m.msn <> s.via"""
     for rank in range(1, _LAST_EXCLUDING):
         execute(own, (rank,))
     execute(mates, (_LAST_EXCLUDING, True))
