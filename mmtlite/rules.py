@@ -143,7 +143,12 @@ def evaluate(
         else:
             scope = EVERY_METER if touched is None else _scope(connection, made, touched)
             _temp(connection, made, "fresh", "msn TEXT PRIMARY KEY")
-            _temp(connection, made, "gone", "msn TEXT PRIMARY KEY")
+            _temp(
+                connection,
+                made,
+                "gone",
+                "msn TEXT PRIMARY KEY, site_id TEXT, status TEXT, kept INTEGER",
+            )
             left = _reconcile(
                 connection, eval_id, file_id, scope, new_meters, gone_meters, moved_meters
             )
@@ -287,24 +292,30 @@ def _reconcile(
     execute = connection.execute
     changes: dict[Change, int] = {}
     if gone_meters:
+        # Read once, with what the steps below need: each then reads ``gone`` alone.
         among = "meters" if scope is EVERY_METER else "touched CROSS JOIN meters AS m USING (msn)"
         execute(
-            f"INSERT INTO gone SELECT msn FROM {among} WHERE in_list "
-            "AND msn NOT IN (SELECT msn FROM list_mmt)"
+            "INSERT INTO gone SELECT msn, site_id, status, msn IN (SELECT msn FROM tranche_meters) "
+            f"FROM {among} WHERE in_list AND msn NOT IN (SELECT msn FROM list_mmt)"
         )
-        outside = "msn IN (SELECT msn FROM gone) AND msn NOT IN (SELECT msn FROM tranche_meters)"
         execute(
             "INSERT INTO history (msn, eval_id, old_status, status, reason, code, file_id) "
-            f"SELECT msn, ?, status, NULL, ?, ?, ? FROM meters WHERE {outside}",
+            "SELECT msn, ?, status, NULL, ?, ?, ? FROM gone WHERE NOT kept",
             (eval_id, *LEFT_THE_LIST, file_id),
         )
-        for old, count in execute(
-            f"SELECT status, count(*) FROM meters WHERE {outside} GROUP BY 1"
-        ):
+        for old, count in execute("SELECT status, count(*) FROM gone WHERE NOT kept GROUP BY 1"):
             changes[Change(old, None)] = count
-        execute(f"DELETE FROM meters WHERE {outside}")
-        # What is left of them is in a tranche: kept, and its leaving becomes a conflict.
-        execute("UPDATE meters SET in_list = 0 WHERE msn IN (SELECT msn FROM gone)")
+        # By key, in the table's order: the table and most of its indexes are walked forwards
+        # (by MSN, a tenth of a million meters took twice as long).
+        execute(
+            "DELETE FROM meters INDEXED BY sqlite_autoindex_meters_1 WHERE (site_id, msn) IN "
+            "(SELECT site_id, msn FROM gone WHERE NOT kept)"
+        )
+        # The ones in a tranche are kept, and their leaving becomes a conflict.
+        execute(
+            "UPDATE meters SET in_list = 0 WHERE (site_id, msn) IN "
+            "(SELECT site_id, msn FROM gone WHERE kept)"
+        )
     if new_meters:  # a tranche meter back in the list, maybe at another site
         execute(
             "UPDATE meters SET in_list = 1, site_id = l.site_id, dmc_id = l.dmc_id, "
