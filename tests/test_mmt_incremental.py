@@ -21,10 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmtlite import rules
-from mmtlite.categories import CATEGORIES
 from mmtlite.loader import Options, load
 from mmtlite.tranches import TrancheError, select_tranche
-from tests.mmt_helpers import Files, meter, reading
+from tests.mmt_helpers import Files, fact, meter, reading, removal
 
 MSNS = tuple(f"M{n:0{5 + n % 3}d}" for n in range(14))  # of several lengths: sort order
 SITES = ("S1", "S2", "S10", "S3", "S4")
@@ -32,7 +31,6 @@ DEVICES = ("DA", "DA", "DB", "DC")  # DA on both lists, DB not on the EPCL, DC n
 CODES = ("SW", "LC")  # site-wide, local
 TODO_CODES = ("T1", "T10")
 FACT_LISTS = ("NONCOMM", "MANEXCL", "TODO", "STATUSCHG")
-DATE = "20240101"
 # Up to 14 meters: a REMOVE of 3 would otherwise be a mass delete; tested elsewhere.
 FORCED = Options(force=True)
 
@@ -48,21 +46,6 @@ class Step:
     action: str = ""
     entries: Mapping[str, Place | str] = field(default_factory=dict)
     size: int = 0
-
-
-def removal(category: str, key: str) -> tuple[str, ...]:
-    return (key, *[""] * (len(CATEGORIES[category].columns) - 1), "REMOVE")
-
-
-def fact(category: str, msn: str, code: str, action: str) -> tuple[str, ...]:
-    if action == "REMOVE":
-        return removal(category, msn)
-    return {
-        "NONCOMM": (msn, code, DATE, action),
-        "MANEXCL": (msn, code, "manual", action),
-        "STATUSCHG": (msn, code, DATE, action),
-        "TODO": (msn, code, "work", "", action),
-    }[category]
 
 
 def rows(step: Step) -> list[tuple[str, ...]]:
