@@ -82,7 +82,11 @@ def open_file(database: Path, *, create: bool = False) -> sqlite3.Connection:
         # Loads insert in key order, touching few pages at a time: 16 MiB of page cache is as
         # fast as 64 (measured at a million rows) and keeps a big load's peak memory down.
         connection.execute("PRAGMA cache_size = -16384")
-        connection.execute("PRAGMA temp_store = MEMORY")
+        # The rules' temporary tables and sorts (a first million-meter list: a few hundred MB)
+        # go to a file beyond 96 MiB of cache instead of all into memory: a first load's peak
+        # went from 405 to 277 MB, and was no slower (measured in turns on a busy machine).
+        connection.execute("PRAGMA temp_store = FILE")
+        connection.execute("PRAGMA temp.cache_size = -98304")
     except sqlite3.Error as exc:
         connection.close()
         raise explained(database, exc) from None
