@@ -3,6 +3,8 @@
 - ``MMT`` sequence 1: the generator's complete (ALL) master list of ``meters`` meters;
 - ``MMT`` sequence 2: ``ADD`` of ``changes`` new meters (copies of existing rows under new MSNs);
 - ``MMT`` sequence 3: ``REMOVE`` of ``changes`` existing meters;
+- the generator's DMCT and EPCL of the same world (most devices on both: most meters become
+  eligible, so a tranche can be selected);
 - ``rows.psv``: the master list's rows as the ``sqlite3`` shell's ``.import`` takes them (the
   table's columns: the action dropped, ``file_id`` 1 added).
 
@@ -29,6 +31,7 @@ class MmtFiles(msgspec.Struct, frozen=True):
     master: Path  # ALL, sequence 1
     add: Path  # sequence 2
     remove: Path  # sequence 3
+    devices: tuple[Path, Path]  # DMCT and EPCL, sequence 1
     import_rows: Path
 
 
@@ -43,6 +46,7 @@ def mmt_files(meters: int = 1_000_000, changes: int = 100_000) -> MmtFiles:
         folder / f"MMT_BUILD_{CREATED}.csv",
         folder / "MMT_BUILD_20240102090000.csv",
         folder / "MMT_BUILD_20240103090000.csv",
+        (folder / "DMCT_BUILD_20240101090000.csv", folder / "EPCL_BUILD_20240101090000.csv"),
         folder / "rows.psv",
     )
     if names.import_rows.exists():
@@ -63,8 +67,11 @@ def _make(folder: Path, meters: int, changes: int) -> None:
     from mmtlite.fileformat import write
     from mmtlite.generator import generate
 
-    [master] = [file for file in generate(meters, created=CREATED) if file.category == "MMT"]
+    made = {file.category: file for file in generate(meters, created=CREATED)}
+    master = made["MMT"]
     (folder / f"MMT_BUILD_{CREATED}.csv").write_bytes(master.content)
+    for category in ("DMCT", "EPCL"):
+        (folder / f"{category}_BUILD_{CREATED}.csv").write_bytes(made[category].content)
     lines = master.content.decode().split("\n")[1:-2]  # the detail rows
     fields = [line.split("|") for line in lines[:changes]]
     # New meters: existing rows under new MSNs ("N" + the MSN is still 6-20 letters/digits).

@@ -47,6 +47,9 @@ class MassDelete(Exception):
 class Applied(msgspec.Struct):
     counts: Counts
     notes: list[str]  # said in the log message
+    # The first key column (the MSN, in the lists keyed by it) of the rows removed, or of the
+    # REMOVE rows (some may have named nothing); the rows added or changed carry the file_id.
+    removed_keys: list[str]
 
 
 def known_codes(connection: sqlite3.Connection) -> set[str]:
@@ -85,7 +88,8 @@ def apply(
     complete = parsed.complete and bool(last)
     if complete:
         adds = last
-        removed = table.remove_all_but(last, parsed.rejected_keys) if before else 0
+        removed_keys = table.remove_all_but(last, parsed.rejected_keys) if before else []
+        removed = len(removed_keys)
     else:
         if spec.has_action:
             adds = [row for row in last if row.action == ADD]
@@ -93,6 +97,7 @@ def apply(
         else:
             adds, removes = last, []
         removed = table.delete(removes)
+        removed_keys = [row.key.split(row.delimiter)[0] for row in removes]
         if removed < len(removes):
             notes.append(f"{len(removes) - removed:,} REMOVE rows named keys not in the list")
     # One guard for every way of deleting: a complete list's absent keys and REMOVE rows alike.
@@ -115,7 +120,9 @@ def apply(
         table.insert(adds)  # nothing to collide with: the plain, faster statement
     written = connection.total_changes - changes
     added = table.count() - (before - removed)
-    return Applied(Counts(added=added, changed=written - added, removed=removed), notes)
+    return Applied(
+        Counts(added=added, changed=written - added, removed=removed), notes, removed_keys
+    )
 
 
 def _in_key_order(parsed: ParsedFile, rows: list[Row]) -> list[Row]:
@@ -178,8 +185,9 @@ class _Table:
         )
         return self.connection.total_changes - changes
 
-    def remove_all_but(self, rows: list[Row], kept: set[str]) -> int:
-        """Remove every row whose key is not in ``rows`` nor in ``kept``; how many."""
+    def remove_all_but(self, rows: list[Row], kept: set[str]) -> list[str]:
+        """Remove every row whose key is not in ``rows`` nor in ``kept``; the first key
+        column of each."""
         incoming = f"incoming_{self.name}"
         key_columns = ", ".join(f"{name} TEXT NOT NULL" for name in self.spec.key)
         self.connection.execute(
@@ -195,12 +203,13 @@ class _Table:
                 f"INSERT OR IGNORE INTO {incoming} VALUES ({marks})",
                 (key.split(delimiter) for key in sorted(kept)),
             )
-            changes = self.connection.total_changes
-            self.connection.execute(
-                f"DELETE FROM {self.name} WHERE ({self.key}) NOT IN (SELECT {self.key} FROM "
-                f"{incoming})"
-            )
-            removed = self.connection.total_changes - changes
+            removed = [
+                key
+                for (key,) in self.connection.execute(
+                    f"DELETE FROM {self.name} WHERE ({self.key}) NOT IN (SELECT {self.key} "
+                    f"FROM {incoming}) RETURNING {self.spec.key[0]}"
+                )
+            ]
         finally:
             self.connection.execute(f"DROP TABLE temp.{incoming}")
         return removed

@@ -32,8 +32,8 @@ from mmtlite.activity import (
     Counts,
     LoadEntry,
 )
-from mmtlite.applying import MassDelete, apply, reject_unknown_codes
-from mmtlite.categories import CATEGORIES, INBOUND, STAMP_FORMAT
+from mmtlite.applying import Applied, MassDelete, apply, reject_unknown_codes
+from mmtlite.categories import CATEGORIES, INBOUND, STAMP_FORMAT, Category
 from mmtlite.codes import C_BUDGET, C_OUTBOUND, C_UNREADABLE
 from mmtlite.db import explaining, transaction
 from mmtlite.errors import BadArgument
@@ -318,13 +318,15 @@ class _Loading:
                     max_delete=self.options.max_delete,
                     force=self.options.force,
                 )
+                # The rows are in their table now: a big list's Python objects (~200 MB for a
+                # million meters) are let go before the rules take memory of their own.
+                for held in (rows, parsed.rows, parsed.by_key):
+                    held.clear()
                 applied.counts.rows_read = parsed.detail_rows
                 applied.counts.rejected = rejected
                 result.counts = applied.counts
                 result.outcome = LOADED_WITH_ERRORS if errors else LOADED
-                result.evaluation = _evaluate(
-                    self.connection, spec.name, applied.counts, file_id, self.run_id
-                )
+                result.evaluation = _evaluate(self.connection, spec, applied, file_id, self.run_id)
                 notes = [*_future(parsed), *([verdict.forced] if verdict.forced else [])]
                 notes += applied.notes
                 if result.evaluation is not None:
@@ -393,9 +395,11 @@ RESPONSES = ("DCCRESP", "CSRESP", "MDMRESP")
 
 
 def _evaluate(
-    connection: sqlite3.Connection, category: str, counts: Counts, file_id: int, run_id: int
+    connection: sqlite3.Connection, spec: Category, applied: Applied, file_id: int, run_id: int
 ) -> rules.Evaluation | None:
-    """Re-evaluate the rules after a file changed its list (docs/mmtlite.md: after every load)."""
+    """Re-evaluate the rules after a file changed its list (docs/mmtlite.md: after every load):
+    after the master list or a fact list, only the meters it touched and their sites."""
+    counts, category = applied.counts, spec.name
     if not (counts.added or counts.changed or counts.removed):
         return None
     name = connection.execute("SELECT name FROM ledger WHERE file_id = ?", (file_id,)).fetchone()
@@ -413,6 +417,8 @@ def _evaluate(
             connection, trigger, file_id=file_id, run_id=run_id, verdicts=False, tranches=tranches
         )
     master = category == "MMT"
+    keyed_by_msn = spec.key == ("msn",)  # the device lists and the codes: every meter
+    touched = rules.Touched(list_table(spec), file_id, applied.removed_keys)
     return rules.evaluate(
         connection,
         trigger,
@@ -421,6 +427,7 @@ def _evaluate(
         new_meters=master and counts.added > 0,
         gone_meters=master and counts.removed > 0,
         moved_meters=master and counts.changed > 0,
+        touched=touched if keyed_by_msn else None,
     )
 
 

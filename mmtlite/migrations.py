@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from mmtlite import schema
@@ -22,17 +23,19 @@ from mmtlite.db import (
 from mmtlite.rules import evaluate
 
 
-def connect(database: Path, *, create: bool = True, check: bool = False) -> sqlite3.Connection:
+def connect(
+    database: Path, *, create: bool = True, check: bool | Sequence[str] = False
+) -> sqlite3.Connection:
     """Open the database (created on first use with ``create``, else it must exist);
-    autocommit, transactions are explicit. ``check``: SQLite's quick check of every page
-    first (the writers that change lists or tranches; ``db`` says what it costs)."""
+    autocommit, transactions are explicit. ``check``: SQLite's quick check first, of every
+    page (True) or of these tables (the writers; ``db`` says what it costs)."""
     if create and not database.exists():
         _create(database)
     connection = open_file(database)
     try:
         _ensure_schema(connection, database)
         if check:
-            quick_check(connection, database)
+            quick_check(connection, database, () if check is True else check)
     except sqlite3.Error as exc:
         connection.close()
         raise explained(database, exc) from None

@@ -111,12 +111,26 @@ def export_tranche(
 
 Made = TypeVar("Made", Selection, Export)
 
+# What a selection or an export reads and writes: quick-checked before either (``db``).
+TRANCHE_TABLES = (
+    "meters",
+    "tranches",
+    "tranche_meters",
+    "evaluations",
+    "outbound",
+    "list_dccresp",
+    "list_csresp",
+    "list_mdmresp",
+    "runs",
+    "loads",
+)
+
 
 def _as_writer(place: Place, command: str, make: Callable[[sqlite3.Connection, int], Made]) -> Made:
     """Run ``make`` in one transaction under the writer lock, logged as a run; publish its file
     after the commit."""
     with WriterLock(place.lock, command), explaining(place.database):
-        connection = connect(place.database, check=True)
+        connection = connect(place.database, check=TRANCHE_TABLES)
         try:
             activity.mark_aborted(connection)
             outbound.finish_pending(connection, place)

@@ -8,18 +8,36 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from mmtlite.categories import INBOUND, find
+from mmtlite.categories import CATEGORIES, INBOUND, find
 from mmtlite.fileformat import file_name, write
 from mmtlite.migrations import connect
 from mmtlite.paths import Place
 from mmtlite.schema import list_table
 
+FACT_DATE = "20240101"
 CODES = [("NC01", "not communicating", "Y"), ("MX01", "manual", "N"), ("CH01", "churn", "N")]
 
 
 def meter(msn: str, action: str = "ALL", site: str = "SITE1", dmc: str = "DMC1") -> tuple[str, ...]:
     """An MMT row (every column, the action last)."""
     return (msn, site, "1234567890123", "E", dmc, "20190401", action)
+
+
+def fact(category: str, msn: str, code: str, action: str = "ADD") -> tuple[str, ...]:
+    """A row of NONCOMM, MANEXCL, STATUSCHG or TODO (a REMOVE needs the key only)."""
+    if action == "REMOVE":
+        return removal(category, msn)
+    return {
+        "NONCOMM": (msn, code, FACT_DATE, action),
+        "MANEXCL": (msn, code, "manual", action),
+        "STATUSCHG": (msn, code, FACT_DATE, action),
+        "TODO": (msn, code, "work", "", action),
+    }[category]
+
+
+def removal(category: str, key: str) -> tuple[str, ...]:
+    """A REMOVE row of ``category``: the key, blanks, the action."""
+    return (key, *[""] * (len(CATEGORIES[category].columns) - 1), "REMOVE")
 
 
 def make(

@@ -65,11 +65,15 @@ def flip_btree_byte(database: Path) -> None:
     flip(database, (root_page(database, "meters_by_status") - 1) * PAGE)
 
 
-def zero_a_page(database: Path) -> None:
-    at = (root_page(database, "list_mmt") - 1) * PAGE
+def zero_a_page(database: Path, table: str = "list_mmt") -> None:
+    at = (root_page(database, table) - 1) * PAGE
     with open(database, "r+b") as file:
         file.seek(at)
         file.write(bytes(PAGE))
+
+
+def zero_a_meters_page(database: Path) -> None:
+    zero_a_page(database, "meters")
 
 
 def flip(database: Path, at: int) -> None:
@@ -87,17 +91,28 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     "a b-tree byte flipped": flip_btree_byte,
     "a page zeroed": zero_a_page,
 }
+# select and export check the tables they read and write (docs/mmtlite.md): their page zeroed
+# is one of meters.
+TRANCHE_DAMAGES = {
+    **{name: damage for name, damage in DAMAGES.items() if name != "a page zeroed"},
+    "a meters page zeroed": zero_a_meters_page,
+}
+
+
+def damage(sound: Path, tmp_path: Path, how: Callable[[Path], None]) -> Path:
+    """A copy of the sound home with its database damaged ``how``."""
+    home = tmp_path / "mmt"
+    shutil.copytree(sound, home)
+    database = home / "mmt_build.sqlite"
+    assert database.stat().st_size % PAGE == 0  # the page arithmetic above holds
+    how(database)
+    return home
 
 
 @pytest.fixture(params=list(DAMAGES))
 def damaged(request: pytest.FixtureRequest, sound: Path, tmp_path: Path) -> Path:
     """A copy of the sound home with its database damaged one way."""
-    home = tmp_path / "mmt"
-    shutil.copytree(sound, home)
-    database = home / "mmt_build.sqlite"
-    assert database.stat().st_size % PAGE == 0  # the page arithmetic above holds
-    DAMAGES[request.param](database)
-    return home
+    return damage(sound, tmp_path, DAMAGES[request.param])
 
 
 def one_line_naming(result: Result, database: Path) -> str:
@@ -109,20 +124,39 @@ def one_line_naming(result: Result, database: Path) -> str:
     return lines[0]
 
 
+SELECT = ("select", "--size", "10", "--tranche", "T1")
+
+
 @pytest.mark.parametrize(
-    "command",
-    [
-        ("ingest", "-q"),
-        ("select", "--size", "10", "--tranche", "T1"),
-        ("export", "dcc", "--tranche", "T1"),
+    ("command", "how"),
+    [(("ingest", "-q"), how) for how in DAMAGES.values()]
+    + [
+        (command, how)
+        for command in (SELECT, ("export", "dcc", "--tranche", "T1"))
+        for how in TRANCHE_DAMAGES.values()
     ],
 )
-def test_a_writer_refuses_a_damaged_database(damaged: Path, command: tuple[str, ...]) -> None:
+def test_a_writer_refuses_a_damaged_database(
+    sound: Path, tmp_path: Path, command: tuple[str, ...], how: Callable[[Path], None]
+) -> None:
+    damaged = damage(sound, tmp_path, how)
     before = (damaged / "mmt_build.sqlite").read_bytes()
     line = one_line_naming(run(damaged, *command), damaged / "mmt_build.sqlite")
     assert "backup" in line
     assert (damaged / "mmt_build.sqlite").read_bytes() == before
     assert not list(damaged.glob("dcc/*/dcccand/outbound/*"))
+
+
+def test_a_selection_passes_a_damaged_list_page_it_never_reads_and_the_next_load_refuses(
+    sound: Path, tmp_path: Path
+) -> None:
+    """The decision of docs/mmtlite.md: select checks only what it reads and writes (a tranche
+    in a second at a million meters); a damaged master-list page waits for the next load."""
+    home = damage(sound, tmp_path, zero_a_page)
+    assert run(home, *SELECT).exit_code == 0
+    assert list(home.glob("dcc/*/dcccand/outbound/*"))
+    line = one_line_naming(run(home, "ingest", "-q"), home / "mmt_build.sqlite")
+    assert "damaged" in line
 
 
 CUT_OR_FOREIGN = ["truncated to 0", "truncated mid-page", "a header byte flipped"]

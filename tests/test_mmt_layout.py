@@ -681,26 +681,41 @@ def test_a_schema_1_database_is_upgraded_with_its_statuses_and_selects(world: Wo
     ]
 
 
-# --- bulk: a master list of more than rules.BULK new meters at once ----------------------------
+# --- a first master list (judged whole, indexed after) and a big one after it -----------------
+
+METER_INDEX_NAMES = {
+    "meters_by_msn",
+    "meters_by_device",
+    "meters_by_status",
+    "meters_flagged",
+    "meters_left",
+}
 
 
-def test_a_bulk_master_list_keeps_the_site_rule_for_tranche_meters_and_every_index(
+def test_a_first_master_list_is_judged_whole_and_keeps_every_index(world: World) -> None:
+    world.load("NONCOMM", [noncomm(A)])  # a fact before its meter is on the list
+    world.load("MMT", [mmt(A, "S5"), mmt(B, "S5"), mmt(C, "S6")])
+    names = {name for (name,) in world.query("SELECT name FROM pragma_index_list('meters')")}
+    assert names >= METER_INDEX_NAMES
+    assert world.states() == {
+        A: ("S5", "0Z", "NONCOMM", SITE_WIDE, None),
+        B: ("S5", "0Z", "NONCOMM", SITE_WIDE, A),
+        C: ("S6", "0S", None, None, None),
+    }
+    assert world.history(B) == [(None, "0Z", "NONCOMM", SITE_WIDE, A, None)]
+    assert msns(world.select("T1", 5)) == [C]
+
+
+def test_a_big_master_list_keeps_the_site_rule_for_tranche_meters_and_every_index(
     world: World,
 ) -> None:
     world.load("MMT", [mmt(A, "S5"), mmt(B, "S6")])
     assert msns(world.select("T1", 1)) == [A]
     world.load("NONCOMM", [noncomm(A)])
-    # More new meters than BULK: the indexes are dropped and rebuilt around the insert.
-    fresh = [f"N{n:07d}" for n in range(rules.BULK + 1)]
+    fresh = [f"N{n:07d}" for n in range(50_001)]
     world.load("MMT", [mmt(msn, f"S{n % 20_000}") for n, msn in enumerate(fresh)])
     names = {name for (name,) in world.query("SELECT name FROM pragma_index_list('meters')")}
-    assert names >= {
-        "meters_by_msn",
-        "meters_by_device",
-        "meters_by_status",
-        "meters_flagged",
-        "meters_left",
-    }
+    assert names >= METER_INDEX_NAMES
     at_s5 = world.query("SELECT msn, status, via FROM meters WHERE site_id = 'S5' ORDER BY msn")
     assert at_s5 == [(A, "1", None)] + [
         (msn, "0Z", A) for n, msn in enumerate(fresh) if n % 20_000 == 5

@@ -23,11 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mmtlite.categories import CATEGORIES
 from mmtlite.loader import FileResult, load
 from mmtlite.rules import Change as StatusChange
 from mmtlite.tranches import select_tranche
-from tests.mmt_helpers import Files, meter
+from tests.mmt_helpers import Files, fact, meter, removal
 
 # (status, reason, code, via) of a meter.
 State = tuple[str, str | None, str | None, str | None]
@@ -36,7 +35,6 @@ Change = tuple[str | None, str | None, str | None, str | None, str | None, int |
 
 ELIGIBLE: State = ("0S", None, None, None)
 EXCLUSIONS = ("NONCOMM", "MANEXCL", "STATUSCHG")
-DATE = "20240101"
 
 # The codes of the hand-made cases: two site-wide, two local.
 SITE_WIDE = ("SWY1", "SWY2")
@@ -49,23 +47,6 @@ A, B, C, D, E = "AAAAAA", "BBBBBB", "CCCCCC", "DDDDDD", "EEEEEE"
 
 
 # --- files ------------------------------------------------------------------------------------
-
-
-def fact(category: str, msn: str, code: str, action: str = "ADD") -> tuple[str, ...]:
-    """A row of NONCOMM, MANEXCL, STATUSCHG or TODO (a REMOVE needs the key only)."""
-    if action == "REMOVE":
-        return removal(category, msn)
-    return {
-        "NONCOMM": (msn, code, DATE, action),
-        "MANEXCL": (msn, code, "manual", action),
-        "STATUSCHG": (msn, code, DATE, action),
-        "TODO": (msn, code, "work", "", action),
-    }[category]
-
-
-def removal(category: str, key: str) -> tuple[str, ...]:
-    """A REMOVE row of ``category``: the key, blanks, the action."""
-    return (key, *[""] * (len(CATEGORIES[category].columns) - 1), "REMOVE")
 
 
 def code_row(code: str, site_wide: str, action: str = "ADD") -> tuple[str, ...]:
