@@ -220,7 +220,7 @@ class _Plan:
 # until it writes the footer, about 14 KiB a row group of the long table: with a row group per
 # batch, the 4,484 of a 1.14 GB file took 61 MB, and writing the footer 80 MB more at the end
 # (peak 342 MiB). Four batches a row group cut that fourfold for three batches held (9 MB each
-# in the long shape), and give readers row groups of a usual size.
+# in the long shape), and give readers fewer, larger row groups.
 ROW_GROUP_BATCHES = 4
 
 
