@@ -32,9 +32,9 @@ from nem2cdr.writer import format_value
 Shape = Literal["long", "daily", "accumulation"]
 SHAPES: tuple[Shape, ...] = ("long", "daily", "accumulation")
 NEM_TIME = "+10:00"  # the NEM's standard time, no daylight saving
-# Intervals per record batch (and Parquet row group): the bound on an export's memory. Measured
-# on an 80-NMI 5-minute file with two processes: 2^17 peaked at 258 MB, 2^16 at 213 MB, for a
-# Parquet file 1.5% larger; CI under load saw 2^17 reach 331 MiB, past the 300 MB bound.
+# Intervals per record batch: the bound on an export's memory (a Parquet row group gathers a
+# few, see exporting.ROW_GROUP_BATCHES). Measured on an 80-NMI 5-minute file with two
+# processes: 2^17 peaked at 258 MB, 2^16 at 213 MB; CI under load saw 2^17 reach 331 MiB.
 BATCH_ROWS = 1 << 16
 _MAX_PRECISION = 38  # decimal128; also the widest decimal Spark has
 _SUM_DIGITS = 4  # a day's total of at most 1,440 values has at most four more whole digits

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 import nem2cdr
 from nem2cdr.exact import EXACT
+from nem2cdr.exporting import ROW_GROUP_BATCHES
 from nem2cdr.model import IntervalDay
 from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import CORPUS, STREAM_30, nem12, row_300
@@ -311,6 +312,22 @@ def test_record_batches_are_bounded(tmp_path: Path) -> None:
     batches = list(nem2cdr.to_arrow(path, batch_rows=500))
     assert len(batches) > 1
     assert max(b.num_rows for b in batches) < 500 + 288
+
+
+@pytest.mark.parametrize("shape", ["long", "daily"])
+def test_a_parquet_row_group_gathers_several_batches(
+    shape: Literal["long", "daily"], tmp_path: Path
+) -> None:
+    path, out = CORPUS / "Example_NEM12_ManyNMIs.zip", tmp_path / "out.parquet"
+    batches = [b.num_rows for b in nem2cdr.to_arrow(path, shape, batch_rows=500)]
+    pool = pa.default_memory_pool().backend_name
+    nem2cdr.export(path, out, to="parquet", shape=shape, batch_rows=500)
+    assert pa.default_memory_pool().backend_name == pool  # the export's own pool is put back
+    metadata = pq.ParquetFile(out).metadata
+    groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    each = ROW_GROUP_BATCHES
+    assert len(batches) > each
+    assert groups == [sum(batches[i : i + each]) for i in range(0, len(batches), each)]
 
 
 @settings(

@@ -1,8 +1,11 @@
-"""Bounded memory: export builds and writes a batch at a time, so a file larger than the bound
-adds less than the bound to the peak RSS (of the process and its forked reader together).
+"""Bounded memory: export builds and writes a batch at a time, so a file larger than the
+issue's bound of 300 MB exports within it, and a file 70 times larger adds only a little (the
+Parquet footer's metadata, about 14 KiB per row group of 262,144 intervals).
 
-Each export is a fresh process (``nem2cdr export --to parquet``); its peak RSS is the child's
-``ru_maxrss``, measured from a fresh launcher (as in test_experiments_memory).
+Each export is a fresh process (``nem2cdr export --to parquet``). Both files are big enough
+for the second read to run in two processes (a forked child reads the second half); the peak
+is the larger of the two processes' ``ru_maxrss``, measured from a fresh launcher (as in
+test_experiments_memory). The two together are docs/export.md's business (measured there).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from nem2cdr.generator import generate
+from nem2cdr.parallel import MIN_SIZE
 from tests.peak import peak_rss
 
-GROWTH_BOUND = 64 * 1024 * 1024  # bytes an 80-NMI file may add over a 3-NMI file
-PEAK_BOUND = 300 * 1024 * 1024  # the issue's bound for any file (measured: about 240 MiB)
+PEAK_BOUND = 300 * 1000 * 1000  # the issue's bound (measured here: about 225 MB)
+GROWTH_BOUND = 64 * 1024 * 1024  # what 318 MB more may add (measured: 5 to 35 MiB)
 
 
 def peak_rss_of(path: Path, to: str, out: Path) -> int:
@@ -28,14 +32,15 @@ def peak_rss_of(path: Path, to: str, out: Path) -> int:
 
 
 @pytest.mark.slow
-def test_a_file_26_times_larger_adds_less_than_the_bound(tmp_path: Path) -> None:
-    to = "parquet"  # CSV goes through the same batches (and would write 2.4 GB here)
-    small, large = tmp_path / "three.csv", tmp_path / "eighty.csv"
-    generate(small, nmis=3, days=365, interval=5, seed=1)
-    generate(large, nmis=80, days=365, interval=5, seed=1)
-    assert large.stat().st_size > GROWTH_BOUND
-    # Held whole, the eighty NMIs' 20 million intervals would take about 2.6 GB as Arrow.
+def test_a_file_larger_than_the_bound_exports_within_it(tmp_path: Path) -> None:
+    to = "parquet"  # CSV goes through the same batches (and would write 3 GB here)
+    small, large = tmp_path / "five.csv", tmp_path / "many.csv"
+    generate(small, nmis=5, days=365, interval=5, seed=1)
+    generate(large, nmis=340, days=365, interval=5, seed=1)
+    assert small.stat().st_size > MIN_SIZE  # two processes for both, as for any big file
+    assert large.stat().st_size > PEAK_BOUND
+    # Held whole, the 340 NMIs' 83 million intervals would take about 12 GB as Arrow.
     peak = peak_rss_of(large, to, tmp_path / f"l.{to}")
+    assert peak < PEAK_BOUND, f"{peak / 1e6:.1f} MB"
     growth = peak - peak_rss_of(small, to, tmp_path / f"s.{to}")
     assert growth < GROWTH_BOUND, f"the larger file added {growth / 2**20:.1f} MiB"
-    assert peak < PEAK_BOUND, f"{peak / 2**20:.1f} MiB"
