@@ -156,7 +156,7 @@ def evaluate(
             if verdicts:
                 _verdicts(connection, made, _local(connection, made, scope))
                 if scope is _TOUCHED:
-                    arrived = _arrive(connection, eval_id, file_id)
+                    arrived = _arrive(connection, made, eval_id, file_id)
             changes, new_conflicts = _apply(
                 connection, made, eval_id, file_id, scope, verdicts, tranches
             )
@@ -371,7 +371,7 @@ def _first(
     )
     _verdicts(connection, made, _FIRST)
     # In the order of ``listed``: appended to ``meters``, walking ``verdict`` forwards.
-    _insert_judged(connection, "listed AS l", "", eval_id, file_id)
+    _insert_judged(connection, "listed AS l", eval_id, file_id)
     for statement in METER_INDEXES.values():
         execute(statement)
     return {
@@ -380,23 +380,25 @@ def _first(
     }
 
 
-def _arrive(connection: sqlite3.Connection, eval_id: int, file_id: int | None) -> dict[Change, int]:
-    """The meters new to the master list (``fresh``), judged by ``_verdicts``: inserted once,
-    with their statuses and history (not as eligible and then updated: 1.8 s of a 100,000-meter
-    ADD into a million). ``fresh`` is emptied: nothing is left for ``_apply`` to do for them."""
+def _arrive(
+    connection: sqlite3.Connection, made: list[str], eval_id: int, file_id: int | None
+) -> dict[Change, int]:
+    """The meters new to the master list (``fresh``), judged by ``_verdicts``: copied in site
+    order to ``arrived`` (as a first list is to ``listed``) and inserted once with their
+    statuses and history, not inserted eligible and then updated. ``fresh`` is emptied:
+    nothing is left for ``_apply`` to do for them."""
     execute = connection.execute
-    _insert_judged(
-        connection,
-        "fresh CROSS JOIN list_mmt AS l USING (msn)",
-        "ORDER BY l.site_id, l.msn",
-        eval_id,
-        file_id,
+    made.append("arrived")
+    execute(
+        "CREATE TEMP TABLE arrived AS SELECT l.site_id, l.msn, l.dmc_id, l.mpxn FROM fresh "
+        "CROSS JOIN list_mmt AS l USING (msn) ORDER BY l.site_id, l.msn"
     )
+    _insert_judged(connection, "arrived AS l", eval_id, file_id)
     changes = {
         Change(None, status): count
         for status, count in execute(
-            "SELECT m.status, count(*) FROM fresh CROSS JOIN meters AS m INDEXED BY "
-            "meters_by_msn USING (msn) GROUP BY 1"
+            f"SELECT {_STATUS}, count(*) FROM arrived AS l LEFT JOIN verdict AS v "
+            "ON v.site_id = l.site_id AND v.msn = l.msn GROUP BY 1"
         )
     }
     execute("DELETE FROM fresh")
@@ -406,19 +408,18 @@ def _arrive(connection: sqlite3.Connection, eval_id: int, file_id: int | None) -
 def _insert_judged(
     connection: sqlite3.Connection,
     listed: str,
-    in_site_order: str,
     eval_id: int,
     file_id: int | None,
 ) -> None:
     """Insert the master list's rows ``listed`` (``l``) into ``meters`` with the status and
-    cause ``verdict`` gives them, ``in_site_order`` (an ORDER BY, or empty when they come in
-    that order), and their first history rows."""
+    cause ``verdict`` gives them (they come in site order, the order of both), and their first
+    history rows."""
     execute = connection.execute
     verdict = "LEFT JOIN verdict AS v ON v.site_id = l.site_id AND v.msn = l.msn"
     execute(
         "INSERT INTO meters (site_id, msn, dmc_id, mpxn, status, reason, code, via, file_id) "
         f"SELECT l.site_id, l.msn, l.dmc_id, l.mpxn, {_STATUS}, v.reason, v.code, v.via, "
-        f"v.file_id FROM {listed} {verdict} {in_site_order}"
+        f"v.file_id FROM {listed} {verdict}"
     )
     # Sorted into the history's order (MSN): its rows are appended.
     execute(
