@@ -38,6 +38,7 @@ from pathlib import Path
 from benchmarks.mmt_files import mmt_files
 from benchmarks.process import Measured, code_version, console_script, median, run_measured
 from mmtlite.db import quick_check
+from mmtlite.loader import LOG_TABLES
 from mmtlite.migrations import connect
 from mmtlite.paths import Place
 from mmtlite.tranches import TRANCHE_TABLES
@@ -65,6 +66,7 @@ STEPS = (
     "check_db",
     "quick_check",
     "quick_check_tranches",
+    "quick_check_log",
 )
 
 
@@ -125,8 +127,8 @@ def one_round(mmtlite: str, sqlite_shell: str, meters: int, changes: int) -> dic
                 raise SystemExit(f"mmtlite {step} failed: {results[step].stdout[-500:]}")
         # The corruption checks at this size (docs/mmtlite.md, "Damaged databases"): a reader
         # opens with the header check only; check-db runs the full integrity check; load and
-        # ingest run PRAGMA quick_check once, select and export that of their tables (timed in
-        # process).
+        # ingest run PRAGMA quick_check of their log tables, and once of every page before the
+        # first file to apply; select and export that of their tables (timed in process).
         results["status"] = run_measured([mmtlite, "--home", str(home), "status"])
         results["check_db"] = run_measured([mmtlite, "--home", str(home), "check-db"])
         connection = connect(Place(home, "build").database)
@@ -136,6 +138,9 @@ def one_round(mmtlite: str, sqlite_shell: str, meters: int, changes: int) -> dic
         started = time.perf_counter()
         quick_check(connection, Place(home, "build").database, TRANCHE_TABLES)
         results["quick_check_tranches"] = Measured(time.perf_counter() - started, 0.0, 0, "", "")
+        started = time.perf_counter()
+        quick_check(connection, Place(home, "build").database, LOG_TABLES)
+        results["quick_check_log"] = Measured(time.perf_counter() - started, 0.0, 0, "", "")
         count = connection.execute("SELECT count(*) FROM list_mmt").fetchone()[0]
         connection.close()
         if count != meters:  # + changes added - changes removed
@@ -201,6 +206,7 @@ def main() -> None:
         "check_db": "mmtlite check-db (integrity_check)",
         "quick_check": "PRAGMA quick_check (load, in process)",
         "quick_check_tranches": "  of the tranches' tables (select, export)",
+        "quick_check_log": "  of the log tables (load, ingest)",
     }
     for step in STEPS:
         print(f"  {labels[step]:42} {seconds[step]:7.2f} s  {rss[step]:7.1f} MB peak")

@@ -152,12 +152,16 @@ def evaluate(
             left = _reconcile(
                 connection, eval_id, file_id, scope, new_meters, gone_meters, moved_meters
             )
+            arrived: dict[Change, int] = {}
             if verdicts:
                 _verdicts(connection, made, _local(connection, made, scope))
+                if scope is _TOUCHED:
+                    arrived = _arrive(connection, made, eval_id, file_id)
             changes, new_conflicts = _apply(
                 connection, made, eval_id, file_id, scope, verdicts, tranches
             )
             changes.update(left)
+            changes.update(arrived)
     finally:
         for name in made:
             connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -190,7 +194,6 @@ class _Scope(NamedTuple):
     flagged: str
 
 
-_MATES = "site_first AS s CROSS JOIN meters AS m ON m.site_id = s.site_id"
 # A skip-scan of the device index: one seek per device, not a million rows.
 _USED = """SELECT min(dmc_id) FROM meters
     UNION ALL
@@ -203,16 +206,17 @@ EVERY_METER = _Scope(
     judged="meters",
     devices="bad_devices AS b CROSS JOIN meters AS m INDEXED BY meters_by_device "
     "ON m.dmc_id = b.dmc_id",
-    mates=_MATES,
+    mates="site_first AS s CROSS JOIN meters AS m ON m.site_id = s.site_id",
     flagged="meters AS f INDEXED BY meters_flagged",
 )
-# The meters of the sites a file touched, copied to ``local`` once they are reconciled.
+# The meters of the sites a file touched, copied to ``local`` once they are reconciled, with
+# the meters new to the master list (not in ``meters`` yet: ``_arrive`` inserts them judged).
 _TOUCHED = _Scope(
     listed="touched AS t CROSS JOIN list_mmt AS l USING (msn)",
-    used=_USED,
+    used="SELECT DISTINCT dmc_id FROM local",
     judged="local",
     devices="local AS m CROSS JOIN bad_devices AS b ON b.dmc_id = m.dmc_id",
-    mates=_MATES,
+    mates="local AS m CROSS JOIN site_first AS s ON s.site_id = m.site_id",
     flagged="local AS f",
 )
 # A first master list (``meters`` empty): judged from its rows, copied in site order (the
@@ -261,7 +265,8 @@ def _scope(connection: sqlite3.Connection, made: list[str], touched: Touched) ->
 
 
 def _local(connection: sqlite3.Connection, made: list[str], scope: _Scope) -> _Scope:
-    """The meters of the touched sites, reconciled, as the scope's table ``local``."""
+    """The meters of the touched sites, reconciled, and the new ones (``fresh``), as the
+    scope's table ``local``."""
     if scope is not _TOUCHED:
         return scope
     _temp(
@@ -273,6 +278,10 @@ def _local(connection: sqlite3.Connection, made: list[str], scope: _Scope) -> _S
     connection.execute(
         "INSERT INTO local SELECT m.msn, m.site_id, m.dmc_id, m.reason FROM sites AS s "
         "CROSS JOIN meters AS m USING (site_id)"
+    )
+    connection.execute(
+        "INSERT INTO local SELECT l.msn, l.site_id, l.dmc_id, NULL FROM fresh "
+        "CROSS JOIN list_mmt AS l USING (msn)"
     )
     return scope
 
@@ -333,8 +342,10 @@ def _reconcile(
             f"INSERT INTO fresh SELECT l.msn FROM {scope.listed} "
             "WHERE l.msn NOT IN (SELECT msn FROM meters)"
         )
-        # Eligible until the rules below say otherwise; the history records one change each.
-        # In site order, the order of the table.
+    if new_meters and scope is EVERY_METER:
+        # Judged as every meter is, from ``meters``: eligible until the rules below say
+        # otherwise; the history records one change each. In site order, the order of the
+        # table. (A load's new meters are judged first and inserted once: ``_arrive``.)
         execute(
             "INSERT INTO meters (site_id, msn, dmc_id, mpxn, status) SELECT l.site_id, l.msn, "
             f"l.dmc_id, l.mpxn, '{ELIGIBLE}' FROM fresh JOIN list_mmt AS l USING (msn) "
@@ -359,26 +370,64 @@ def _first(
         "ORDER BY site_id, msn"
     )
     _verdicts(connection, made, _FIRST)
-    verdict = "LEFT JOIN verdict AS v ON v.site_id = l.site_id AND v.msn = l.msn"
     # In the order of ``listed``: appended to ``meters``, walking ``verdict`` forwards.
-    execute(
-        "INSERT INTO meters (site_id, msn, dmc_id, mpxn, status, reason, code, via, file_id) "
-        f"SELECT l.site_id, l.msn, l.dmc_id, l.mpxn, {_STATUS}, v.reason, v.code, v.via, "
-        f"v.file_id FROM listed AS l {verdict}"
-    )
-    # Sorted into the history's order (MSN): its rows are appended.
-    execute(
-        "INSERT INTO history (msn, eval_id, status, reason, code, via, file_id) "
-        f"SELECT l.msn, ?, {_STATUS}, v.reason, v.code, v.via, coalesce(v.file_id, ?) "
-        f"FROM listed AS l {verdict} ORDER BY l.msn",
-        (eval_id, file_id),
-    )
+    _insert_judged(connection, "listed AS l", eval_id, file_id)
     for statement in METER_INDEXES.values():
         execute(statement)
     return {
         Change(None, status): count
         for status, count in execute("SELECT status, count(*) FROM meters GROUP BY status")
     }
+
+
+def _arrive(
+    connection: sqlite3.Connection, made: list[str], eval_id: int, file_id: int | None
+) -> dict[Change, int]:
+    """The meters new to the master list (``fresh``), judged by ``_verdicts``: copied in site
+    order to ``arrived`` (as a first list is to ``listed``) and inserted once with their
+    statuses and history, not inserted eligible and then updated. ``fresh`` is emptied:
+    nothing is left for ``_apply`` to do for them."""
+    execute = connection.execute
+    made.append("arrived")
+    execute(
+        "CREATE TEMP TABLE arrived AS SELECT l.site_id, l.msn, l.dmc_id, l.mpxn FROM fresh "
+        "CROSS JOIN list_mmt AS l USING (msn) ORDER BY l.site_id, l.msn"
+    )
+    _insert_judged(connection, "arrived AS l", eval_id, file_id)
+    changes = {
+        Change(None, status): count
+        for status, count in execute(
+            f"SELECT {_STATUS}, count(*) FROM arrived AS l LEFT JOIN verdict AS v "
+            "ON v.site_id = l.site_id AND v.msn = l.msn GROUP BY 1"
+        )
+    }
+    execute("DELETE FROM fresh")
+    return changes
+
+
+def _insert_judged(
+    connection: sqlite3.Connection,
+    listed: str,
+    eval_id: int,
+    file_id: int | None,
+) -> None:
+    """Insert the master list's rows ``listed`` (``l``) into ``meters`` with the status and
+    cause ``verdict`` gives them (they come in site order, the order of both), and their first
+    history rows."""
+    execute = connection.execute
+    verdict = "LEFT JOIN verdict AS v ON v.site_id = l.site_id AND v.msn = l.msn"
+    execute(
+        "INSERT INTO meters (site_id, msn, dmc_id, mpxn, status, reason, code, via, file_id) "
+        f"SELECT l.site_id, l.msn, l.dmc_id, l.mpxn, {_STATUS}, v.reason, v.code, v.via, "
+        f"v.file_id FROM {listed} {verdict}"
+    )
+    # Sorted into the history's order (MSN): its rows are appended.
+    execute(
+        "INSERT INTO history (msn, eval_id, status, reason, code, via, file_id) "
+        f"SELECT l.msn, ?, {_STATUS}, v.reason, v.code, v.via, coalesce(v.file_id, ?) "
+        f"FROM {listed} {verdict} ORDER BY l.msn",
+        (eval_id, file_id),
+    )
 
 
 def _verdicts(connection: sqlite3.Connection, made: list[str], scope: _Scope) -> None:

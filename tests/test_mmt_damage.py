@@ -127,10 +127,17 @@ def one_line_naming(result: Result, database: Path) -> str:
 SELECT = ("select", "--size", "10", "--tranche", "T1")
 
 
+def a_new_inbound_file(home: Path) -> Path:
+    """The generated NONCOMM list again as its sequence 2 (a file new to the ledger)."""
+    generated = next(home.glob("mmt/*/noncomm/inbound/*.csv"))
+    extra = generated.with_name("NONCOMM_BUILD_20250101000000.csv")
+    extra.write_bytes(generated.read_bytes().replace(b"|1|", b"|2|", 1))
+    return extra
+
+
 @pytest.mark.parametrize(
     ("command", "how"),
-    [(("ingest", "-q"), how) for how in DAMAGES.values()]
-    + [
+    [
         (command, how)
         for command in (SELECT, ("export", "dcc", "--tranche", "T1"))
         for how in TRANCHE_DAMAGES.values()
@@ -147,6 +154,59 @@ def test_a_writer_refuses_a_damaged_database(
     assert not list(damaged.glob("dcc/*/dcccand/outbound/*"))
 
 
+@pytest.mark.parametrize("how", DAMAGES.values(), ids=list(DAMAGES))
+def test_a_load_with_a_file_to_apply_refuses_a_damaged_database(
+    sound: Path, tmp_path: Path, how: Callable[[Path], None]
+) -> None:
+    """Every page is checked before the first file new to the ledger: nothing of it applied
+    (a damage the open finds leaves the file as it was; a page's damage lets the run log its
+    refusal, in the log tables it checked)."""
+    damaged = damage(sound, tmp_path, how)
+    database = damaged / "mmt_build.sqlite"
+    before = database.read_bytes()
+    a_new_inbound_file(damaged)
+    line = one_line_naming(run(damaged, "ingest", "-q"), database)
+    assert "backup" in line
+    if how in (zero_a_page, flip_btree_byte):
+        with closing(sqlite3.connect(database)) as connection:
+            assert connection.execute("SELECT count(*) FROM ledger").fetchone() == (8,)
+            assert connection.execute(
+                "SELECT outcome FROM runs ORDER BY run_id DESC LIMIT 1"
+            ).fetchone() == ("refused: the database is damaged",)
+    else:
+        assert database.read_bytes() == before
+
+
+def list_page(database: Path) -> bytes:
+    at = (root_page(database, "list_mmt") - 1) * PAGE
+    return database.read_bytes()[at : at + PAGE]
+
+
+def test_a_rerun_passes_a_damaged_list_page_it_never_writes_and_the_next_load_refuses(
+    sound: Path, tmp_path: Path
+) -> None:
+    """The decision of docs/mmtlite.md: a run with nothing to apply (every file already loaded)
+    checks the log tables it writes; the damaged master-list page waits for the next load
+    with a file to apply, which refuses it in one line."""
+    home = damage(sound, tmp_path, zero_a_page)
+    database = home / "mmt_build.sqlite"
+    damaged_page = list_page(database)
+    assert damaged_page == bytes(PAGE)
+    again = run(home, "ingest", "-q")
+    assert again.exit_code == 0, again.output
+    loaded = next(home.glob("mmt/*/mmt/inbound/*.csv"))
+    rerun = run(home, "load", str(loaded))
+    assert rerun.exit_code == 0, rerun.output
+    assert "already loaded" in rerun.output
+    assert list_page(database) == damaged_page  # written by neither
+    with closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("SELECT count(*) FROM ledger").fetchone() == (8,)
+    a_new_inbound_file(home)
+    line = one_line_naming(run(home, "ingest", "-q"), database)
+    assert "damaged" in line
+    assert list_page(database) == damaged_page
+
+
 def test_a_selection_passes_a_damaged_list_page_it_never_reads_and_the_next_load_refuses(
     sound: Path, tmp_path: Path
 ) -> None:
@@ -155,6 +215,7 @@ def test_a_selection_passes_a_damaged_list_page_it_never_reads_and_the_next_load
     home = damage(sound, tmp_path, zero_a_page)
     assert run(home, *SELECT).exit_code == 0
     assert list(home.glob("dcc/*/dcccand/outbound/*"))
+    a_new_inbound_file(home)
     line = one_line_naming(run(home, "ingest", "-q"), home / "mmt_build.sqlite")
     assert "damaged" in line
 
@@ -196,6 +257,7 @@ def test_check_db_passes_a_sound_database(sound: Path) -> None:
 
 def test_the_library_raises_a_schema_error_for_a_damaged_database(damaged: Path) -> None:
     db = mmtlite.open(damaged)
+    a_new_inbound_file(damaged)
     with pytest.raises(SchemaError, match=r"mmt_build\.sqlite"):
         db.ingest()
 
@@ -240,9 +302,7 @@ def test_environment_names_are_case_insensitive_before_and_after_the_command(
 def test_a_read_only_database_is_one_line(sound: Path, tmp_path: Path) -> None:
     home = tmp_path / "mmt"
     shutil.copytree(sound, home)
-    generated = next(home.glob("mmt/*/noncomm/inbound/*.csv"))
-    extra = generated.with_name("NONCOMM_BUILD_20250101000000.csv")
-    extra.write_bytes(generated.read_bytes().replace(b"|1|", b"|2|", 1))
+    a_new_inbound_file(home)
     (home / "mmt_build.sqlite").chmod(0o444)
     try:
         result = run(home, "ingest", "-q")

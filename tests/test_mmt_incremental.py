@@ -100,6 +100,19 @@ def check_against_full_evaluation(files: Files) -> None:
             connection.execute("ROLLBACK")
     assert after == before
     assert full.changes == {}
+    recorded = last_history(files)
+    assert {row[1]: recorded[str(row[1])] for row in before} == {row[1]: row[5:9] for row in before}
+
+
+def last_history(files: Files) -> dict[str, tuple[object, ...]]:
+    """Every meter's last recorded status and cause (a meter's history, which its first row
+    starts when it joins the master list, must end where ``meters`` is)."""
+    with reading(files.place) as connection:
+        found = connection.execute(
+            "SELECT msn, status, reason, code, via FROM meter_history AS h "
+            "WHERE eval_id = (SELECT max(eval_id) FROM meter_history WHERE msn = h.msn)"
+        ).fetchall()
+    return {msn: tuple(rest) for msn, *rest in found}
 
 
 def run(files: Files, first: dict[str, Place], later: Sequence[Step]) -> None:
