@@ -150,6 +150,9 @@ def _jemalloc() -> Iterator[None]:
         return
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pool)
+    # Freed pages go back at once, not after jemalloc's decay time: on a 323 MB file the larger
+    # process peaked at 232-234 MB instead of 242-246 (alone), for 4% more wall time.
+    pa.jemalloc_set_decay_ms(0)
     try:
         yield
     finally:
