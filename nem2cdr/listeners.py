@@ -37,16 +37,22 @@ STOP_SECONDS = 30.0  # a worker's graceful stop, before it is killed
 BACKLOG = 2048  # uvicorn's default
 
 
+def family(host: str) -> socket.AddressFamily:
+    """The address family a host is listened on in, as uvicorn decides it: IPv6 for an
+    address with a colon, else IPv4 (``localhost`` too)."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def listen(host: str, port: int, count: int) -> list[socket.socket]:
     """``count`` sockets listening on ``host:port`` as one ``SO_REUSEPORT`` group; ``OSError``
     when anything else listens there, another server's group too: the first socket binds
     without the option, which conflicts with every listener, and joins the group after."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds one
-    _, kind, proto, _, address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0]
+    kind_of = family(host)
+    _, kind, proto, _, address = socket.getaddrinfo(host, port, kind_of, socket.SOCK_STREAM)[0]
     sockets: list[socket.socket] = []
     try:
         for at in range(count):
-            sock = socket.socket(family, kind, proto)
+            sock = socket.socket(kind_of, kind, proto)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if at:

@@ -34,7 +34,7 @@ from starlette.routing import Route
 from nem2cdr.cdr_model import ENCODER, IntervalReadsMode
 from nem2cdr.conversion import link_query
 from nem2cdr.encodings import Coding, Encoder, Levels, PageCache, choose
-from nem2cdr.listeners import supervise
+from nem2cdr.listeners import family, supervise
 from nem2cdr.model import IntervalDay, Record
 from nem2cdr.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageError, check_page, write_page
 from nem2cdr.store import Selection, Store, StoreError
@@ -457,8 +457,7 @@ def app_from_environment() -> Starlette:
 def check_address(host: str, port: int) -> None:
     """Raises ``OSError`` when ``host:port`` cannot be listened on (in use, not this
     machine's), before anything is read; the server binds it again when it starts."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as probe:
+    with socket.socket(family(host)) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         probe.bind((host, port))
 

@@ -221,29 +221,33 @@ def _served_narrow(run: Run, out: Console) -> None:
     served = [result for result in run.experiments if result.served is not None]
     if not served:  # a table of headers only would read as figures left out
         out.print("served: none of the adopted standard's responses (08-10) ran")
-    for labels in _codec_groups(run) if served else []:
-        table = _narrow_table()
-        table.add_column("id")
-        for label in labels:
-            table.add_column(f"{label} ms", justify="right")
-            table.add_column("cores", justify="right")
-        for result in served:
-            table.add_row(
-                result.id, *(cell for label in labels for cell in _served_on(result, label))
-            )
-        out.print(
-            f"served: the server's CPU ms per response; cores at {run.cost_model.requests:,}/s"
-        )
-        out.print(table)
+    else:
+        requests = run.cost_model.requests
+        for labels in _codec_groups(run):
+            table = _narrow_table()
+            table.add_column("id")
+            for label in labels:
+                table.add_column(f"{label} ms", justify="right")
+                table.add_column("cores", justify="right")
+            for result in served:
+                cells = (cell for label in labels for cell in _served_on(result, label))
+                table.add_row(result.id, *cells)
+            out.print(f"served: the server's CPU ms per response; cores at {requests:,}/s")
+            out.print(table)
     _served_source(run, out)
 
 
 def _served_source(run: Run, out: Console) -> None:
+    if run.served is not None:
+        _print_wrapped(out, f"served figures measured by: {run.served.measured}", "", "  ")
+
+
+def _print_wrapped(out: Console, line: str, first: str, rest: str) -> None:
+    """A line of text (not a cell) folded to the console's width."""
     import textwrap
 
-    if run.served is not None:
-        line = f"served figures measured by: {run.served.measured}"
-        out.print(escape(textwrap.fill(line, width=out.width - 1, subsequent_indent="  ")))
+    folded = textwrap.fill(line, width=out.width - 1, initial_indent=first, subsequent_indent=rest)
+    out.print(escape(folded))
 
 
 def _served_on(result: Result, codec: str) -> list[str]:
@@ -293,16 +297,11 @@ def _narrow_size(size: int | None, change: float | None) -> list[str]:
 
 
 def _rationales(run: Run, out: Console) -> None:
-    import textwrap
-
     for result in run.experiments:
         line = f"{result.id} {result.name}: {result.rationale}"
         if result.not_applicable:
             line += f" (not applicable: {result.not_applicable})"
-        wrapped = textwrap.fill(
-            line, width=out.width - 1, initial_indent="  ", subsequent_indent="      "
-        )
-        out.print(escape(wrapped))
+        _print_wrapped(out, line, "  ", "      ")
 
 
 def _experiment_cells(result: Result, codecs: list[str], codec: str) -> list[str]:

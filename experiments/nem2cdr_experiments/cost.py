@@ -118,7 +118,7 @@ class ServedCpu(msgspec.Struct, frozen=True, kw_only=True):
                 coding,
                 level,
             ):
-                return response.cpu_ms / max(response.values, 1)
+                return response.cpu_ms / response.values
         return None
 
 
