@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import click
@@ -60,6 +60,28 @@ def fail(prog: str, message: str) -> NoReturn:
 def cannot_write(prog: str, exc: OSError, target: object) -> NoReturn:
     """An output that cannot be written: a place the user chose, not a bug."""
     fail(prog, f"cannot write {exc.filename or target}: {exc.strerror}")
+
+
+@contextlib.contextmanager
+def writing(
+    prog: str, target: object, refusals: tuple[type[Exception], ...] = ()
+) -> Iterator[None]:
+    """Around a command's work that writes ``target``: an option the library refuses is a
+    usage error (exit 2), one of ``refusals`` a one-line refusal, an output that cannot be
+    written one line naming it (exit 1); a reader that stopped early (``| head``) ends it
+    quietly (the group's business)."""
+    from nem2cdr.usage import OptionsError
+
+    try:
+        yield
+    except OptionsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except refusals as exc:
+        fail(prog, str(exc))
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a place the user chose, not a bug
+        cannot_write(prog, exc, target)
 
 
 def run_guarded(command: Callable[..., object], prog: str) -> None:

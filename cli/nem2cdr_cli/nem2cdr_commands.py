@@ -15,7 +15,7 @@ import nem2cdr
 from nem2cdr.pages import MAX_PAGE_SIZE, PageError
 from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
-from nem2cdr_cli.errors import INPUT_ERRORS, Group, cannot_write, fail, given, run_guarded
+from nem2cdr_cli.errors import INPUT_ERRORS, Group, cannot_write, fail, given, run_guarded, writing
 from nem2cdr_cli.output import console, format_option, output_option, print_json
 from nem2cdr_cli.progress import file_bar, stages_bar, wanted
 from nem2cdr_cli.render import (
@@ -322,30 +322,24 @@ def convert(
         )
     except OptionsError as exc:
         raise click.UsageError(str(exc)) from exc
-    try:
-        with file_bar(file, wanted(quiet)) as on_progress:
-            result = nem2cdr.convert(
-                file,
-                output,
-                options,
-                page=page,
-                page_size=page_size,
-                all_pages=all_pages,
-                jsonl=jsonl,
-                whole_file=whole_file,
-                strict=strict,
-                keep_going=keep_going,
-                on_progress=on_progress,
-                workers=workers,
-            )
-    except OptionsError as exc:
-        raise click.UsageError(str(exc)) from exc
-    except PageError as exc:
-        fail("nem2cdr convert", str(exc))
-    except BrokenPipeError:
-        raise  # a reader that stopped early (`| head`): the group ends quietly
-    except OSError as exc:  # the output cannot be written: a place the user chose, not a bug
-        cannot_write("nem2cdr convert", exc, output)
+    with (
+        writing("nem2cdr convert", output, (PageError,)),
+        file_bar(file, wanted(quiet)) as on_progress,
+    ):
+        result = nem2cdr.convert(
+            file,
+            output,
+            options,
+            page=page,
+            page_size=page_size,
+            all_pages=all_pages,
+            jsonl=jsonl,
+            whole_file=whole_file,
+            strict=strict,
+            keep_going=keep_going,
+            on_progress=on_progress,
+            workers=workers,
+        )
     print_diagnostics_summary(result.diagnostics)
     if not result.ok:
         fail("nem2cdr convert", "the file has errors; nothing written")
@@ -402,7 +396,7 @@ def export_command(
 
     if "-" in files:
         raise click.UsageError("export reads its files twice: standard input cannot be one")
-    try:
+    with writing("nem2cdr export", output, (MissingExtra, DecimalTooWide)):
         result = nem2cdr.export(
             list(files),
             output,
@@ -413,14 +407,6 @@ def export_command(
             strict=strict,
             workers=workers,
         )
-    except OptionsError as exc:
-        raise click.UsageError(str(exc)) from exc
-    except (MissingExtra, DecimalTooWide) as exc:
-        fail("nem2cdr export", str(exc))
-    except BrokenPipeError:
-        raise  # a reader that stopped early (`| head`): the group ends quietly
-    except OSError as exc:
-        cannot_write("nem2cdr export", exc, output)
     print_diagnostics_summary(result.diagnostics)
     if not result.ok:
         fail("nem2cdr export", "the files have errors; nothing written")
