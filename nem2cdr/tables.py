@@ -323,7 +323,7 @@ def _long_batch(held: list[Located], schema: Any) -> Any:
             columns[name] = _repeat(pa.array(column, schema.field(name).type), day_ends)
     # An interval's position in its day: the row's number less its day's first row.
     first_rows = _repeat(offsets[:-1].cast(pa.int64()), day_ends)
-    position = pc.subtract(pa.array(range(rows), pa.int64()), first_rows)
+    position = pc.subtract(_row_numbers(rows), first_rows)
     step = _repeat(pa.array(length_us, pa.int64()), day_ends)
     start = pc.add(_repeat(pa.array(starts, pa.int64()), day_ends), pc.multiply(position, step))
     columns["interval_start"] = start
@@ -337,6 +337,13 @@ def _long_batch(held: list[Located], schema: Any) -> Any:
     descriptions = pa.array([_or_none(s.reason_description) for s in spans], pa.string())
     columns["reason_description"] = _repeat(descriptions, span_ends)
     return _typed(columns, schema)
+
+
+def _row_numbers(rows: int) -> Any:
+    """0, 1, ... rows - 1 as int64, counted by Arrow: converting a Python ``range`` took
+    15 ms a batch, a third of an export's time."""
+    pa, pc = _pa(), _pc()
+    return pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), rows), start=-1)
 
 
 def _cumulative(counts: Iterable[int]) -> list[int]:

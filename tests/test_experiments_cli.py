@@ -38,7 +38,7 @@ def test_progress_goes_through_reading_then_measuring_to_the_end(workers: int) -
 @pytest.mark.parametrize(
     ("option", "name", "reason"),
     [
-        ("--chart", "nodir/c.svg", "No such file or directory"),
+        ("--chart", "a-file/c.svg", "Not a directory"),
         ("--out-dir", "a-file/payloads", "Not a directory"),
     ],
 )

@@ -228,8 +228,9 @@ def test_cli_max_codecs_on_every_experiment(tmp_path: Path) -> None:
 
 
 def test_cli_writes_each_payload_and_the_chart(tmp_path: Path) -> None:
+    """Into folders that do not exist yet: they are made, as for ``convert -o``."""
     only = ["00", "08", "11", "13"]
-    out, drawn = tmp_path / "payloads", tmp_path / "sizes.svg"
+    out, drawn = tmp_path / "payloads", tmp_path / "charts" / "new" / "sizes.svg"
     result = invoke(
         str(SAMPLE),
         "--only",

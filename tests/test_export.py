@@ -389,3 +389,16 @@ def test_two_processes_write_what_one_writes(tmp_path: Path) -> None:
     one, two = pq.read_table(tmp_path / "1.pq"), pq.read_table(tmp_path / "2.pq")
     assert one.equals(two)
     assert one.num_rows == nem2cdr.validate(source).stats.days - 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("to", ["csv", "parquet"])
+def test_a_full_disk_is_one_line_and_exit_1(to: str) -> None:
+    """/dev/full refuses every write: the writer's thread meets it, this process reports it.
+    Small batches, so the error comes from a row group written while the next is built."""
+    path = CORPUS / "Example_NEM12_ManyNMIs.zip"
+    result = CliRunner().invoke(cli, ["export", str(path), "--to", to, "-o", "/dev/full"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "nem2cdr export: cannot write /dev/full: No space left on device\n"
+    with pytest.raises(OSError, match="No space left"):
+        nem2cdr.export(path, "/dev/full", to=to, batch_rows=500)

@@ -1,5 +1,5 @@
 """The run's output paths, checked before any work: a run of minutes must not end in
-"cannot write" (``--chart nodir/c.svg``)."""
+"cannot write" (``--chart a-file/c.svg`` where ``a-file`` is a file)."""
 
 from __future__ import annotations
 
@@ -20,16 +20,13 @@ def _fail(code: int, path: str) -> OutputError:
 
 
 def check_file(path: str | os.PathLike[str]) -> None:
-    """A file can be written at ``path`` (atomically: its folder must exist and be writable)."""
+    """A file can be written at ``path``: written atomically (``nem2cdr.atomic``), with its
+    folder made if missing, as ``convert -o`` and ``export -o`` make theirs."""
     name = os.fspath(path)
-    target = Path(name)
+    target = Path(os.path.abspath(name))
     if target.is_dir():
         raise _fail(errno.EISDIR, name)
-    folder = target.parent
-    if not folder.is_dir():
-        raise _fail(errno.ENOTDIR if folder.exists() else errno.ENOENT, name)
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise _fail(errno.EACCES, name)
+    _check_creatable(target.parent, name)
 
 
 def check_folder(path: str | os.PathLike[str]) -> None:
@@ -40,10 +37,15 @@ def check_folder(path: str | os.PathLike[str]) -> None:
         raise _fail(errno.ENOTDIR, name)
     # The payloads are staged beside the folder: its parent (or the first that exists) must
     # take new entries.
-    existing = target.parent
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
+    _check_creatable(target.parent, name)
+
+
+def _check_creatable(folder: Path, name: str) -> None:
+    """``folder`` takes new entries, or can be made: the first of it and its parents that
+    exists is a folder this process may write in."""
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
         raise _fail(errno.ENOTDIR, name)
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if not os.access(folder, os.W_OK | os.X_OK):
         raise _fail(errno.EACCES, name)
