@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 import nem2cdr
 from nem2cdr.exact import EXACT
-from nem2cdr.exporting import ROW_GROUP_BATCHES
+from nem2cdr.exporting import ROW_GROUP_BATCHES, processes
 from nem2cdr.model import IntervalDay
 from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import CORPUS, STREAM_30, nem12, row_300
@@ -393,7 +393,7 @@ def test_two_processes_write_what_one_writes(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
 @pytest.mark.parametrize("to", ["csv", "parquet"])
-def test_a_full_disk_is_one_line_and_exit_1(to: str) -> None:
+def test_a_full_disk_is_one_line_and_exit_1(to: Literal["csv", "parquet"]) -> None:
     """/dev/full refuses every write: the writer's thread meets it, this process reports it.
     Small batches, so the error comes from a row group written while the next is built."""
     path = CORPUS / "Example_NEM12_ManyNMIs.zip"
@@ -402,3 +402,9 @@ def test_a_full_disk_is_one_line_and_exit_1(to: str) -> None:
     assert result.stderr == "nem2cdr export: cannot write /dev/full: No space left on device\n"
     with pytest.raises(OSError, match="No space left"):
         nem2cdr.export(path, "/dev/full", to=to, batch_rows=500)
+
+
+def test_auto_is_one_process_below_three_cores() -> None:
+    """The writer's thread keeps a second core busy: a second process only pays from three."""
+    assert [processes("auto", n) for n in (1, 2, 3, 8)] == [1, 1, 2, 2]
+    assert [processes(n, 2) for n in (1, 2)] == [1, 2]  # a number is taken as it is

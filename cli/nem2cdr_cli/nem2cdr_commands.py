@@ -16,7 +16,7 @@ from nem2cdr.pages import MAX_PAGE_SIZE, PageError
 from nem2cdr.parallel import Workers
 from nem2cdr.usage import DEFAULT_BASE_URL, DEFAULT_NAMESPACE, ConvertOptions, OptionsError
 from nem2cdr_cli.errors import INPUT_ERRORS, Group, cannot_write, fail, given, run_guarded, writing
-from nem2cdr_cli.output import console, format_option, output_option, print_json
+from nem2cdr_cli.output import F, console, format_option, output_option, print_json
 from nem2cdr_cli.progress import file_bar, stages_bar, wanted
 from nem2cdr_cli.render import (
     print_check,
@@ -49,13 +49,18 @@ STRICT_OPTION = click.option(
 )
 
 
-WORKERS_OPTION = click.option(
-    "--workers",
-    type=WorkersType(),
-    default="auto",
-    show_default=True,
-    help="Processes to use: a number (1: never fork) or auto (one per core).",
-)
+def workers_option(auto: str = "one per core") -> Callable[[F], F]:
+    """``--workers N|auto`` with what ``auto`` means for the command."""
+    return click.option(
+        "--workers",
+        type=WorkersType(),
+        default="auto",
+        show_default=True,
+        help=f"Processes to use: a number (1: never fork) or auto ({auto}).",
+    )
+
+
+WORKERS_OPTION = workers_option()
 
 
 def id_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -369,7 +374,7 @@ def convert(
     is_flag=True,
     help="Export the good records even when a file has errors (they are still reported).",
 )
-@WORKERS_OPTION
+@workers_option("two from three cores on: the writer has a thread of its own")
 def export_command(
     files: tuple[str, ...],
     to: str,
