@@ -172,7 +172,8 @@ def schema(shape: Shape, options: Options) -> Any:
 
 
 class Builder:
-    """Gathers records and turns them into record batches of about ``rows`` intervals each."""
+    """Gathers records into groups of about ``rows`` intervals and builds each group's record
+    batch (``build`` may run on another thread: it reads only the group it is given)."""
 
     def __init__(self, shape: Shape, options: Options, rows: int = BATCH_ROWS) -> None:
         self.shape = shape
@@ -182,18 +183,22 @@ class Builder:
         self._held: list[Located] = []
         self._size = 0
 
-    def add(self, item: Located) -> Any | None:
-        """Hold ``item``; a record batch when enough are held, else None."""
+    def add(self, item: Located) -> list[Located] | None:
+        """Hold ``item``; the held group when it is big enough for a batch, else None."""
         self._held.append(item)
         record = item.record
         self._size += len(record.values) if isinstance(record, IntervalDay) else 1
-        return self.flush() if self._size >= self.rows else None
+        return self.rest() if self._size >= self.rows else None
 
-    def flush(self) -> Any | None:
-        """A record batch of what is held (None when nothing is)."""
+    def rest(self) -> list[Located] | None:
+        """What is held, as a group (None when nothing is)."""
         if not self._held:
             return None
         held, self._held, self._size = self._held, [], 0
+        return held
+
+    def build(self, held: list[Located]) -> Any:
+        """The record batch of a group."""
         if self.shape == "long":
             return _long_batch(held, self.schema)
         if self.shape == "daily":
@@ -210,12 +215,12 @@ def batches(
     wanted = BasicRead if shape == "accumulation" else IntervalDay
     for item in items:
         if isinstance(item.record, wanted):
-            batch = builder.add(item)
-            if batch is not None:
-                yield batch
-    last = builder.flush()
+            held = builder.add(item)
+            if held is not None:
+                yield builder.build(held)
+    last = builder.rest()
     if last is not None:
-        yield last
+        yield builder.build(last)
 
 
 # -- columns ---------------------------------------------------------------------------------
