@@ -102,6 +102,19 @@ def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def replaces(path: str | os.PathLike[str]) -> bool:
+    """Whether ``atomic_write(path)`` writes a temporary and renames it (so a write given up
+    leaves nothing): not for standard output, nor a FIFO or device, which are written directly."""
+    name = os.fspath(path)
+    if name == STDOUT or not name:
+        return False
+    try:
+        existing = _stat(Path(name))
+    except OSError:
+        return False  # atomic_write says what is wrong with it
+    return existing is None or stat.S_ISREG(existing.st_mode)
+
+
 def _stat(path: Path) -> os.stat_result | None:
     try:
         return path.stat()

@@ -42,11 +42,17 @@ def as_list(sources: Sources) -> list[Source]:
 
 
 def surveyed(
-    sources: Sequence[Input], *, strict: bool, keep_going: bool, keep_superseded: bool
+    sources: Sequence[Input],
+    *,
+    strict: bool,
+    keep_going: bool,
+    keep_superseded: bool,
+    found: Survey | None = None,
 ) -> tuple[Survey, Options]:
-    """The first read, and the tables' options from it; ``ExportError`` when the inputs have
-    errors and ``keep_going`` is not given."""
-    found = survey(sources, strict=strict)
+    """The first read (unless ``found`` is its result already), and the tables' options from
+    it; ``ExportError`` when the inputs have errors and ``keep_going`` is not given."""
+    if found is None:
+        found = survey(sources, strict=strict)
     if not found.diagnostics.ok and not keep_going:
         raise ExportError(found.diagnostics)
     check_width(found.digits)

@@ -88,8 +88,18 @@ def survey(sources: Sequence[Input], *, strict: bool = False) -> Survey:
     A day given twice (in one file or in two) is decided by ``nem2cdr.latest.wins``, the rule
     ``convert`` uses, with the later position meaning the later file, then the later line.
     """
-    found = Diagnostics(strict=strict)
-    result = Survey(found)
+    result = Survey(Diagnostics(strict=strict))
+    for _ in surveying(sources, result, strict=strict):
+        pass
+    return result
+
+
+def surveying(
+    sources: Sequence[Input], result: Survey, *, strict: bool = False
+) -> Iterator[tuple[Located, Reader]]:
+    """``survey``'s read, giving each record as it is read (and its reader, whose findings
+    so far are ``reader.diagnostics``); ``result`` is complete when the iterator is."""
+    found = result.diagnostics
     seen = SeenDays()
     firsts = result.firsts
     number = 0
@@ -105,19 +115,18 @@ def survey(sources: Sequence[Input], *, strict: bool = False) -> Survey:
                 update = _stamp(record.update_datetime)
                 stream = record.stream
                 earlier = seen.record(stream.nmi, stream.suffix, record.date, number, update)
-                if earlier is None:
-                    continue
-                later = wins(Copy(update, number), Copy(earlier.update, earlier.line))
-                result.superseded.add(earlier.line if later else number)
-                other = bisect.bisect_right(firsts, earlier.line) - 1
-                if other != len(firsts) - 1:  # within one input the reader has said so
-                    _report_across(reader, record, result.files[other], later)
+                if earlier is not None:
+                    later = wins(Copy(update, number), Copy(earlier.update, earlier.line))
+                    result.superseded.add(earlier.line if later else number)
+                    other = bisect.bisect_right(firsts, earlier.line) - 1
+                    if other != len(firsts) - 1:  # within one input the reader has said so
+                        _report_across(reader, record, result.files[other], later)
             else:
                 result.basic_reads += 1
                 numbers = [format_value(n) for n in basic_numbers(record) if n is not None]
                 result.digits.note(",".join(numbers).encode())
+            yield Located(record, reader.members[-1]), reader
         found.absorb(reader.diagnostics)
-    return result
 
 
 def _report_across(reader: Reader, day: IntervalDay, other: str, later: bool) -> None:

@@ -171,14 +171,10 @@ def schema(shape: Shape, options: Options) -> Any:
     return pa.schema(fields)
 
 
-class Builder:
-    """Gathers records into groups of about ``rows`` intervals and builds each group's record
-    batch (``build`` may run on another thread: it reads only the group it is given)."""
+class Groups:
+    """Gathers records into groups of about ``rows`` intervals: a record batch each."""
 
-    def __init__(self, shape: Shape, options: Options, rows: int = BATCH_ROWS) -> None:
-        self.shape = shape
-        self.options = options
-        self.schema = schema(shape, options)
+    def __init__(self, rows: int = BATCH_ROWS) -> None:
         self.rows = rows
         self._held: list[Located] = []
         self._size = 0
@@ -197,13 +193,15 @@ class Builder:
         held, self._held, self._size = self._held, [], 0
         return held
 
-    def build(self, held: list[Located]) -> Any:
-        """The record batch of a group."""
-        if self.shape == "long":
-            return _long_batch(held, self.schema)
-        if self.shape == "daily":
-            return _daily_batch(held, self.schema)
-        return _accumulation_batch(held, self.schema)
+
+def build(shape: Shape, table_schema: Any, held: list[Located]) -> Any:
+    """The record batch of table ``shape`` (``table_schema``) of a group. It reads only the
+    group, so it may run on another thread."""
+    if shape == "long":
+        return _long_batch(held, table_schema)
+    if shape == "daily":
+        return _daily_batch(held, table_schema)
+    return _accumulation_batch(held, table_schema)
 
 
 def batches(
@@ -211,16 +209,16 @@ def batches(
 ) -> Iterator[Any]:
     """Record batches of table ``shape`` from ``items`` (records of the other kind are passed
     over: NEM13 reads for the interval tables, interval days for ``accumulation``)."""
-    builder = Builder(shape, options, rows)
+    groups, table_schema = Groups(rows), schema(shape, options)
     wanted = BasicRead if shape == "accumulation" else IntervalDay
     for item in items:
         if isinstance(item.record, wanted):
-            held = builder.add(item)
+            held = groups.add(item)
             if held is not None:
-                yield builder.build(held)
-    last = builder.rest()
+                yield build(shape, table_schema, held)
+    last = groups.rest()
     if last is not None:
-        yield builder.build(last)
+        yield build(shape, table_schema, last)
 
 
 # -- columns ---------------------------------------------------------------------------------
