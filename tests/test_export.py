@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, localcontext
@@ -408,3 +411,47 @@ def test_auto_is_one_process_below_three_cores() -> None:
     """The writer's thread keeps a second core busy: a second process only pays from three."""
     assert [processes("auto", n) for n in (1, 2, 3, 8)] == [1, 1, 2, 2]
     assert [processes(n, 2) for n in (1, 2)] == [1, 2]  # a number is taken as it is
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system time used so far by process ``pid`` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def wait_until_idle(pid: int, still: float = 0.6) -> None:
+    """Until process ``pid`` has used no CPU time for ``still`` seconds: all its threads wait."""
+    ticks, since = cpu_ticks(pid), time.monotonic()
+    while time.monotonic() - since < still:
+        time.sleep(0.1)
+        now = cpu_ticks(pid)
+        if now != ticks:
+            ticks, since = now, time.monotonic()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+@pytest.mark.parametrize("to", ["csv", "parquet"])
+def test_ctrl_c_while_a_write_waits_on_its_reader_is_exit_130(to: str, tmp_path: Path) -> None:
+    """Ctrl-C while this process waits on the writer's thread, which waits on a FIFO's reader:
+    the write goes on until the reader takes it (the stream is not closed under it), then the
+    export ends as any Ctrl-C does: exit 130 and one line."""
+    source, fifo = tmp_path / "twelve.csv", tmp_path / "out.fifo"
+    nem2cdr.generate(source, nmis=12, days=365, interval=5, seed=2)
+    os.mkfifo(fifo)
+    nem2cdr_script = str(Path(sys.executable).parent / "nem2cdr")
+    child = subprocess.Popen(
+        [nem2cdr_script, "export", str(source), "--to", to, "--workers", "1", "-o", str(fifo)],
+        stderr=subprocess.PIPE,
+    )
+    assert child.stderr is not None
+    with open(fifo, "rb") as reader:
+        # The reader takes nothing: the pipe fills, the writer waits, then this process.
+        wait_until_idle(child.pid)
+        assert child.poll() is None, "the export ended before the pipe was full"
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        written = reader.read()
+    assert child.wait(timeout=30) == 130
+    assert child.stderr.read().decode().splitlines() == ["nem2cdr: interrupted"]
+    assert 0 < len(written) < 20 * source.stat().st_size
