@@ -318,6 +318,21 @@ def test_record_batches_are_bounded(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("shape", ["long", "daily"])
+def test_where_the_batches_are_cut_changes_no_row(shape: Literal["long", "daily"]) -> None:
+    """A batch counts its intervals' positions in their days from its own first row: cut
+    after any day (5, 15 and 30-minute days mixed), the table is the one built whole."""
+    paths = [CORPUS / "Example_NEM12_ManyNMIs.zip", CORPUS / "Example_different_intervals.zip"]
+    whole = nem2cdr.to_arrow(paths, shape).read_all()
+    assert whole.to_batches()[0].num_rows == whole.num_rows  # one batch
+    for rows in (1, 1001):
+        cut = nem2cdr.to_arrow(paths, shape, batch_rows=rows).read_all()
+        assert len(cut.to_batches()) > 2
+        assert cut.equals(whole), rows
+    if shape == "long":
+        assert_days_match_reader(paths, whole)
+
+
+@pytest.mark.parametrize("shape", ["long", "daily"])
 def test_a_parquet_row_group_gathers_several_batches(
     shape: Literal["long", "daily"], tmp_path: Path
 ) -> None:
