@@ -409,6 +409,21 @@ def test_two_processes_write_what_one_writes(tmp_path: Path) -> None:
     assert one.num_rows == nem2cdr.validate(source).stats.days - 1
 
 
+def test_parquet_keeps_statistics_for_what_readers_filter_by(tmp_path: Path) -> None:
+    """A reader skips row groups by the NMI, the suffix, the times and the values; the other
+    text (a serial, a description) has no minimum and maximum to compute."""
+    out = tmp_path / "out.parquet"
+    nem2cdr.export(CORPUS / "Example_NEM12_ManyNMIs.zip", out, to="parquet")
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    kept = {
+        group.column(i).path_in_schema
+        for i in range(group.num_columns)
+        if group.column(i).is_stats_set
+    }
+    assert {"nmi", "suffix", "interval_start", "interval_end", "value", "reason_code"} <= kept
+    assert not kept & {"register_id", "meter_serial", "reason_description", "source_file"}
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
 @pytest.mark.parametrize("to", ["csv", "parquet"])
 def test_a_full_disk_is_one_line_and_exit_1(to: Literal["csv", "parquet"]) -> None:
