@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -148,9 +148,7 @@ def _two_reads(
             writers: dict[Shape, _Writer] = {}
             for table, path in tables.items():
                 stream = stack.enter_context(atomic_write(path))
-                writers[table] = stack.enter_context(
-                    closing(_Writer(to, stream, schema(table, options)))
-                )
+                writers[table] = stack.enter_context(_Writer(to, stream, schema(table, options)))
             for table, batch in plan.batches(0, 1 if parts else None):
                 counts[table] += writers[table].write(batch)
         except BaseException:
@@ -225,7 +223,7 @@ def _one_read(
             raise _GuessWrong from None  # the survey's end says so, about all of the inputs
         options = Options(guessed[0], keep_superseded, text_values=to == "csv")
         table_schema = schema(shape, options)
-        with atomic_write(out) as stream, closing(_Writer(to, stream, table_schema)) as writer:
+        with atomic_write(out) as stream, _Writer(to, stream, table_schema) as writer:
             for _, batch in _built(chain([first], groups), {shape: table_schema}):
                 rows += writer.write(batch)
             if not (keep_going or result.diagnostics.ok):  # found after the last record
@@ -443,15 +441,30 @@ class _Writer:
         self._writing = self._thread.submit(work, *args, **kwargs)
 
     def _wait(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            writing.result()
+        if self._writing is not None:
+            # Forgotten only once done: Ctrl-C stops the waiting here, not the write.
+            self._writing.result()
+            self._writing = None
 
-    def close(self) -> None:
-        # Writes the Parquet footer; a failed export's temporary is dropped by atomic_write.
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, failure: type[BaseException] | None, *_: object) -> None:
+        """The last row group and the Parquet footer. No write may overlap the footer or the
+        stream's closing (atomic_write's, next), and Ctrl-C stops the waiting for a write, not
+        the write: so after a failure (or Ctrl-C while this waits) the write in flight is
+        awaited, the footer goes to the temporary atomic_write drops, and their errors give
+        way to the failure."""
+        completed = False
         try:
-            self._write_row_group()
-            self._wait()
-            self._inner.close()
+            if failure is None:
+                self._write_row_group()
+                self._wait()
+                completed = True
         finally:
             self._thread.shutdown(wait=True)
+            try:
+                self._inner.close()
+            except Exception:
+                if completed:
+                    raise

@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, localcontext
@@ -315,6 +318,21 @@ def test_record_batches_are_bounded(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("shape", ["long", "daily"])
+def test_where_the_batches_are_cut_changes_no_row(shape: Literal["long", "daily"]) -> None:
+    """A batch counts its intervals' positions in their days from its own first row: cut
+    after any day (5, 15 and 30-minute days mixed), the table is the one built whole."""
+    paths = [CORPUS / "Example_NEM12_ManyNMIs.zip", CORPUS / "Example_different_intervals.zip"]
+    whole = nem2cdr.to_arrow(paths, shape).read_all()
+    assert whole.to_batches()[0].num_rows == whole.num_rows  # one batch
+    for rows in (1, 1001):
+        cut = nem2cdr.to_arrow(paths, shape, batch_rows=rows).read_all()
+        assert len(cut.to_batches()) > 2
+        assert cut.equals(whole), rows
+    if shape == "long":
+        assert_days_match_reader(paths, whole)
+
+
+@pytest.mark.parametrize("shape", ["long", "daily"])
 def test_a_parquet_row_group_gathers_several_batches(
     shape: Literal["long", "daily"], tmp_path: Path
 ) -> None:
@@ -391,6 +409,21 @@ def test_two_processes_write_what_one_writes(tmp_path: Path) -> None:
     assert one.num_rows == nem2cdr.validate(source).stats.days - 1
 
 
+def test_parquet_keeps_statistics_for_what_readers_filter_by(tmp_path: Path) -> None:
+    """A reader skips row groups by the NMI, the suffix, the times and the values; the other
+    text (a serial, a description) has no minimum and maximum to compute."""
+    out = tmp_path / "out.parquet"
+    nem2cdr.export(CORPUS / "Example_NEM12_ManyNMIs.zip", out, to="parquet")
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    kept = {
+        group.column(i).path_in_schema
+        for i in range(group.num_columns)
+        if group.column(i).is_stats_set
+    }
+    assert {"nmi", "suffix", "interval_start", "interval_end", "value", "reason_code"} <= kept
+    assert not kept & {"register_id", "meter_serial", "reason_description", "source_file"}
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
 @pytest.mark.parametrize("to", ["csv", "parquet"])
 def test_a_full_disk_is_one_line_and_exit_1(to: Literal["csv", "parquet"]) -> None:
@@ -408,3 +441,47 @@ def test_auto_is_one_process_below_three_cores() -> None:
     """The writer's thread keeps a second core busy: a second process only pays from three."""
     assert [processes("auto", n) for n in (1, 2, 3, 8)] == [1, 1, 2, 2]
     assert [processes(n, 2) for n in (1, 2)] == [1, 2]  # a number is taken as it is
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system time used so far by process ``pid`` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def wait_until_idle(pid: int, still: float = 0.6) -> None:
+    """Until process ``pid`` has used no CPU time for ``still`` seconds: all its threads wait."""
+    ticks, since = cpu_ticks(pid), time.monotonic()
+    while time.monotonic() - since < still:
+        time.sleep(0.1)
+        now = cpu_ticks(pid)
+        if now != ticks:
+            ticks, since = now, time.monotonic()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+@pytest.mark.parametrize("to", ["csv", "parquet"])
+def test_ctrl_c_while_a_write_waits_on_its_reader_is_exit_130(to: str, tmp_path: Path) -> None:
+    """Ctrl-C while this process waits on the writer's thread, which waits on a FIFO's reader:
+    the write goes on until the reader takes it (the stream is not closed under it), then the
+    export ends as any Ctrl-C does: exit 130 and one line."""
+    source, fifo = tmp_path / "twelve.csv", tmp_path / "out.fifo"
+    nem2cdr.generate(source, nmis=12, days=365, interval=5, seed=2)
+    os.mkfifo(fifo)
+    nem2cdr_script = str(Path(sys.executable).parent / "nem2cdr")
+    child = subprocess.Popen(
+        [nem2cdr_script, "export", str(source), "--to", to, "--workers", "1", "-o", str(fifo)],
+        stderr=subprocess.PIPE,
+    )
+    assert child.stderr is not None
+    with open(fifo, "rb") as reader:
+        # The reader takes nothing: the pipe fills, the writer waits, then this process.
+        wait_until_idle(child.pid)
+        assert child.poll() is None, "the export ended before the pipe was full"
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        written = reader.read()
+    assert child.wait(timeout=30) == 130
+    assert child.stderr.read().decode().splitlines() == ["nem2cdr: interrupted"]
+    assert 0 < len(written) < 20 * source.stat().st_size

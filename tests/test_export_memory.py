@@ -1,7 +1,8 @@
 """Bounded memory: export builds and writes a batch at a time, so a file larger than the
 issue's bound of 300 MB exports within it in one process (``--workers 1``, the bound
-docs/export.md gives), and a file 70 times larger adds only a little with the default two
-processes (the Parquet footer's metadata, about 14 KiB per row group of 262,144 intervals).
+docs/export.md gives), and a file 70 times larger adds only a little with the default
+``--workers auto`` (one process on two cores, two from three): the Parquet footer's metadata,
+about 14 KiB per row group of 131,072 intervals.
 
 Each export is a fresh process (``nem2cdr export --to parquet``), its peak measured from a
 fresh launcher (as in test_experiments_memory): with two processes (a forked child reads the
