@@ -102,6 +102,21 @@ def end_run(connection: sqlite3.Connection, run_id: int, outcome: str) -> None:
         )
 
 
+def refuse_run(connection: sqlite3.Connection, run_id: int, why: str) -> None:
+    """End the run as refused for ``why``, and the file it had started (nothing of it was
+    applied)."""
+    ended = now()
+    with transaction(connection):
+        connection.execute(
+            "UPDATE loads SET outcome = ?, ended = ?, message = ? WHERE run_id = ? AND outcome = ?",
+            (REFUSED, ended, f"{why}: nothing of it was applied", run_id, STARTED),
+        )
+        connection.execute(
+            "UPDATE runs SET ended = ?, outcome = ? WHERE run_id = ?",
+            (ended, f"refused: {why}", run_id),
+        )
+
+
 def start_file(connection: sqlite3.Connection, run_id: int, file: str) -> int:
     """The file's ``started`` entry, committed before any of its data is touched."""
     with transaction(connection):
