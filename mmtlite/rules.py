@@ -24,8 +24,8 @@ STATUSCHG, NONCOMM, MANEXCL, EPCL, DMCT, a site-mate's exclusion, TODO, a site-m
 then by code, then by the site-mate's MSN. A code missing from the EXCLCODE list is not
 site-wide.
 
-Cost: one pass over ``meters`` (device lists) and index lookups for the rest; the master list
-itself is compared with ``meters`` only when a load changed it.
+Cost: a few passes over ``meters`` (device lists, codes) and index lookups for the rest; the
+master list itself is compared with ``meters`` only when a load changed it.
 """
 
 from __future__ import annotations
@@ -194,20 +194,15 @@ class _Scope(NamedTuple):
     flagged: str
 
 
-# A skip-scan of the device index: one seek per device, not a million rows.
-_USED = """SELECT min(dmc_id) FROM meters
-    UNION ALL
-    SELECT (SELECT min(dmc_id) FROM meters WHERE dmc_id > used.dmc_id) FROM used
-    WHERE used.dmc_id IS NOT NULL"""
-# Every meter: the device index finds the few on a bad device without reading a million.
+# Every meter: device lists and codes can change any verdict. Each step reads ``meters`` once,
+# in its order (no index by device nor of the meters with a cause: see ``schema``).
 EVERY_METER = _Scope(
     listed="list_mmt AS l",
-    used=_USED,
+    used="SELECT DISTINCT dmc_id FROM meters",
     judged="meters",
-    devices="bad_devices AS b CROSS JOIN meters AS m INDEXED BY meters_by_device "
-    "ON m.dmc_id = b.dmc_id",
+    devices="meters AS m CROSS JOIN bad_devices AS b ON b.dmc_id = m.dmc_id",
     mates="site_first AS s CROSS JOIN meters AS m ON m.site_id = s.site_id",
-    flagged="meters AS f INDEXED BY meters_flagged",
+    flagged="meters AS f",
 )
 # The meters of the sites a file touched, copied to ``local`` once they are reconciled, with
 # the meters new to the master list (not in ``meters`` yet: ``_arrive`` inserts them judged).
@@ -438,7 +433,7 @@ def _verdicts(connection: sqlite3.Connection, made: list[str], scope: _Scope) ->
     made.append("bad_devices")
     execute(
         f"""CREATE TEMP TABLE bad_devices AS
-        WITH RECURSIVE used (dmc_id) AS ({scope.used})
+        WITH used (dmc_id) AS ({scope.used})
         SELECT dmc_id, dmc_id IN (SELECT dmc_id FROM list_epcl) AS on_epcl FROM used
         WHERE dmc_id IS NOT NULL AND (
             dmc_id NOT IN (SELECT dmc_id FROM list_epcl)
