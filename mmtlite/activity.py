@@ -88,10 +88,15 @@ def mark_aborted(connection: sqlite3.Connection) -> list[LoadEntry]:
 
 def start_run(connection: sqlite3.Connection, command: str) -> int:
     with transaction(connection):
-        cursor = connection.execute(
-            "INSERT INTO runs (command, pid, started, outcome) VALUES (?, ?, ?, 'running')",
-            (command, os.getpid(), now()),
-        )
+        return run_entry(connection, command)
+
+
+def run_entry(connection: sqlite3.Connection, command: str) -> int:
+    """The run's ``running`` entry, in the caller's transaction."""
+    cursor = connection.execute(
+        "INSERT INTO runs (command, pid, started, outcome) VALUES (?, ?, ?, 'running')",
+        (command, os.getpid(), now()),
+    )
     return last_id(cursor)
 
 

@@ -16,9 +16,10 @@ the ledger, and every file loads again). What is checked, and what it costs at a
   page's structure (0.6-1.4 s; ``PageCheck``, beside the first file new to the ledger, passed
   before anything of it is committed): a rerun with nothing to apply pays the first only;
 - the writers of tranches (select, export), likewise, of the tables they read and write
-  (``meters`` and its indexes, the tranches, the answers, the log: 0.4-0.6 s): a tranche must
-  be selected in a second, and a damaged page they never read (a list's) is found by the next
-  load with a file to apply.
+  (``meters`` and its indexes, the tranches, the answers, the log: 0.3-0.6 s; ``PageCheck``,
+  beside their transaction, passed before it commits): a tranche must be selected in a
+  second, and a damaged page they never read (a list's) is found by the next load with a file
+  to apply.
 - ``mmtlite check-db``: ``PRAGMA integrity_check``, every page and index entry (4.3-6.6 s).
 - every ``sqlite3`` error on the way is said in one line naming the database (``explained``).
 """
@@ -179,14 +180,15 @@ def quick_check(connection: sqlite3.Connection, database: Path, tables: Sequence
 
 
 class PageCheck:
-    """The quick check of every page, on a connection of its own in a thread, while the
-    caller goes on (reads and parses a file, applies it in a transaction it has not committed):
-    SQLite gives the check the database as it was when it began (WAL), and frees the
-    interpreter while it runs, so on two cores its time is hidden. ``passed`` waits for it:
-    the caller commits nothing of a file before ``passed`` returns."""
+    """The quick check of every page (or of ``tables``), on a connection of its own in a
+    thread, while the caller goes on (reads and parses a file, applies it in a transaction it
+    has not committed): SQLite gives the check the database as it was when it began (WAL), and
+    frees the interpreter while it runs, so on two cores its time is hidden. ``passed`` waits
+    for it: the caller commits nothing before ``passed`` returns."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, tables: Sequence[str] = ()) -> None:
         self.database = database
+        self.tables = tables  # none: every page
         self.failure: SchemaError | None = None
         self._thread = threading.Thread(target=self._check, name="quick_check", daemon=True)
         self._thread.start()
@@ -197,7 +199,7 @@ class PageCheck:
                 f"{self.database.absolute().as_uri()}?mode=ro", uri=True, timeout=10.0
             )
             try:
-                quick_check(connection, self.database)
+                quick_check(connection, self.database, self.tables)
             finally:
                 connection.close()
         except SchemaError as exc:

@@ -33,7 +33,7 @@ import msgspec
 
 from mmtlite import activity, outbound, rules
 from mmtlite.categories import CODE, DATE, IDENTIFIER
-from mmtlite.db import explaining, transaction
+from mmtlite.db import Damaged, PageCheck, explaining, transaction
 from mmtlite.errors import BadArgument, MmtliteError
 from mmtlite.fileformat import show
 from mmtlite.lock import WriterLock
@@ -111,7 +111,7 @@ def export_tranche(
 
 Made = TypeVar("Made", Selection, Export)
 
-# What a selection or an export reads and writes: quick-checked before either (``db``).
+# What a selection or an export reads and writes: quick-checked beside either (``db``).
 TRANCHE_TABLES = (
     "meters",
     "tranches",
@@ -124,31 +124,46 @@ TRANCHE_TABLES = (
     "runs",
     "loads",
 )
+# What they write before their transaction (a dead run marked aborted) and read to publish a
+# file a crash left hidden: checked on opening (milliseconds).
+_RUN_TABLES = ("runs", "loads", "outbound")
 
 
 def _as_writer(place: Place, command: str, make: Callable[[sqlite3.Connection, int], Made]) -> Made:
     """Run ``make`` in one transaction under the writer lock, logged as a run; publish its file
-    after the commit."""
+    after the commit.
+
+    The quick check of ``TRANCHE_TABLES`` runs beside the transaction (``db.PageCheck``) and
+    is passed before it commits, the run's entry included: a damaged database is left as it
+    was (a tranche of 100,000 at a million meters: 0.3 s of checking no longer in its time).
+    So a selection killed before its commit leaves no trace, its run neither."""
     with WriterLock(place.lock, command), explaining(place.database):
-        connection = connect(place.database, check=TRANCHE_TABLES)
+        connection = connect(place.database, check=_RUN_TABLES)
+        check = PageCheck(place.database, TRANCHE_TABLES)
         try:
             activity.mark_aborted(connection)
             outbound.finish_pending(connection, place)
-            run_id = activity.start_run(connection, command)
             try:
                 with transaction(connection):
+                    run_id = activity.run_entry(connection, command)
                     made = make(connection, run_id)
+                    check.passed()
             except TrancheError:
+                check.passed()  # the refusal is logged only if the tables it read are sound
                 outbound.finish_pending(connection, place)
-                activity.end_run(connection, run_id, "refused")
+                activity.end_run(connection, activity.start_run(connection, command), "refused")
                 raise
             except BaseException:
                 outbound.finish_pending(connection, place)  # its file was never recorded
+                check.wait()
+                if isinstance(check.failure, Damaged):
+                    raise check.failure from None
                 raise
             outbound.publish(made.file)
             activity.end_run(connection, run_id, "done")
             return made
         finally:
+            check.wait()
             connection.close()
 
 
