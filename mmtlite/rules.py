@@ -74,6 +74,8 @@ _OWN_FACTS = """
     UNION ALL SELECT msn, 7, 'TODO', todo_code, file_id FROM list_todo
 """
 _LAST_EXCLUDING = 6
+# The lists of ``_OWN_FACTS``, by rank.
+_OWN_LISTS = {1: "list_statuschg", 2: "list_noncomm", 3: "list_manexcl", 7: "list_todo"}
 
 # A meter's status from its first cause (``v``, its verdict; none: eligible).
 _STATUS = f"iif(v.p IS NULL, '{ELIGIBLE}', iif(v.p <= {_LAST_EXCLUDING}, '{EXCLUDED}', '{HELD}'))"
@@ -487,10 +489,19 @@ def _verdicts(connection: sqlite3.Connection, made: list[str], scope: _Scope) ->
     mates = f"""INSERT OR IGNORE INTO verdict
         SELECT m.site_id, m.msn, ?, s.reason, s.code, s.via, s.file_id
         FROM {scope.mates} AND s.excluding = ? AND m.msn <> s.via"""
-    for rank in range(1, _LAST_EXCLUDING):
+    # Each rank reads all of ``facts``: only the ranks it may hold, from its sources (most
+    # fact lists are empty; at a first million meters each empty rank cost 0.04-0.06 s).
+    ranks = {
+        rank
+        for rank, table in _OWN_LISTS.items()
+        if execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+    }
+    ranks |= {5 if on_epcl else 4 for (on_epcl,) in execute("SELECT on_epcl FROM bad_devices")}
+    for rank in sorted(ranks & set(range(1, _LAST_EXCLUDING))):
         execute(own, (rank,))
     execute(mates, (_LAST_EXCLUDING, True))
-    execute(own, (7,))
+    if 7 in ranks:
+        execute(own, (7,))
     execute(mates, (8, False))
 
 
