@@ -263,21 +263,23 @@ def _scope(connection: sqlite3.Connection, made: list[str], touched: Touched) ->
 
 def _local(connection: sqlite3.Connection, made: list[str], scope: _Scope) -> _Scope:
     """The meters of the touched sites, reconciled, and the new ones (``fresh``), as the
-    scope's table ``local``."""
+    scope's table ``local``: in site order, the order of ``site_first`` and ``verdict``, so
+    the steps that read it walk them forwards (its few own facts find it by MSN through an
+    index SQLite makes when there are any)."""
     if scope is not _TOUCHED:
         return scope
     _temp(
         connection,
         made,
         "local",
-        "msn TEXT PRIMARY KEY, site_id TEXT, dmc_id TEXT, reason TEXT",
+        "site_id TEXT, msn TEXT, dmc_id TEXT, reason TEXT, PRIMARY KEY (site_id, msn)",
     )
     connection.execute(
-        "INSERT INTO local SELECT m.msn, m.site_id, m.dmc_id, m.reason FROM sites AS s "
+        "INSERT INTO local SELECT m.site_id, m.msn, m.dmc_id, m.reason FROM sites AS s "
         "CROSS JOIN meters AS m USING (site_id)"
     )
     connection.execute(
-        "INSERT INTO local SELECT l.msn, l.site_id, l.dmc_id, NULL FROM fresh "
+        "INSERT INTO local SELECT l.site_id, l.msn, l.dmc_id, NULL FROM fresh "
         "CROSS JOIN list_mmt AS l USING (msn)"
     )
     return scope
