@@ -5,8 +5,8 @@ database its ALL load made (1,000,000 meters, every index in place). Whole proce
 ``sqlite3`` shell with mmtlite's page cache (16 MiB), no rules, no Python:
 
 - ``floor_add_meters``: ``.import`` of the ADD's 100,000 new meters into ``meters`` (its key and
-  its five indexes, ``meters_flagged`` included: every new meter has a cause in this world), in
-  site order (the order of the table), one transaction, and the checkpoint at exit;
+  its indexes as the schema has them), in site order (the order of the table), one
+  transaction, and the checkpoint at exit;
 - ``floor_add``: the same and what an ADD writes besides, at the least: its rows in
   ``list_mmt`` and one ``history`` row per new meter (each file sorted by its table's key);
 - ``floor_remove``: after ``floor_add``, the REMOVE's 100,000 meters deleted from ``list_mmt``
