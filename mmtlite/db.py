@@ -6,7 +6,7 @@ creates or upgrades the tables first).
 
 A damaged database must never be read or written as if sound (a 0-byte file taken as new loses
 the ledger, and every file loads again). What is checked, and what it costs at a million meters
-(445 MB after benchmarks/measure_mmt.py's loads; docs/mmtlite.md, "Damaged databases"):
+(330-445 MB after benchmarks/measure_mmt.py's loads; docs/mmtlite.md, "Damaged databases"):
 
 - every open: the file's header (its first 100 bytes: the SQLite signature, a page size, the
   format versions) and its size (whole pages, at least the pages the header counts); then the
