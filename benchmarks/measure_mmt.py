@@ -13,7 +13,10 @@ Each round, in a fresh home:
 3. ``ADD`` of 100,000 new meters, ``REMOVE`` of 100,000, and the rerun of an already loaded
    file (skipped by its content hash);
 4. the generator's device lists (DMCT and EPCL, one run: every meter judged again, most become
-   eligible), then ``mmtlite select`` of a tranche of 100,000 meters (``--size``, whole sites).
+   eligible), then ``mmtlite select`` of a tranche of 100,000 meters (``--size``, whole sites);
+5. the floor (``mmt_floor``): on a copy of the database step 2 made, what the ``sqlite3`` shell
+   needs for the ADD's and the REMOVE's writes and for the quick check of every page, and the
+   interpreter's start-up with mmtlite's imports.
 
 Every load that changes a list re-evaluates the rules in its transaction; the first one, on a
 million new meters, builds the meters' table and its indexes. Its time (from the load's JSON)
@@ -36,6 +39,7 @@ import time
 from pathlib import Path
 
 from benchmarks.mmt_files import mmt_files
+from benchmarks.mmt_floor import FLOOR_STEPS, measure_floor
 from benchmarks.process import Measured, code_version, console_script, median, run_measured
 from mmtlite.db import quick_check
 from mmtlite.loader import LOG_TABLES
@@ -67,6 +71,7 @@ STEPS = (
     "quick_check",
     "quick_check_tranches",
     "quick_check_log",
+    *FLOOR_STEPS,
 )
 
 
@@ -118,6 +123,8 @@ def one_round(mmtlite: str, sqlite_shell: str, meters: int, changes: int) -> dic
             statuses = loaded["statuses"]
             rules_seconds = statuses["seconds"] if statuses else 0.0
             results[f"{step}_rules"] = Measured(rules_seconds, 0.0, 0, "", "")
+            if step == "all":  # closed: its WAL checkpointed into the file
+                shutil.copyfile(Place(home, "build").database, root / "built.sqlite")
         results["devices"] = run_measured([*load, *map(str, files.devices)])
         results["select"] = run_measured(
             [mmtlite, "--home", str(home), "select", "--tranche", "T1", "--size", str(changes)]
@@ -146,6 +153,7 @@ def one_round(mmtlite: str, sqlite_shell: str, meters: int, changes: int) -> dic
         if count != meters:  # + changes added - changes removed
             raise SystemExit(f"expected {meters:,} meters after the round, found {count:,}")
         shutil.rmtree(home)
+        results.update(measure_floor(sqlite_shell, files, root / "built.sqlite", root))
     return results
 
 
@@ -171,6 +179,14 @@ def main() -> None:
     ratios_default = [
         (r["all"].seconds - r["all_rules"].seconds) / r["import_default"].seconds for r in rounds
     ]
+    # What a load cannot go below with this schema and this check: the sum of the floor's steps.
+    floor = {
+        change: round(
+            sum(seconds[f"floor_{step}"] for step in ("startup", "quick_check", change)), 3
+        )
+        for change in ("add", "remove")
+    }
+    floor_add, floor_remove = floor["add"], floor["remove"]
     figures = {
         "code": code_version(),
         "meters": args.meters,
@@ -178,6 +194,7 @@ def main() -> None:
         "rounds": args.rounds,
         "seconds": {step: round(value, 3) for step, value in seconds.items()},
         "peak_rss_mb": {step: round(value, 1) for step, value in rss.items()},
+        "floor_seconds": floor,
         "ratio_all_to_import": round(median(ratios), 2),
         "ratio_all_to_import_each_round": [round(ratio, 2) for ratio in ratios],
         "ratio_all_to_import_default_cache": round(median(ratios_default), 2),
@@ -207,6 +224,11 @@ def main() -> None:
         "quick_check": "PRAGMA quick_check (load, in process)",
         "quick_check_tranches": "  of the tranches' tables (select, export)",
         "quick_check_log": "  of the log tables (load, ingest)",
+        "floor_startup": "floor: python, imports of mmtlite load",
+        "floor_quick_check": "floor: sqlite3 PRAGMA quick_check",
+        "floor_add_meters": f"floor: sqlite3 .import {args.changes:,} meters",
+        "floor_add": "floor: the same + list_mmt, history",
+        "floor_remove": f"floor: sqlite3 delete {args.changes:,} + history",
     }
     for step in STEPS:
         print(f"  {labels[step]:42} {seconds[step]:7.2f} s  {rss[step]:7.1f} MB peak")
@@ -220,6 +242,11 @@ def main() -> None:
         f"  ALL with its statuses / .import: {figures['ratio_all_with_statuses_to_import']}x "
         f"(target <= {TARGET_WITH_STATUSES}); against the default cache "
         f"{figures['ratio_all_with_statuses_to_import_default_cache']}x"
+    )
+    print(
+        f"  floor (start-up + quick check + sqlite3's writes): ADD {floor_add:.2f} s, "
+        f"REMOVE {floor_remove:.2f} s; mmtlite / floor: ADD {seconds['add'] / floor_add:.2f}x, "
+        f"REMOVE {seconds['remove'] / floor_remove:.2f}x"
     )
     print(
         f"  targets: ADD/REMOVE <= {TARGET_CHANGE_S} s, rerun <= {TARGET_RERUN_S} s, "

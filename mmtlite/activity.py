@@ -88,10 +88,15 @@ def mark_aborted(connection: sqlite3.Connection) -> list[LoadEntry]:
 
 def start_run(connection: sqlite3.Connection, command: str) -> int:
     with transaction(connection):
-        cursor = connection.execute(
-            "INSERT INTO runs (command, pid, started, outcome) VALUES (?, ?, ?, 'running')",
-            (command, os.getpid(), now()),
-        )
+        return run_entry(connection, command)
+
+
+def run_entry(connection: sqlite3.Connection, command: str) -> int:
+    """The run's ``running`` entry, in the caller's transaction."""
+    cursor = connection.execute(
+        "INSERT INTO runs (command, pid, started, outcome) VALUES (?, ?, ?, 'running')",
+        (command, os.getpid(), now()),
+    )
     return last_id(cursor)
 
 
@@ -99,6 +104,21 @@ def end_run(connection: sqlite3.Connection, run_id: int, outcome: str) -> None:
     with transaction(connection):
         connection.execute(
             "UPDATE runs SET ended = ?, outcome = ? WHERE run_id = ?", (now(), outcome, run_id)
+        )
+
+
+def refuse_run(connection: sqlite3.Connection, run_id: int, why: str) -> None:
+    """End the run as refused for ``why``, and the file it had started (nothing of it was
+    applied)."""
+    ended = now()
+    with transaction(connection):
+        connection.execute(
+            "UPDATE loads SET outcome = ?, ended = ?, message = ? WHERE run_id = ? AND outcome = ?",
+            (REFUSED, ended, f"{why}: nothing of it was applied", run_id, STARTED),
+        )
+        connection.execute(
+            "UPDATE runs SET ended = ?, outcome = ? WHERE run_id = ?",
+            (ended, f"refused: {why}", run_id),
         )
 
 

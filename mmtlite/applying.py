@@ -116,10 +116,13 @@ def apply(
     changes = connection.total_changes
     if before - removed:
         table.upsert(adds)
+        written = connection.total_changes - changes
+        added = table.count() - (before - removed)
     else:
-        table.insert(adds)  # nothing to collide with: the plain, faster statement
-    written = connection.total_changes - changes
-    added = table.count() - (before - removed)
+        # Nothing to collide with: the plain, faster statement, and every row is new (a key
+        # is there once; counting a million rows again took 0.15-0.47 s).
+        table.insert(adds)
+        written = added = len(adds)
     return Applied(
         Counts(added=added, changed=written - added, removed=removed), notes, removed_keys
     )

@@ -6,19 +6,20 @@ creates or upgrades the tables first).
 
 A damaged database must never be read or written as if sound (a 0-byte file taken as new loses
 the ledger, and every file loads again). What is checked, and what it costs at a million meters
-(445 MB after benchmarks/measure_mmt.py's loads; docs/mmtlite.md, "Damaged databases"):
+(330-445 MB after benchmarks/measure_mmt.py's loads; docs/mmtlite.md, "Damaged databases"):
 
 - every open: the file's header (its first 100 bytes: the SQLite signature, a page size, the
   format versions) and its size (whole pages, at least the pages the header counts); then the
   schema is read. Microseconds: a 0-byte, truncated or foreign file is refused here.
 - every writer that changes the lists (load, ingest): on opening, ``PRAGMA quick_check`` of
-  the tables any run writes (``loader.LOG_TABLES``: milliseconds); once per run, before the
-  first file new to the ledger is read into the lists, of every page's structure (0.9-1.4 s):
-  a rerun with nothing to apply pays the first only;
+  the tables any run writes (``loader.LOG_TABLES``: milliseconds); once per run, of every
+  page's structure (0.6-1.4 s; ``PageCheck``, beside the first file new to the ledger, passed
+  before anything of it is committed): a rerun with nothing to apply pays the first only;
 - the writers of tranches (select, export), likewise, of the tables they read and write
-  (``meters`` and its indexes, the tranches, the answers, the log: 0.4-0.6 s): a tranche must
-  be selected in a second, and a damaged page they never read (a list's) is found by the next
-  load with a file to apply.
+  (``meters`` and its indexes, the tranches, the answers, the log: 0.3-0.6 s; ``PageCheck``,
+  beside their transaction, passed before it commits): a tranche must be selected in a
+  second, and a damaged page they never read (a list's) is found by the next load with a file
+  to apply.
 - ``mmtlite check-db``: ``PRAGMA integrity_check``, every page and index entry (4.3-6.6 s).
 - every ``sqlite3`` error on the way is said in one line naming the database (``explained``).
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
@@ -175,6 +177,45 @@ def quick_check(connection: sqlite3.Connection, database: Path, tables: Sequence
         if found != ["ok"]:
             first = " ".join(" ".join(found[:3]).replace("*** in database main ***", "").split())
             raise Damaged(f"{database} is damaged ({first}): {RESTORE}")
+
+
+class PageCheck:
+    """The quick check of every page (or of ``tables``), on a connection of its own in a
+    thread, while the caller goes on (reads and parses a file, applies it in a transaction it
+    has not committed): SQLite gives the check the database as it was when it began (WAL), and
+    frees the interpreter while it runs, so on two cores its time is hidden. ``passed`` waits
+    for it: the caller commits nothing before ``passed`` returns."""
+
+    def __init__(self, database: Path, tables: Sequence[str] = ()) -> None:
+        self.database = database
+        self.tables = tables  # none: every page
+        self.failure: SchemaError | None = None
+        self._thread = threading.Thread(target=self._check, name="quick_check", daemon=True)
+        self._thread.start()
+
+    def _check(self) -> None:
+        try:
+            connection = sqlite3.connect(
+                f"{self.database.absolute().as_uri()}?mode=ro", uri=True, timeout=10.0
+            )
+            try:
+                quick_check(connection, self.database, self.tables)
+            finally:
+                connection.close()
+        except SchemaError as exc:
+            self.failure = exc
+        except sqlite3.Error as exc:  # SQLite may raise instead at a page it cannot read
+            self.failure = explained(self.database, exc)
+
+    def wait(self) -> None:
+        """Wait for the check to end (``failure`` says how)."""
+        self._thread.join()
+
+    def passed(self) -> None:
+        """Wait for the check; ``Damaged`` (or the error it met) unless it passed."""
+        self.wait()
+        if self.failure is not None:
+            raise self.failure
 
 
 def integrity(connection: sqlite3.Connection, limit: int = 100) -> list[str]:

@@ -146,7 +146,7 @@ def _conflicts(connection: sqlite3.Connection) -> list[Conflict]:
         Conflict(tranche, reason, code, meters, _description(described, reason, code))
         for tranche, reason, code, meters in connection.execute(
             f"""SELECT t.tranche_id, m.reason, m.code, count(*)
-            FROM meters AS m INDEXED BY meters_flagged
+            FROM meters AS m INDEXED BY meters_by_status
             JOIN tranche_meters AS t USING (msn)
             WHERE m.reason IS NOT NULL AND m.status IN ({marks})
             GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2, 3""",

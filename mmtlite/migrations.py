@@ -95,4 +95,6 @@ def _ensure_schema(connection: sqlite3.Connection, database: Path) -> None:
             evaluate(connection, "schema upgrade", new_meters=True)
         elif version == 2:
             schema.from_2(connection)
+        elif version == 3:
+            schema.from_3(connection)
         connection.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")

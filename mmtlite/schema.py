@@ -30,6 +30,12 @@ Schema 2 adds the migration's state (``rules``, ``tranches``, ``outbound``):
 
 Schema 3 (from 2, in place): ``meters`` keyed by site and MSN and holding the MPxN,
 ``tranche_meters`` keyed by tranche and position, the selections' history rows moved to the view.
+
+Schema 4 (from 3, in place): ``meters`` without its indexes by device and of the meters with a
+cause. Every meter a load adds or removes was an entry in each, at a random place: at a million
+meters they cost a load of 100,000 about 0.8 s (benchmarks/mmt_floor.py), while the statements
+that read them (after a device list or the codes, every meter judged) read all of ``meters``
+anyway.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import sqlite3
 
 from mmtlite.categories import CATEGORIES, INBOUND, Category
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def list_table(category: Category) -> str:
@@ -116,8 +122,6 @@ DDL = (
 METER_INDEXES = {
     # A meter by its MSN: the lists, the answers and the history name meters by MSN.
     "meters_by_msn": "CREATE UNIQUE INDEX meters_by_msn ON meters (msn)",
-    # The devices in use, and their meters (EPCL and DMCT), without reading every meter.
-    "meters_by_device": "CREATE INDEX meters_by_device ON meters (dmc_id)",
     # Counts by status, and the eligible meters in site order (its entries carry the key:
     # status, site_id, msn), which is the order of a selection.
     "meters_by_status": "CREATE INDEX meters_by_status ON meters (status)",
@@ -160,9 +164,6 @@ _METER_HISTORY = """CREATE VIEW meter_history AS
 
 _MIGRATION_INDEXES = (
     *METER_INDEXES.values(),
-    # The few meters with a cause: all the rules need to look at besides the new verdicts (in
-    # site order, the order of the table, so reading their rows walks it forwards).
-    "CREATE INDEX meters_flagged ON meters (site_id) WHERE reason IS NOT NULL",
     # The few tranche meters that left the master list (kept for their tranche).
     "CREATE INDEX meters_left ON meters (msn) WHERE in_list = 0",
     # A meter is in at most one tranche, ever.
@@ -251,3 +252,9 @@ def from_2(connection: sqlite3.Connection) -> None:
     execute("DROP TABLE tranche_meters_2")
     for statement in (*_MIGRATION_INDEXES, _METER_HISTORY):
         execute(statement)
+
+
+def from_3(connection: sqlite3.Connection) -> None:
+    """Schema 3 to 4, in the caller's transaction: two indexes of ``meters`` dropped."""
+    for index in ("meters_by_device", "meters_flagged"):
+        connection.execute(f"DROP INDEX {index}")

@@ -33,7 +33,7 @@ import msgspec
 
 from mmtlite import activity, outbound, rules
 from mmtlite.categories import CODE, DATE, IDENTIFIER
-from mmtlite.db import explaining, transaction
+from mmtlite.db import Damaged, PageCheck, explaining, transaction
 from mmtlite.errors import BadArgument, MmtliteError
 from mmtlite.fileformat import show
 from mmtlite.lock import WriterLock
@@ -111,7 +111,7 @@ def export_tranche(
 
 Made = TypeVar("Made", Selection, Export)
 
-# What a selection or an export reads and writes: quick-checked before either (``db``).
+# What a selection or an export reads and writes: quick-checked beside either (``db``).
 TRANCHE_TABLES = (
     "meters",
     "tranches",
@@ -124,31 +124,46 @@ TRANCHE_TABLES = (
     "runs",
     "loads",
 )
+# What they write before their transaction (a dead run marked aborted) and read to publish a
+# file a crash left hidden: checked on opening (milliseconds).
+_RUN_TABLES = ("runs", "loads", "outbound")
 
 
 def _as_writer(place: Place, command: str, make: Callable[[sqlite3.Connection, int], Made]) -> Made:
     """Run ``make`` in one transaction under the writer lock, logged as a run; publish its file
-    after the commit."""
+    after the commit.
+
+    The quick check of ``TRANCHE_TABLES`` runs beside the transaction (``db.PageCheck``) and
+    is passed before it commits, the run's entry included: a damaged database is left as it
+    was (a tranche of 100,000 at a million meters: 0.3 s of checking no longer in its time).
+    So a selection killed before its commit leaves no trace, its run neither."""
     with WriterLock(place.lock, command), explaining(place.database):
-        connection = connect(place.database, check=TRANCHE_TABLES)
+        connection = connect(place.database, check=_RUN_TABLES)
+        check = PageCheck(place.database, TRANCHE_TABLES)
         try:
             activity.mark_aborted(connection)
             outbound.finish_pending(connection, place)
-            run_id = activity.start_run(connection, command)
             try:
                 with transaction(connection):
+                    run_id = activity.run_entry(connection, command)
                     made = make(connection, run_id)
+                    check.passed()
             except TrancheError:
+                check.passed()  # the refusal is logged only if the tables it read are sound
                 outbound.finish_pending(connection, place)
-                activity.end_run(connection, run_id, "refused")
+                activity.end_run(connection, activity.start_run(connection, command), "refused")
                 raise
             except BaseException:
                 outbound.finish_pending(connection, place)  # its file was never recorded
+                check.wait()
+                if isinstance(check.failure, Damaged):
+                    raise check.failure from None
                 raise
             outbound.publish(made.file)
             activity.end_run(connection, run_id, "done")
             return made
         finally:
+            check.wait()
             connection.close()
 
 
@@ -194,6 +209,12 @@ def select(
     # index) and rewrite few pages. The chosen meters were eligible (no cause): each becomes
     # selected, nothing else; ``tranche_meters`` records the change (see ``meter_history``).
     connection.execute("CREATE TEMP TABLE passed_over (site_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    # The chosen meters in site order, numbered by their row id: their positions (a window
+    # function's row_number() cost 0.09 s more for a tranche of 100,000).
+    connection.execute(
+        "CREATE TEMP TABLE chosen (position INTEGER PRIMARY KEY, msn TEXT, site_id TEXT, "
+        "mpxn TEXT, dmc_id TEXT)"
+    )
     try:
         connection.executemany(
             "INSERT INTO passed_over VALUES (?)", ((site,) for site in passed_over)
@@ -203,16 +224,21 @@ def select(
             "AND site_id NOT IN (SELECT site_id FROM passed_over)"
         )
         connection.execute(
-            "INSERT INTO tranche_meters (tranche_id, position, msn, site_id, mpxn, dmc_id) "
-            "SELECT ?, row_number() OVER (ORDER BY site_id, msn), msn, site_id, mpxn, dmc_id "
+            "INSERT INTO chosen (msn, site_id, mpxn, dmc_id) SELECT msn, site_id, mpxn, dmc_id "
             f"FROM meters WHERE {chosen} ORDER BY site_id, msn",
-            (tranche_id, first, last),
+            (first, last),
+        )
+        connection.execute(
+            "INSERT INTO tranche_meters (tranche_id, position, msn, site_id, mpxn, dmc_id) "
+            "SELECT ?, position, msn, site_id, mpxn, dmc_id FROM chosen",
+            (tranche_id,),
         )
         connection.execute(
             f"UPDATE meters SET status = '{rules.SELECTED}' WHERE {chosen}", (first, last)
         )
     finally:
         connection.execute("DROP TABLE temp.passed_over")
+        connection.execute("DROP TABLE temp.chosen")
     connection.execute(
         "INSERT INTO tranches (tranche_id, requested, meters, sites, eval_id) "
         "VALUES (?, ?, ?, ?, ?)",

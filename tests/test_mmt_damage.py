@@ -177,6 +177,25 @@ def test_a_load_with_a_file_to_apply_refuses_a_damaged_database(
         assert database.read_bytes() == before
 
 
+def test_a_load_refused_as_damaged_logs_its_file_as_refused_not_started(
+    sound: Path, tmp_path: Path
+) -> None:
+    """The check of every page runs beside the file's parsing and applying: when it fails, the
+    file's transaction is rolled back and its log entry says why (no entry is left open for the
+    next run to call aborted)."""
+    home = damage(sound, tmp_path, zero_a_page)
+    database = home / "mmt_build.sqlite"
+    extra = a_new_inbound_file(home)
+    one_line_naming(run(home, "ingest", "-q"), database)
+    with closing(sqlite3.connect(database)) as connection:
+        assert connection.execute(
+            "SELECT outcome, message FROM loads WHERE file = ?", (str(extra),)
+        ).fetchall() == [("refused", "the database is damaged: nothing of it was applied")]
+        assert connection.execute(
+            "SELECT count(*) FROM loads WHERE outcome = 'started'"
+        ).fetchone() == (0,)
+
+
 def list_page(database: Path) -> bytes:
     at = (root_page(database, "list_mmt") - 1) * PAGE
     return database.read_bytes()[at : at + PAGE]

@@ -683,13 +683,7 @@ def test_a_schema_1_database_is_upgraded_with_its_statuses_and_selects(world: Wo
 
 # --- a first master list (judged whole, indexed after) and a big one after it -----------------
 
-METER_INDEX_NAMES = {
-    "meters_by_msn",
-    "meters_by_device",
-    "meters_by_status",
-    "meters_flagged",
-    "meters_left",
-}
+METER_INDEX_NAMES = {"meters_by_msn", "meters_by_status", "meters_left"}
 
 
 def test_a_first_master_list_is_judged_whole_and_keeps_every_index(world: World) -> None:

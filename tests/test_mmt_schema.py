@@ -1,5 +1,6 @@
-"""Schema 2 to 3: a database written by mmtlite at schema 2 opens, is upgraded in place, and
-says exactly what it said before (the fixture is described in ``tests/data/README.md``)."""
+"""Schema 2 to 3 and 3 to 4: a database written by mmtlite at schema 2 (or 3) opens, is
+upgraded in place, and says exactly what it said before (the fixture is described in
+``tests/data/README.md``)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,32 @@ def test_after_the_upgrade_the_cycle_goes_on(home: Path) -> None:
     assert story["tranche_id"] == "2024-05"
     assert [(e["old_status"], e["status"]) for e in story["events"]][-1] == ("0S", "1")
     assert run("status")["by_status"]["1"] == before["1"] + selected["meters"]
+
+
+SCHEMA_3_INDEXES = (
+    "CREATE INDEX meters_by_device ON meters (dmc_id)",
+    "CREATE INDEX meters_flagged ON meters (site_id) WHERE reason IS NOT NULL",
+)
+
+
+def test_a_schema_3_database_loses_two_indexes_and_nothing_else(home: Path) -> None:
+    database = home / "mmt_build.sqlite"
+    connect(database).close()  # the fixture, upgraded to this version
+    with closing(sqlite3.connect(database)) as connection:  # as schema 3 left it
+        for statement in SCHEMA_3_INDEXES:
+            connection.execute(statement)
+        connection.execute("PRAGMA user_version = 3")
+        connection.commit()
+    meters = sorted(raw(database, METER))
+    changes = raw(database, CHANGES.format("meter_history"))
+
+    with closing(connect(database)) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        indexes = {name for (name,) in connection.execute("SELECT name FROM sqlite_schema")}
+        assert not {"meters_by_device", "meters_flagged"} & indexes
+        assert {"meters_by_msn", "meters_by_status"} <= indexes
+        assert sorted(connection.execute(METER)) == meters
+        assert connection.execute(CHANGES.format("meter_history")).fetchall() == changes
+        connection.execute("BEGIN IMMEDIATE")
+        assert rules.evaluate(connection, "check").changes == {}
+        connection.execute("ROLLBACK")
