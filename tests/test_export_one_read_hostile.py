@@ -5,7 +5,11 @@ always takes (tests/test_export_one_read.py says why); the one read needs a file
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 import zipfile
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -179,3 +183,29 @@ def test_any_hostile_inputs_give_what_two_reads_give_or_nothing(
         assert result.diagnostics.warnings == reference.diagnostics.warnings
         assert out.read_bytes() == (written.getvalue() if result.ok else b"an earlier export")
         assert left == sorted([*(path.name for path in paths), out.name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("to", ["csv", "parquet"])
+def test_ctrl_c_while_the_one_read_writes_leaves_the_earlier_file(to: str, tmp_path: Path) -> None:
+    """Ctrl-C once the one read's temporary exists (the table is being written as the inputs
+    are read): exit 130, one line, the earlier file as it was and no temporary left."""
+    source, out = tmp_path / "twelve.csv", tmp_path / f"out.{to}"
+    nem2cdr.generate(source, nmis=12, days=365, interval=5, seed=2)
+    out.write_bytes(b"an earlier export")
+    nem2cdr_script = str(Path(sys.executable).parent / "nem2cdr")
+    child = subprocess.Popen(
+        [nem2cdr_script, "export", str(source), "--to", to, "-o", str(out)],
+        stderr=subprocess.PIPE,
+    )
+    assert child.stderr is not None
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(f".{out.name}.*.partial")):
+        assert child.poll() is None, "the export ended before its temporary was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=60) == 130
+    assert child.stderr.read().decode().splitlines() == ["nem2cdr: interrupted"]
+    assert out.read_bytes() == b"an earlier export"
+    assert sorted(tmp_path.iterdir()) == [out, source]
