@@ -21,6 +21,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import nem2cdr
+from nem2cdr.exporting import ExportResult
 from nem2cdr.tables import DecimalTooWide
 from nem2cdr_cli.nem2cdr_commands import cli
 from tests.helpers import CORPUS, STREAM_30, nem12, row_300
@@ -31,6 +32,16 @@ NEM13 = CORPUS / "unzipped" / "Example_NEM13_consumption_data.csv"
 DAYS = [f"202401{day:02}" for day in range(1, 29)]
 # A place no one can write, root included: /proc holds no files but the kernel's.
 UNWRITABLE = Path("/proc/nem2cdr-export.parquet")
+
+
+def standard_output(paths: list[Path], to: Format, **options: Any) -> tuple[ExportResult, bytes]:
+    """What ``export`` gives and writes to standard output (always two reads)."""
+    written = io.BytesIO()
+    stdout = io.TextIOWrapper(written)  # held: collecting it would close ``written``
+    with redirect_stdout(stdout):
+        result = nem2cdr.export(paths, "-", to=to, **options)
+    stdout.flush()
+    return result, written.getvalue()
 
 
 def late_error(tmp_path: Path) -> list[Path]:
@@ -169,11 +180,7 @@ def test_any_hostile_inputs_give_what_two_reads_give_or_nothing(
             assert result.reads == 2
             assert not [name for name in left if name.startswith(".")]
             return
-        written = io.BytesIO()
-        stdout = io.TextIOWrapper(written)  # held: collecting it would close ``written``
-        with redirect_stdout(stdout):
-            reference = nem2cdr.export(paths, "-", to=to, **options)
-        stdout.flush()
+        reference, two_reads = standard_output(paths, to, **options)
         assert (result.ok, result.rows, result.accumulation_rows) == (
             reference.ok,
             reference.rows,
@@ -181,7 +188,7 @@ def test_any_hostile_inputs_give_what_two_reads_give_or_nothing(
         )
         assert result.diagnostics.errors == reference.diagnostics.errors
         assert result.diagnostics.warnings == reference.diagnostics.warnings
-        assert out.read_bytes() == (written.getvalue() if result.ok else b"an earlier export")
+        assert out.read_bytes() == (two_reads if result.ok else b"an earlier export")
         assert left == sorted([*(path.name for path in paths), out.name])
 
 
@@ -209,3 +216,15 @@ def test_ctrl_c_while_the_one_read_writes_leaves_the_earlier_file(to: str, tmp_p
     assert child.stderr.read().decode().splitlines() == ["nem2cdr: interrupted"]
     assert out.read_bytes() == b"an earlier export"
     assert sorted(tmp_path.iterdir()) == [out, source]
+
+
+@pytest.mark.parametrize("to", ["csv", "parquet"])
+def test_an_input_exported_over_itself_is_what_two_reads_wrote(to: Format, tmp_path: Path) -> None:
+    """The one read renames its temporary over the output only after the last record: an
+    input that is also the output is read whole first (as two reads read it twice)."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(nem12(STREAM_30, *(row_300(day) for day in DAYS)))
+    two_reads = standard_output([path], to, batch_rows=96)[1]
+    assert nem2cdr.export(path, path, to=to, batch_rows=96).reads == 1
+    assert path.read_bytes() == two_reads
+    assert list(tmp_path.iterdir()) == [path]
