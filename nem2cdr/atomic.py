@@ -72,7 +72,8 @@ def atomic_write(
             else:
                 os.replace(temporary, target)
     finally:
-        temporary.unlink(missing_ok=True)
+        with _naming(name):  # a temporary's name too long to make is too long to remove
+            temporary.unlink(missing_ok=True)
 
 
 @contextmanager

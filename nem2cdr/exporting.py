@@ -228,11 +228,24 @@ def _one_read(
                 rows += writer.write(batch)
             if not (keep_going or result.diagnostics.ok):  # found after the last record
                 raise _GuessWrong
-    except _GuessWrong:
+    except (_GuessWrong, OSError) as exc:
         for _ in records:  # the rest of the survey
             pass
+        # An output that cannot be written: two reads would not have opened it for inputs
+        # with errors or too wide, and said so instead.
+        if isinstance(exc, OSError) and _writes(result, keep_going):
+            raise
         return result
     return ExportResult(True, rows, 0, [os.fspath(out)], result.diagnostics, reads=1)
+
+
+def _writes(found: Survey, keep_going: bool) -> bool:
+    """Whether two reads would write the table of what the first read ``found``."""
+    try:
+        surveyed([], strict=False, keep_going=keep_going, keep_superseded=False, found=found)
+    except (ExportError, DecimalTooWide):
+        return False
+    return True
 
 
 def _grouped(

@@ -106,6 +106,16 @@ def test_errors_name_the_users_path_never_the_temporary(tmp_path: Path, name: st
     assert sorted(os.listdir(tmp_path)) == ["missing-folder-is-a-file"]
 
 
+def test_a_name_whose_temporary_is_too_long_is_named_in_the_error(tmp_path: Path) -> None:
+    """250 bytes is a legal name, but its temporary's (dot, process id, .partial) is not."""
+    path = tmp_path / ("x" * 250)
+    with pytest.raises(OSError) as raised:
+        write_atomically(path, b"x")
+    assert raised.value.filename == str(path)
+    assert ".partial" not in str(raised.value)
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_staged_folder_adds_its_files_only_when_complete(tmp_path: Path) -> None:
     folder = tmp_path / "pages"
     folder.mkdir()
