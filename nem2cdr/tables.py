@@ -195,8 +195,7 @@ class Groups:
 
 
 def build(shape: Shape, table_schema: Any, held: list[Located]) -> Any:
-    """The record batch of table ``shape`` (``table_schema``) of a group. It reads only the
-    group, so it may run on another thread."""
+    """The record batch of table ``shape`` (``table_schema``) of a group."""
     if shape == "long":
         return _long_batch(held, table_schema)
     if shape == "daily":
@@ -343,8 +342,8 @@ def _long_batch(held: list[Located], schema: Any) -> Any:
 
 
 def _row_numbers(rows: int) -> Any:
-    """0, 1, ... rows - 1 as int64, counted by Arrow: converting a Python ``range`` took
-    15 ms a batch, a third of an export's time."""
+    """0, 1, ... rows - 1 as int64, counted by Arrow: converting a Python ``range`` of a
+    batch's 65,536 rows took 15 ms, about 1.9 s of a 95 MB file's export."""
     pa, pc = _pa(), _pc()
     return pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), rows), start=-1)
 
